@@ -1,0 +1,199 @@
+"""Single changes made by a person: add a question, log a forecast, resolve a question.
+
+The CLI's ``add``, ``forecast`` and ``resolve`` and the dashboard's forms call these. Values are
+validated by the same pydantic models as forecast files, so a probability or a date is accepted
+or refused with the same words wherever it is typed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+from typing import Any
+
+from ledger.dates import parse_moment, today, utc_now
+from ledger.errors import (
+    AlreadyResolved,
+    DuplicateQuestion,
+    InvalidValue,
+    NotResolved,
+    UnknownQuestion,
+    UnknownSource,
+)
+from ledger.models import OUTCOMES
+from ledger.store import Ledger, NewEntry, append
+
+
+def _validate(model: Any, **values: Any) -> Any:
+    from pydantic import ValidationError
+
+    from ledger.importer import _message
+
+    try:
+        return model(**{k: v for k, v in values.items() if v is not None})
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        name = ".".join(str(p) for p in err["loc"])
+        raise InvalidValue(f"{name}: {_message(err['type'], err, err.get('input'))}") from None
+
+
+def slugify(text: str, limit: int = 60) -> str:
+    """An id from question text: 'Will X ship by May?' -> 'will-x-ship-by-may'.
+
+    >>> slugify("Will Anthropic's next model cite AI-assisted pretraining?")
+    'will-anthropic-s-next-model-cite-ai-assisted-pretraining'
+    """
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return (slug[:limit].rstrip("-") or "question")
+
+
+def question_exists(con: Any, qid: str) -> bool:
+    return bool(con.execute("SELECT 1 FROM questions WHERE id = $1 LIMIT 1", [qid]).fetchall())
+
+
+def _current_resolution(con: Any, qid: str) -> dict | None:
+    cur = con.execute("SELECT * FROM current_resolutions WHERE question_id = $1", [qid])
+    names = [d[0] for d in cur.description]
+    rows = cur.fetchall()
+    return dict(zip(names, rows[0], strict=True)) if rows else None
+
+
+def add_question(ledger: Ledger, text: str, *, resolve_by: Any, forecaster: str,
+                 probability: Any = None, criteria: str | None = None,
+                 tags: tuple[str, ...] | list[str] = (), source: str | None = None,
+                 qid: str | None = None, opened: Any = None, blind: bool = False,
+                 rationale: str | None = None) -> str:
+    """Add a question (and optionally the first forecast on it). Returns its id."""
+    from ledger.models import Forecast, Question
+
+    opened = opened or today()
+    question = _validate(
+        Question, id=qid or slugify(text), question=text, criteria=criteria or text,
+        resolve_by=resolve_by, opened=opened, tags=list(tags), source=source, blind=blind)
+    forecast = None
+    if probability is not None:
+        forecast = _validate(Forecast, forecaster=forecaster, probability=probability,
+                             made_at=_now_local_iso(), rationale=rationale)
+    if question.resolve_by < question.opened:
+        raise InvalidValue(f"resolve_by: {question.resolve_by} is before the question was opened "
+                           f"({question.opened})")
+    with ledger.transaction(create=True) as con:
+        new_id = question.id
+        if question_exists(con, new_id):
+            if qid:
+                raise DuplicateQuestion(f"question id {qid!r} is already taken",
+                                        "choose another --id, or use `forecast` to update it")
+            n = 2
+            while question_exists(con, f"{question.id}-{n}"):
+                n += 1
+            new_id = f"{question.id}-{n}"
+        if source and not con.execute("SELECT 1 FROM sources WHERE id = $1", [source]).fetchall():
+            raise UnknownSource(f"no source {source!r} in the ledger",
+                                "import the file that defines it first")
+        entries = [NewEntry("question", new_id, {
+            "id": new_id, "version": 1, "question": question.question,
+            "criteria": question.criteria, "resolve_by": question.resolve_by,
+            "opened": question.opened, "tags": list(question.tags), "source_id": source,
+            "quote": None, "horizon": None, "resolve_by_rule": None,
+            "reference_probability": None, "reference_note": None, "blind": question.blind,
+            "edit_reason": None})]
+        if forecast is not None:
+            entries.append(_forecast_entry(new_id, forecast))
+        append(con, entries)
+    return new_id
+
+
+def _now_local_iso() -> str:
+    from datetime import datetime
+
+    from ledger.dates import local_zone
+
+    return datetime.now(local_zone()).isoformat()
+
+
+def _forecast_entry(qid: str, f: Any) -> NewEntry:
+    made_at, made_on = parse_moment(f.made_at)
+    return NewEntry("forecast", qid, {
+        "question_id": qid, "forecaster": f.forecaster, "probability": f.probability,
+        "rationale": f.rationale, "basis": f.basis, "implied_from": f.implied_from,
+        "made_at": made_at, "made_on": made_on})
+
+
+def add_forecast(ledger: Ledger, qid: str, probability: Any, *, forecaster: str,
+                 made_at: Any = None, rationale: str | None = None) -> dict:
+    """Log a new or updated forecast on an existing question.
+
+    Returns ``{"seq", "probability", "made_on", "late"}``; ``late`` is true when the question had
+    already resolved (the forecast is kept, flagged, and never scored).
+    """
+    from ledger.models import Forecast
+
+    forecast = _validate(Forecast, forecaster=forecaster, probability=probability,
+                         made_at=made_at or _now_local_iso(), rationale=rationale)
+    made_at_utc, made_on = parse_moment(forecast.made_at)
+    if made_at_utc > utc_now():
+        raise InvalidValue(f"made_at: {forecast.made_at} is in the future")
+    with ledger.transaction() as con:
+        if not question_exists(con, qid):
+            raise UnknownQuestion(f"no question {qid!r}", "see `forecast-ledger list` for ids")
+        if con.execute("SELECT 1 FROM forecasts WHERE question_id = $1 AND forecaster = $2 "
+                       "AND made_at = $3", [qid, forecaster, made_at_utc]).fetchall():
+            raise InvalidValue(f"made_at: {forecaster} already has a forecast made at "
+                               f"{forecast.made_at} on {qid!r}")
+        res = _current_resolution(con, qid)
+        if res and made_on > res["resolved_on"]:
+            raise AlreadyResolved(
+                f"{qid!r} resolved {res['outcome']} on {res['resolved_on']}; a forecast made "
+                f"on {made_on} came after the outcome was known",
+                "forecasts are for open questions; see `forecast-ledger list --status open`")
+        (seq,) = append(con, [_forecast_entry(qid, forecast)])
+    return {"seq": seq, "probability": forecast.probability, "made_on": made_on,
+            "late": res is not None}
+
+
+def resolve(ledger: Ledger, qid: str, outcome: str, *, resolved_by: str,
+            resolved_on: Any = None, evidence: str | None = None, note: str | None = None,
+            correct: bool = False, reason: str | None = None) -> dict:
+    """Record how a question resolved, or (``correct=True``) correct its current resolution.
+
+    The old resolution stays in history; the new entry names the one it supersedes.
+    """
+    from ledger.models import Resolution
+
+    if outcome not in OUTCOMES:
+        raise InvalidValue(f"outcome: {outcome!r} is not one of {', '.join(OUTCOMES)}")
+    if correct and not reason:
+        raise InvalidValue("reason: a correction needs a reason (--reason \"...\")")
+    r = _validate(Resolution, outcome=outcome, resolved_on=resolved_on or today(),
+                  evidence=evidence, note=note, resolved_by=resolved_by, reason=reason)
+    if r.resolved_on > today():
+        raise InvalidValue(f"resolved_on: {r.resolved_on} is in the future")
+    with ledger.transaction() as con:
+        if not question_exists(con, qid):
+            raise UnknownQuestion(f"no question {qid!r}", "see `forecast-ledger list` for ids")
+        current = _current_resolution(con, qid)
+        if current and not correct:
+            raise AlreadyResolved(
+                f"{qid!r} already resolved {current['outcome']} on {current['resolved_on']}",
+                "to change it, add --correct --reason \"why\"")
+        if correct and not current:
+            raise NotResolved(f"{qid!r} has no resolution to correct",
+                              "resolve it first, without --correct")
+        (seq,) = append(con, [NewEntry("resolution", qid, {
+            "question_id": qid, "outcome": r.outcome, "resolved_on": r.resolved_on,
+            "evidence": r.evidence, "note": r.note, "resolved_by": r.resolved_by,
+            "supersedes": current["seq"] if current else None, "reason": r.reason})])
+    return {"seq": seq, "outcome": r.outcome, "resolved_on": r.resolved_on,
+            "supersedes": current["seq"] if current else None}
+
+
+def parse_outcome(word: str) -> str:
+    w = word.strip().lower()
+    if w not in OUTCOMES:
+        raise InvalidValue(f"outcome: {word!r} is not one of {', '.join(OUTCOMES)}")
+    return w
+
+
+__all__ = ["add_forecast", "add_question", "resolve", "slugify", "date"]

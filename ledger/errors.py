@@ -1,0 +1,113 @@
+"""Named exceptions of the library. Faces (CLI, dashboard) turn them into messages for people.
+
+Every error carries a ``hint``: what the user can do next.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class LedgerError(Exception):
+    """Base class: a user or data error (exit code 1 in the CLI), never a bug."""
+
+    hint: str = ""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        if hint:
+            self.hint = hint
+
+    def __str__(self) -> str:  # the one line the CLI prints
+        text = self.args[0] if self.args else self.__class__.__name__
+        return f"{text} ({self.hint})" if self.hint else text
+
+
+class LedgerMissing(LedgerError):
+    """The ledger file does not exist yet."""
+
+
+class LedgerBusy(LedgerError):
+    """Another process holds DuckDB's single-writer lock for longer than we wait."""
+
+
+class UnknownQuestion(LedgerError):
+    """No question with that id."""
+
+
+class UnknownSource(LedgerError):
+    """No source with that id."""
+
+
+class DuplicateQuestion(LedgerError):
+    """A question id is already taken."""
+
+
+class AlreadyResolved(LedgerError):
+    """Resolving a question that has a resolution, without ``--correct``."""
+
+
+class NotResolved(LedgerError):
+    """Correcting a resolution that does not exist."""
+
+
+class InvalidValue(LedgerError):
+    """A value given on the command line or in a form is not acceptable."""
+
+
+class OutputExists(LedgerError):
+    """Refusing to overwrite a file without ``--force``."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation problem, located as precisely as we can: ``file:line: field: message``."""
+
+    file: str
+    line: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+
+class ValidationFailed(LedgerError):
+    """Input was refused; nothing was written. ``problems`` lists every problem found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        n = len(problems)
+        super().__init__(
+            "\n".join(str(p) for p in problems)
+            + f"\n{n} problem{'s' if n != 1 else ''} found; nothing was written"
+        )
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+class Conflict(ValidationFailed):
+    """An import changes a value that the ledger already holds (history is never rewritten)."""
+
+
+@dataclass(frozen=True)
+class BadEntry:
+    seq: int
+    kind: str
+    subject: str
+    reason: str
+
+
+class TamperDetected(LedgerError):
+    """``verify`` found history that does not match its hash chain."""
+
+    def __init__(self, bad: BadEntry, total_bad: int) -> None:
+        self.bad = bad
+        self.total_bad = total_bad
+        super().__init__(
+            f"entry #{bad.seq} ({bad.kind} {bad.subject}): {bad.reason}",
+            "the ledger file was changed outside forecast-ledger; restore it from a backup "
+            "or an export",
+        )

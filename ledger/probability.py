@@ -1,0 +1,71 @@
+"""Probabilities as people write them: ``0.7``, ``"70%"``, ``"0.1%"``, ``"3:1"``, ``"1 in 20"``.
+
+Parsing goes through :class:`fractions.Fraction`, so ``"0.1%"`` is exactly 1/1000 before it
+becomes the nearest double, and nothing is rounded to whole percents.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+HINT = 'write 0.8, "80%", "3:1" or "1 in 5"'
+
+_NUMBER = r"\s*(\d+(?:\.\d*)?|\.\d+)\s*"
+_PERCENT = re.compile(rf"^{_NUMBER}%$")
+_ODDS = re.compile(rf"^{_NUMBER}:{_NUMBER}$")
+_ONE_IN = re.compile(rf"^{_NUMBER}in{_NUMBER}$", re.IGNORECASE)
+_PLAIN = re.compile(rf"^{_NUMBER}$")
+
+
+def parse_probability(value: object) -> float:
+    """Return the probability written as ``value``, a float in [0, 1].
+
+    Raises ``ValueError`` with a message for people when it is not one.
+
+    >>> parse_probability("0.1%")
+    0.001
+    >>> parse_probability("3:1"), parse_probability("1 in 20"), parse_probability(0.7)
+    (0.75, 0.05, 0.7)
+    """
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"{value!r} is not a probability ({HINT})")
+    if isinstance(value, int | float):
+        frac = Fraction(str(value)) if isinstance(value, float) else Fraction(value)
+        text = str(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        frac = _parse_text(text)
+    else:
+        raise ValueError(f"{value!r} is not a probability ({HINT})")
+    if not 0 <= frac <= 1:
+        raise ValueError(f"{text} is not between 0 and 1 ({HINT})")
+    return float(frac)
+
+
+def _parse_text(text: str) -> Fraction:
+    if m := _PERCENT.match(text):
+        return Fraction(m.group(1)) / 100
+    if m := _ODDS.match(text):
+        a, b = Fraction(m.group(1)), Fraction(m.group(2))
+        if a + b == 0:
+            raise ValueError(f"{text} is not a probability: odds 0:0 mean nothing ({HINT})")
+        return a / (a + b)
+    if m := _ONE_IN.match(text):
+        k, n = Fraction(m.group(1)), Fraction(m.group(2))
+        if n == 0:
+            raise ValueError(f"{text} is not a probability: 'in 0' means nothing ({HINT})")
+        return k / n
+    if m := _PLAIN.match(text):
+        return Fraction(m.group(1))
+    raise ValueError(f"{text!r} is not a probability ({HINT})")
+
+
+def format_probability(p: float) -> str:
+    """Percent for people, exact to the digits stored: 0.001 -> '0.1%', 0.7 -> '70%'.
+
+    >>> format_probability(0.001), format_probability(0.7), format_probability(1/3)
+    ('0.1%', '70%', '33.33333%')
+    """
+    text = f"{p * 100:.5f}".rstrip("0").rstrip(".")
+    return f"{text}%"

@@ -1,0 +1,192 @@
+"""Reading forecast files safely, with every problem located at ``file:line: field``.
+
+Only a safe loader is used (libyaml's ``CSafeLoader`` when present). On top of it we refuse what
+PyYAML would silently accept: keys repeated in one mapping (the last would win), anchors and
+aliases (the "billion laughs" bomb), a byte-order mark, and YAML 1.1's ``yes``/``no``/``on``
+booleans (an outcome of ``no`` must stay the word "no"). Dates stay text until the models parse
+them, so an impossible date gets a message instead of a crash.
+"""
+
+from __future__ import annotations
+
+import difflib
+import gc
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ledger.errors import Problem
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+
+_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_Base):  # type: ignore[misc, valid-type]
+    """Safe loader with YAML 1.2-style booleans, dates as text, no aliases, no repeated keys."""
+
+    yaml_implicit_resolvers: dict = {}
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        if node in self.constructed_objects:
+            raise yaml.constructor.ConstructorError(
+                None, None, "anchors and aliases (& and *) are not allowed; write values out",
+                node.start_mark,
+            )
+        return super().construct_object(node, deep=deep)
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = key_node.value
+            if key == "<<":
+                raise yaml.constructor.ConstructorError(
+                    None, None, "merge keys (<<) are not allowed", key_node.start_mark
+                )
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None,
+                    f"key {key!r} appears twice in one mapping (first on line {seen[key] + 1})",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
+for _first, _resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items():
+    for _tag, _regexp in _resolvers:
+        if _tag == "tag:yaml.org,2002:timestamp":
+            continue
+        if _tag == "tag:yaml.org,2002:bool":
+            _regexp = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+            if _first not in "tTfF":
+                continue
+        _Loader.yaml_implicit_resolvers.setdefault(_first, []).append((_tag, _regexp))
+
+
+class ParsedFile:
+    """A forecast file's data plus its node tree, kept to locate problems by line."""
+
+    def __init__(self, path: str, data: Any, root: yaml.Node | None) -> None:
+        self.path = path
+        self.data = data
+        self.root = root
+
+    def line_of(self, loc: tuple) -> int | None:
+        """1-based line of the value at ``loc`` (or of the nearest enclosing node)."""
+        node = self.root
+        if node is None:
+            return None
+        line = node.start_mark.line
+        for part in loc:
+            if isinstance(node, yaml.MappingNode):
+                for key_node, value_node in node.value:
+                    if key_node.value == part:
+                        line, node = value_node.start_mark.line, value_node
+                        break
+                else:
+                    return line + 1
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+                if part >= len(node.value):
+                    return line + 1
+                node = node.value[part]
+                line = node.start_mark.line
+            else:
+                return line + 1
+        return line + 1
+
+    def key_line(self, loc: tuple) -> int | None:
+        """1-based line of the key that ends ``loc`` (for unknown keys)."""
+        parent = self.root
+        for part in loc[:-1]:
+            if isinstance(parent, yaml.MappingNode):
+                parent = next((v for k, v in parent.value if k.value == part), None)
+            elif isinstance(parent, yaml.SequenceNode) and isinstance(part, int):
+                parent = parent.value[part] if part < len(parent.value) else None
+            if parent is None:
+                return None
+        if isinstance(parent, yaml.MappingNode):
+            for key_node, _ in parent.value:
+                if key_node.value == loc[-1]:
+                    return key_node.start_mark.line + 1
+        return None
+
+
+def read_yaml(path: str | Path, display: str | None = None) -> tuple[ParsedFile | None, list[Problem]]:
+    """Parse ``path`` safely. Returns the parsed file, or ``None`` and the problems found."""
+    name = display or str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        return None, [Problem(name, None, "", f"cannot read the file: {exc.strerror}")]
+    if len(raw) > MAX_FILE_BYTES:
+        return None, [Problem(name, None, "", (
+            f"the file is {len(raw) / 1e6:.1f} MB; one YAML file may hold at most "
+            f"{MAX_FILE_BYTES // (1024 * 1024)} MB (split it, or import CSV or Parquet)"))]
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return None, [Problem(name, 1, "", (
+            "the file starts with a byte-order mark (BOM); save it as UTF-8 without BOM"))]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return None, [Problem(name, line, "", (
+            f"byte 0x{raw[exc.start]:02x} is not UTF-8; save the file as UTF-8"))]
+    if "\x00" in text:
+        return None, [Problem(name, text[: text.index("\x00")].count("\n") + 1, "",
+                              "the file holds a NUL character; is it a binary file?")]
+    if not text.strip() or all(
+        not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()
+    ):
+        return None, [Problem(name, None, "", "the file is empty (write a questions: list)")]
+    loader = _Loader(text)
+    # Pausing the collector while the node tree is built is 3x faster on large files
+    # (measured: shared/recipes) and safe: the tree holds no reference cycles to reclaim.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        root = loader.get_single_node()
+        data = loader.construct_document(root) if root is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        return None, [Problem(name, line, "", _yaml_message(exc, text, line))]
+    except yaml.YAMLError as exc:
+        return None, [Problem(name, None, "", f"not valid YAML: {exc}")]
+    finally:
+        loader.dispose()
+        if was_enabled:
+            gc.enable()
+    if not isinstance(data, dict):
+        kind = "empty" if data is None else f"a {type(data).__name__}, not a mapping"
+        return None, [Problem(name, 1, "", (
+            f"the file is {kind}; a forecast file is a mapping with questions: (and source:)"))]
+    return ParsedFile(name, data, root), []
+
+
+def _yaml_message(exc: yaml.MarkedYAMLError, text: str, line: int | None) -> str:
+    problem = exc.problem or str(exc)
+    if "cannot start any token" in problem and "\\t" in problem:
+        return "a tab is used for indentation; indent with spaces"
+    if "could not determine a constructor" in problem or "constructor for the tag" in problem:
+        tag = re.search(r"tag '([^']+)'", problem)
+        return (f"the YAML tag {tag.group(1) if tag else ''} is not allowed; forecast files "
+                "hold plain text, numbers, lists and mappings")
+    if problem.startswith(("anchors", "merge keys", "key ")):
+        return problem
+    return f"not valid YAML: {problem}"
+
+
+def field_path(loc: tuple) -> str:
+    """``('questions', 2, 'forecasts', 0, 'probability')`` -> ``questions[2].forecasts[0].probability``."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def suggest_key(unknown: str, allowed: list[str]) -> str:
+    match = difflib.get_close_matches(str(unknown), allowed, n=1, cutoff=0.6)
+    return f"; did you mean {match[0]!r}?" if match else f"; allowed: {', '.join(allowed)}"
