@@ -114,11 +114,11 @@ def _now_local_iso() -> str:
 
 
 def _forecast_entry(qid: str, f: Any) -> NewEntry:
-    made_at, made_on = parse_moment(f.made_at)
+    made_at, made_on, offset = parse_moment(f.made_at)
     return NewEntry("forecast", qid, {
         "question_id": qid, "forecaster": f.forecaster, "probability": f.probability,
         "rationale": f.rationale, "basis": f.basis, "implied_from": f.implied_from,
-        "made_at": made_at, "made_on": made_on})
+        "made_at": made_at, "made_on": made_on, "utc_offset": offset})
 
 
 def add_forecast(ledger: Ledger, qid: str, probability: Any, *, forecaster: str,
@@ -132,7 +132,7 @@ def add_forecast(ledger: Ledger, qid: str, probability: Any, *, forecaster: str,
 
     forecast = _validate(Forecast, forecaster=forecaster, probability=probability,
                          made_at=made_at or _now_local_iso(), rationale=rationale)
-    made_at_utc, made_on = parse_moment(forecast.made_at)
+    made_at_utc, made_on, _ = parse_moment(forecast.made_at)
     if made_at_utc > utc_now():
         raise InvalidValue(f"made_at: {forecast.made_at} is in the future")
     with ledger.transaction() as con:

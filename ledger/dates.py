@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 MIN_DATE = date(1900, 1, 1)
@@ -61,27 +62,36 @@ def parse_date(value: object) -> date:
     return value
 
 
-def parse_moment(value: object) -> tuple[datetime, date]:
-    """``(made_at as naive UTC, made_on)`` from a date or a date-time.
+class Moment(NamedTuple):
+    """An instant as stored: naive UTC, the calendar date where it happened, the UTC offset
+    in minutes it was written with (``None`` for a date alone)."""
+
+    utc: datetime
+    day: date
+    offset: int | None
+
+
+def parse_moment(value: object) -> Moment:
+    """``(made_at as naive UTC, made_on, offset minutes)`` from a date or a date-time.
 
     A date alone is taken as that calendar day (stored at 00:00 UTC for ordering).
     A date-time with an offset keeps its own calendar date; one without an offset is read
     in the user's zone.
 
     >>> parse_moment("2027-05-21T22:30:00-07:00")
-    (datetime.datetime(2027, 5, 22, 5, 30), datetime.date(2027, 5, 21))
+    Moment(utc=datetime.datetime(2027, 5, 22, 5, 30), day=datetime.date(2027, 5, 21), offset=-420)
     >>> parse_moment("2027-05-21")
-    (datetime.datetime(2027, 5, 21, 0, 0), datetime.date(2027, 5, 21))
+    Moment(utc=datetime.datetime(2027, 5, 21, 0, 0), day=datetime.date(2027, 5, 21), offset=None)
     """
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, date):
-        return datetime(value.year, value.month, value.day), parse_date(value)
+        return Moment(datetime(value.year, value.month, value.day), parse_date(value), None)
     else:
         text = str(value).strip()
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
             day = parse_date(text)
-            return datetime(day.year, day.month, day.day), day
+            return Moment(datetime(day.year, day.month, day.day), day, None)
         try:
             moment = datetime.fromisoformat(text.replace("z", "Z"))
         except ValueError:
@@ -91,7 +101,21 @@ def parse_moment(value: object) -> tuple[datetime, date]:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=local_zone())
     made_on = parse_date(moment.date())
-    return moment.astimezone(UTC).replace(tzinfo=None), made_on
+    offset = moment.utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+    return Moment(moment.astimezone(UTC).replace(tzinfo=None), made_on, minutes)
+
+
+def format_moment(utc: datetime, day: date, offset: int | None) -> str:
+    """The inverse of :func:`parse_moment`, as export writes it.
+
+    >>> format_moment(*parse_moment("2027-05-21T22:30:00-07:00"))
+    '2027-05-21T22:30:00-07:00'
+    """
+    if offset is None:
+        return day.isoformat()
+    zone = timezone(timedelta(minutes=offset))
+    return utc.replace(tzinfo=UTC).astimezone(zone).isoformat()
 
 
 def parse_duration(text: str) -> int:
@@ -117,6 +141,8 @@ def days_between(a: date, b: date) -> int:
 
 
 __all__ = [
+    "Moment",
+    "format_moment",
     "days_between",
     "iso_utc",
     "local_zone",
@@ -126,5 +152,4 @@ __all__ = [
     "to_local",
     "today",
     "utc_now",
-    "timedelta",
 ]

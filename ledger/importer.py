@@ -92,9 +92,9 @@ def parse_files(paths: Sequence[Path], progress: Progress | None = None
     loaded: list[tuple[ParsedFile, Any]] = []
     problems: list[Problem] = []
     for n, path in enumerate(paths, 1):
-        parsed, found = read_yaml(path, display=_display(path))
+        docs, found = read_yaml(path, display=_display(path))
         problems.extend(found)
-        if parsed is not None:
+        for parsed in docs:
             try:
                 loaded.append((parsed, ForecastFile.model_validate(parsed.data)))
             except ValidationError as exc:
@@ -381,7 +381,7 @@ class _Planner:
         seen: dict[tuple, int] = {}
         for j, f in enumerate(q.forecasts):
             loc = (*at, "forecasts", j)
-            made_at, made_on = parse_moment(f.made_at)
+            made_at, made_on, offset = parse_moment(f.made_at)
             key = (q.id, f.forecaster, made_at)
             if key in seen:
                 self.problem(parsed, (*loc, "made_at"), "made_at",
@@ -416,7 +416,7 @@ class _Planner:
             self.add("new forecast", q.id, f"{parsed.path}:{parsed.line_of(loc)}", NewEntry(
                 "forecast", q.id,
                 {"question_id": q.id, "forecaster": f.forecaster, **content,
-                 "made_at": made_at, "made_on": made_on},
+                 "made_at": made_at, "made_on": made_on, "utc_offset": offset},
                 recorded_at=f.recorded_at))
 
 

@@ -28,7 +28,8 @@ COLUMNS: dict[str, dict[str, str]] = {
     },
     "forecasts": {
         "question_id": "VARCHAR", "forecaster": "VARCHAR", "probability": "DOUBLE",
-        "made_at": "TIMESTAMP", "made_on": "DATE", "rationale": "VARCHAR", "basis": "VARCHAR",
+        "made_at": "TIMESTAMP", "made_on": "DATE",
+        "utc_offset": "INTEGER", "rationale": "VARCHAR", "basis": "VARCHAR",
         "implied_from": "VARCHAR",
     },
     "resolutions": {

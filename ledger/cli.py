@@ -1,0 +1,376 @@
+"""The ``forecast-ledger`` command: a thin face over the library.
+
+Each command opens the ledger, calls one library function, and turns a named library error into
+a one-line message saying what to do next (exit 1). Usage errors exit 2. Nothing here imports
+pandas, streamlit or altair except ``dashboard``, so the CLI starts fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from ledger.errors import LedgerError, ValidationFailed
+from ledger.store import DEFAULT_DB, Ledger
+
+
+def _default_forecaster() -> str:
+    import getpass
+    import subprocess
+
+    try:
+        name = subprocess.run(["git", "config", "user.name"], capture_output=True, text=True,
+                              timeout=2).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        name = ""
+    return name or getpass.getuser()
+
+
+class Context:
+    def __init__(self, db: str, forecaster: str | None) -> None:
+        self.ledger = Ledger(db)
+        self._forecaster = forecaster
+
+    @property
+    def forecaster(self) -> str:
+        if not self._forecaster:
+            self._forecaster = _default_forecaster()
+        return self._forecaster
+
+
+class _Group(click.Group):
+    """Turns library errors into one-line messages and exit code 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ValidationFailed as exc:
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            n = len(exc.problems)
+            click.echo(f"error: {n} problem{'s' if n != 1 else ''} found; nothing was written",
+                       err=True)
+            sys.exit(1)
+        except LedgerError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("interrupted; nothing was written", err=True)
+            sys.exit(130)
+
+
+pass_ctx = click.make_pass_decorator(Context)
+json_option = click.option("--json", "as_json", is_flag=True,
+                           help="Print machine-readable JSON on stdout (and nothing else).")
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", envvar="FORECAST_LEDGER_DB", default=DEFAULT_DB, show_default=True,
+              help="The ledger file (env FORECAST_LEDGER_DB).")
+@click.option("--as", "forecaster", envvar="FORECAST_LEDGER_FORECASTER",
+              help="Your forecaster name (env FORECAST_LEDGER_FORECASTER; "
+                   "default: git config user.name, else your login).")
+@click.version_option(package_name="forecast-ledger")
+@click.pass_context
+def cli(ctx: click.Context, db: str, forecaster: str | None) -> None:
+    """A prediction-tracking ledger: forecasts as YAML, stored append-only in DuckDB.
+
+    \b
+    Example:
+        forecast-ledger import forecasts/
+        forecast-ledger list --status open
+    """
+    ctx.obj = Context(db, forecaster)
+
+
+def _progress(stage: str, n: int, total: int) -> None:
+    if total >= 20 and (n == total or n % max(total // 50, 1) == 0):
+        end = "\n" if n == total else ""
+        click.echo(f"\r{stage} {n}/{total} files", err=True, nl=False)
+        if end:
+            click.echo("", err=True)
+
+
+@cli.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--dry-run", is_flag=True, help="Validate and print what would change; write nothing.")
+@json_option
+@pass_ctx
+def import_(c: Context, paths: tuple[str, ...], dry_run: bool, as_json: bool) -> None:
+    """Import YAML forecast files or folders; all or nothing.
+
+    Everything is validated first: on any problem, every problem is printed as
+    file:line: field: message and nothing is written. Importing the same files again
+    changes nothing.
+
+    \b
+    Example:
+        forecast-ledger import forecasts/
+        forecast-ledger import --dry-run forecasts/new-article.yaml
+    """
+    from ledger.importer import import_paths
+
+    progress = _progress if sys.stderr.isatty() and not as_json else None
+    result = import_paths(c.ledger, paths, dry_run=dry_run, progress=progress)
+    if as_json:
+        from ledger.render import to_json
+
+        click.echo(to_json({"files": result.files, "dry_run": dry_run, "counts": result.counts(),
+                            "changes": [vars(ch) for ch in result.changes]}))
+        return
+    if dry_run:
+        for ch in result.changes:
+            click.echo(f"{ch.where}: would add {ch.action} {ch.subject}")
+    click.echo(result.summary())
+
+
+@cli.command()
+@click.argument("question")
+@click.option("--by", "resolve_by", required=True, metavar="DATE",
+              help="Resolve-by date, YYYY-MM-DD.")
+@click.option("--p", "probability", metavar="P",
+              help='Your probability: 0.7, "70%", "3:1" or "1 in 20".')
+@click.option("--criteria", help="How it resolves, precisely enough for a third party.")
+@click.option("--tag", "tags", multiple=True, help="A tag (repeat for several).")
+@click.option("--source", help="Id of a source already in the ledger.")
+@click.option("--id", "qid", help="The question's id (default: made from its text).")
+@click.option("--note", help="Your rationale for the forecast.")
+@click.option("--blind", is_flag=True, help="Hide others' forecasts until they log their own.")
+@pass_ctx
+def add(c: Context, question: str, resolve_by: str, probability: str | None,
+        criteria: str | None, tags: tuple[str, ...], source: str | None, qid: str | None,
+        note: str | None, blind: bool) -> None:
+    """Add a question, optionally with your first forecast.
+
+    \b
+    Example:
+        forecast-ledger add "Will the Q3 report cite AI-assisted pretraining?" \\
+            --p 30% --by 2027-05-21 --criteria "Yes if ..." --tag anthropic
+    """
+    from ledger.actions import add_question
+
+    new_id = add_question(c.ledger, question, resolve_by=resolve_by, probability=probability,
+                          criteria=criteria, tags=tags, source=source, qid=qid,
+                          forecaster=c.forecaster, rationale=note, blind=blind)
+    click.echo(f"added {new_id}" + (f" with {c.forecaster}'s forecast {probability}"
+                                    if probability else ""))
+    if not criteria:
+        click.echo("hint: add resolution criteria a third party could check "
+                   "(they default to the question's text)", err=True)
+
+
+@cli.command()
+@click.argument("qid", metavar="ID")
+@click.option("--p", "probability", required=True, metavar="P",
+              help='Your probability: 0.6, "60%", "3:2" or "1 in 20".')
+@click.option("--note", help="Your rationale.")
+@click.option("--at", "made_at", metavar="WHEN",
+              help="When you made it, if not now: 2027-05-21 or 2027-05-21T18:30-07:00.")
+@pass_ctx
+def forecast(c: Context, qid: str, probability: str, note: str | None,
+             made_at: str | None) -> None:
+    """Log a new or updated forecast on a question.
+
+    \b
+    Example:
+        forecast-ledger forecast anthropic-pretraining-paper --p 0.6 --note "new evidence"
+    """
+    from ledger.actions import add_forecast
+    from ledger.probability import format_probability
+
+    got = add_forecast(c.ledger, qid, probability, forecaster=c.forecaster, made_at=made_at,
+                       rationale=note)
+    click.echo(f"logged {c.forecaster}'s forecast {format_probability(got['probability'])} "
+               f"on {qid} ({got['made_on']})")
+    if got["late"]:
+        click.echo("note: the question has resolved; this forecast is kept, flagged late, "
+                   "and never scored", err=True)
+
+
+@cli.command()
+@click.argument("qid", metavar="ID")
+@click.argument("outcome", type=click.Choice(["yes", "no", "ambiguous", "annulled"],
+                                             case_sensitive=False))
+@click.option("--on", "resolved_on", metavar="DATE",
+              help="When the event resolved (default today), YYYY-MM-DD.")
+@click.option("--evidence", metavar="URL", help="A link to the evidence.")
+@click.option("--note", help="What the evidence says.")
+@click.option("--correct", is_flag=True, help="Correct the current resolution (needs --reason).")
+@click.option("--reason", help="Why the correction.")
+@pass_ctx
+def resolve(c: Context, qid: str, outcome: str, resolved_on: str | None, evidence: str | None,
+            note: str | None, correct: bool, reason: str | None) -> None:
+    """Resolve a question: yes, no, ambiguous (facts cannot settle it) or annulled.
+
+    Ambiguous and annulled questions are never scored. A correction is a new entry; the old
+    resolution stays in history.
+
+    \b
+    Example:
+        forecast-ledger resolve anthropic-pretraining-paper yes --on 2027-03-02 \\
+            --evidence https://example.org/paper
+        forecast-ledger resolve anthropic-pretraining-paper no --correct --reason "retracted"
+    """
+    from ledger.actions import resolve as resolve_question
+
+    got = resolve_question(c.ledger, qid, outcome.lower(), resolved_by=c.forecaster,
+                           resolved_on=resolved_on, evidence=evidence, note=note,
+                           correct=correct, reason=reason)
+    verb = "corrected" if correct else "resolved"
+    click.echo(f"{verb} {qid}: {got['outcome']} on {got['resolved_on']}")
+
+
+@cli.command("list")
+@click.option("--status", type=click.Choice(["open", "overdue", "resolved", "ambiguous",
+                                             "annulled"]))
+@click.option("--due-within", metavar="DURATION",
+              help="Unresolved questions due within 30d, 2w, 3m (overdue included).")
+@click.option("--tag")
+@click.option("--forecaster", help="Questions this forecaster has forecast.")
+@click.option("--source", help="Questions from this source id.")
+@json_option
+@pass_ctx
+def list_(c: Context, status: str | None, due_within: str | None, tag: str | None,
+          forecaster: str | None, source: str | None, as_json: bool) -> None:
+    """List questions by resolve-by date, with status and latest forecasts.
+
+    \b
+    Example:
+        forecast-ledger list --status open --due-within 30d
+        forecast-ledger list --tag anthropic --json
+    """
+    from ledger.dates import parse_duration
+    from ledger.queries import list_questions
+    from ledger.render import days_text, forecasts_text, table, to_json
+
+    try:
+        days = parse_duration(due_within) if due_within is not None else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--due-within") from None
+    with c.ledger.connect() as con:
+        found = list_questions(con, status=status, due_within=days, tag=tag,
+                               forecaster=forecaster, source=source, viewer=c._forecaster)
+    if as_json:
+        click.echo(to_json(found))
+        return
+    if not found:
+        click.echo("no questions match" if any((status, due_within, tag, forecaster, source))
+                   else "the ledger has no questions yet (forecast-ledger import forecasts/)")
+        return
+    click.echo(table(
+        ["id", "status", "resolve by", "when", "latest forecasts", "tags"],
+        [[q["id"], q["status"] if q["status"] != "resolved" else f"resolved {q['outcome']}",
+          q["resolve_by"], days_text(q["status"], q["days_left"]),
+          forecasts_text(q["forecasts"]) or "no forecast yet", q["tags"]] for q in found]))
+
+
+@cli.command()
+@click.argument("qid", metavar="ID")
+@json_option
+@pass_ctx
+def show(c: Context, qid: str, as_json: bool) -> None:
+    """Show a question: source, criteria, forecast and resolution history.
+
+    \b
+    Example:
+        forecast-ledger show anthropic-pretraining-paper
+    """
+    from ledger.queries import question_detail
+    from ledger.render import to_json
+
+    with c.ledger.connect() as con:
+        q = question_detail(con, qid, viewer=c._forecaster)
+    if as_json:
+        click.echo(to_json(q))
+        return
+    from ledger.showtext import show_text
+
+    click.echo(show_text(q))
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["yaml", "json", "csv", "parquet", "ics"]),
+              default="yaml", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), help="Write to this file (default stdout).")
+@click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
+@pass_ctx
+def export(c: Context, fmt: str, out: str | None, force: bool) -> None:
+    """Export the ledger: yaml (re-imports identically), json, csv, parquet or ics.
+
+    \b
+    Example:
+        forecast-ledger export --out backup.yaml
+        forecast-ledger export --format ics --out resolve-by.ics
+    """
+    from ledger.export import export as do_export
+
+    with c.ledger.connect() as con:
+        text = do_export(con, fmt, out, force=force)
+    if text is not None:
+        click.echo(text, nl=False)
+    else:
+        click.echo(f"wrote {out}", err=True)
+
+
+@cli.command()
+@json_option
+@pass_ctx
+def verify(c: Context, as_json: bool) -> None:
+    """Check that history was not rewritten: the hash chain and the tables match.
+
+    Exits 1 and names the first bad entry if anything was changed, deleted or reordered
+    outside forecast-ledger. Keep the printed head hash somewhere safe (a git commit, a note):
+    a later verify that reaches the same head proves nothing before it changed.
+
+    \b
+    Example:
+        forecast-ledger verify
+    """
+    from ledger.errors import TamperDetected
+    from ledger.render import to_json
+
+    try:
+        count, head = c.ledger.verify()
+    except TamperDetected as exc:
+        if as_json:
+            click.echo(to_json({"ok": False, "first_bad_entry": exc.bad.seq,
+                                "kind": exc.bad.kind, "subject": exc.bad.subject,
+                                "reason": exc.bad.reason, "problems": exc.total_bad}))
+            sys.exit(1)
+        raise
+    if as_json:
+        click.echo(to_json({"ok": True, "entries": count, "head": head}))
+    else:
+        click.echo(f"ok: {count} entries, hash chain intact; head {head}")
+
+
+@cli.command()
+@click.option("--out", type=click.Path(dir_okay=False), help="Write to this file (default stdout).")
+def schema(out: str | None) -> None:
+    """Print the JSON Schema of forecast files (for editors' YAML language server).
+
+    \b
+    Example:
+        forecast-ledger schema --out docs/forecast-file.schema.json
+    """
+    import json
+
+    from ledger.models import json_schema
+
+    text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
+    if out:
+        with open(out, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        click.echo(text, nl=False)
+
+
+def main() -> None:
+    cli(prog_name="forecast-ledger")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
+

@@ -1,0 +1,210 @@
+"""Exporting the ledger: YAML (re-imports to an identical ledger), CSV, JSON, Parquet, iCalendar.
+
+YAML and JSON hold the full history a forecast file can express: every source, each question's
+current version, every forecast with when it was made and recorded, and every resolution with its
+corrections. CSV and Parquet are one flat row per forecast, for spreadsheets and notebooks. ICS is
+a calendar of resolve-by dates of unresolved questions, so people get reminders.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from ledger.dates import format_moment, iso_utc
+from ledger.errors import InvalidValue, OutputExists
+from ledger.queries import rows
+
+FORMATS = ("yaml", "json", "csv", "parquet", "ics")
+
+FLAT_SQL = """
+SELECT f.seq, f.question_id, q.question, q.resolve_by, q.opened, q.tags, q.source_id,
+       f.forecaster, f.probability, f.made_at, f.made_on, f.utc_offset, f.recorded_at,
+       f.basis, f.implied_from, f.rationale, f.late,
+       r.outcome, r.resolved_on, r.evidence
+FROM forecasts_flagged f
+JOIN current_questions q ON q.id = f.question_id
+LEFT JOIN current_resolutions r ON r.question_id = f.question_id
+ORDER BY f.question_id, f.made_at, f.seq
+"""
+
+
+def _utc_text(ts: datetime) -> str:
+    return iso_utc(ts) + "+00:00"
+
+
+def _drop_empty(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if v is not None and v != [] and v is not False}
+
+
+def documents(con: Any) -> list[dict[str, Any]]:
+    """The ledger as forecast-file documents: one per source, then personal questions."""
+    sources = rows(con, "SELECT * FROM sources QUALIFY row_number() OVER "
+                        "(PARTITION BY id ORDER BY seq) = 1 ORDER BY seq")
+    questions = rows(con, "SELECT * FROM current_questions ORDER BY created_at, id")
+    forecasts: dict[str, list] = {}
+    for f in rows(con, "SELECT * FROM forecasts ORDER BY seq"):
+        forecasts.setdefault(f["question_id"], []).append(_drop_empty({
+            "forecaster": f["forecaster"], "probability": f["probability"],
+            "made_at": format_moment(f["made_at"], f["made_on"], f["utc_offset"]),
+            "recorded_at": _utc_text(f["recorded_at"]), "rationale": f["rationale"],
+            "basis": f["basis"] if f["basis"] != "stated" else None,
+            "implied_from": f["implied_from"]}))
+    resolutions: dict[str, list] = {}
+    for r in rows(con, "SELECT * FROM resolutions ORDER BY seq"):
+        resolutions.setdefault(r["question_id"], []).append(_drop_empty({
+            "outcome": r["outcome"], "resolved_on": r["resolved_on"], "evidence": r["evidence"],
+            "note": r["note"], "resolved_by": r["resolved_by"], "reason": r["reason"],
+            "recorded_at": _utc_text(r["recorded_at"])}))
+    by_source: dict[str | None, list] = {}
+    for q in questions:
+        item = _drop_empty({
+            "id": q["id"], "question": q["question"], "criteria": q["criteria"],
+            "resolve_by": q["resolve_by"], "opened": q["opened"], "tags": list(q["tags"] or []),
+            "source": q["source_id"], "quote": q["quote"], "horizon": q["horizon"],
+            "resolve_by_rule": q["resolve_by_rule"],
+            "reference": _drop_empty({"probability": q["reference_probability"],
+                                      "note": q["reference_note"]})
+            if q["reference_probability"] is not None else None,
+            "blind": q["blind"], "forecasts": forecasts.get(q["id"], [])})
+        held = resolutions.get(q["id"], [])
+        if len(held) == 1:
+            item["resolution"] = held[0]
+        elif held:
+            item["resolutions"] = held
+        by_source.setdefault(q["source_id"], []).append(item)
+    docs = []
+    for s in sources:
+        qs = by_source.pop(s["id"], [])
+        for item in qs:
+            item.pop("source", None)  # the document's own source
+        src = _drop_empty({k: s[k] for k in ("id", "title", "publisher", "author", "url",
+                                              "published")})
+        docs.append({"source": src, "questions": [_opened_last(i, s) for i in qs]})
+    orphans = [i for qs in by_source.values() for i in qs]
+    if orphans or not docs:
+        docs.append({"questions": orphans})
+    return docs
+
+
+def _opened_last(item: dict, source: dict) -> dict:
+    # opened defaults to the source's published date; keep it explicit only where it differs
+    if source.get("published") is not None and item.get("opened") == source["published"]:
+        item.pop("opened")
+    return item
+
+
+def to_yaml(con: Any) -> str:
+    import yaml
+
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    head = "# forecast-ledger export; re-import with: forecast-ledger import FILE\n"
+    return head + yaml.dump_all(documents(con), Dumper=dumper, sort_keys=False,
+                                allow_unicode=True, width=100, explicit_start=True)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return _utc_text(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def to_json(con: Any) -> str:
+    return json.dumps({"documents": documents(con)}, default=_json_default,
+                      ensure_ascii=False, indent=2) + "\n"
+
+
+def to_ics(con: Any) -> str:
+    """A calendar with one all-day event per unresolved question, on its resolve-by date."""
+    from ledger.dates import utc_now
+
+    stamp = utc_now().strftime("%Y%m%dT%H%M%SZ")
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//forecast-ledger//EN",
+             "CALSCALE:GREGORIAN", "X-WR-CALNAME:Forecasts to resolve"]
+    for q in rows(con, """SELECT q.id, q.question, q.criteria, q.resolve_by FROM current_questions q
+                          WHERE q.id NOT IN (SELECT question_id FROM resolutions)
+                          ORDER BY q.resolve_by, q.id"""):
+        day = q["resolve_by"]
+        nxt = date.fromordinal(day.toordinal() + 1)
+        lines += ["BEGIN:VEVENT", f"UID:{q['id']}@forecast-ledger", f"DTSTAMP:{stamp}",
+                  f"DTSTART;VALUE=DATE:{day:%Y%m%d}", f"DTEND;VALUE=DATE:{nxt:%Y%m%d}",
+                  _fold("SUMMARY:" + _ics_text(f"Resolve: {q['question']}")),
+                  _fold("DESCRIPTION:" + _ics_text(
+                      f"{q['criteria']}\n\nforecast-ledger resolve {q['id']} yes|no")),
+                  "END:VEVENT"]
+    lines.append("END:VCALENDAR")
+    return "\r\n".join(lines) + "\r\n"
+
+
+def _ics_text(text: str) -> str:
+    return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+            .replace("\r\n", "\\n").replace("\n", "\\n"))
+
+
+def _fold(line: str) -> str:
+    # RFC 5545: lines longer than 75 octets are folded with CRLF + space
+    out, current = [], ""
+    for ch in line:
+        if len((current + ch).encode()) > 75:
+            out.append(current)
+            current = " " + ch
+        else:
+            current += ch
+    out.append(current)
+    return "\r\n".join(out)
+
+
+def export(con: Any, fmt: str, out: str | os.PathLike[str] | None = None, *,
+           force: bool = False) -> str | None:
+    """Export in ``fmt``. With ``out`` writes the file (refusing to overwrite unless ``force``)
+    and returns None; without, returns the text (not for parquet)."""
+    if fmt not in FORMATS:
+        raise InvalidValue(f"format: {fmt!r} is not one of {', '.join(FORMATS)}")
+    path = Path(out) if out is not None else None
+    if path is not None and path.exists() and not force:
+        raise OutputExists(f"{path} exists", "add --force to overwrite it, or choose another --out")
+    if fmt in ("csv", "parquet"):
+        if path is None and fmt == "parquet":
+            raise InvalidValue("out: Parquet is binary; give a file with --out PATH")
+        if path is None:
+            import csv
+            import io
+
+            cur = con.execute(FLAT_SQL)
+            buf = io.StringIO()
+            writer = csv.writer(buf, lineterminator="\n")
+            writer.writerow([d[0] for d in cur.description])
+            for row in cur.fetchall():
+                writer.writerow([_csv_cell(v) for v in row])
+            return buf.getvalue()
+        # Written next to the target then renamed, so a failed export leaves no half file.
+        tmp = path.with_name(path.name + ".partial")
+        option = "FORMAT csv, HEADER" if fmt == "csv" else "FORMAT parquet"
+        con.execute(f"COPY ({FLAT_SQL}) TO '{_sql_path(tmp)}' ({option})")
+        os.replace(tmp, path)
+        return None
+    text = {"yaml": to_yaml, "json": to_json, "ics": to_ics}[fmt](con)
+    if path is None:
+        return text
+    tmp = path.with_name(path.name + ".partial")
+    tmp.write_text(text, encoding="utf-8", newline="")
+    os.replace(tmp, path)
+    return None
+
+
+def _csv_cell(value: Any) -> Any:
+    if isinstance(value, list):
+        return ";".join(map(str, value))
+    if isinstance(value, datetime):
+        return _utc_text(value)
+    return value
+
+
+def _sql_path(path: Path) -> str:
+    # COPY takes no parameters for its target; quotes are doubled so any path is safe.
+    return str(path).replace("'", "''")
