@@ -367,6 +367,50 @@ def schema(out: str | None) -> None:
         click.echo(text, nl=False)
 
 
+@cli.command()
+@click.option("--port", default=8501, show_default=True, help="Port to serve on.")
+@click.option("--address", default="127.0.0.1", show_default=True,
+              help="Address to bind; the default keeps the dashboard on this machine.")
+@click.option("--headless", is_flag=True, help="Do not open a browser.")
+@pass_ctx
+def dashboard(c: Context, port: int, address: str, headless: bool) -> None:
+    """Open the Streamlit dashboard on the ledger (http://127.0.0.1:8501).
+
+    The dashboard and the CLI can be used at the same time on one ledger file.
+
+    \b
+    Example:
+        forecast-ledger dashboard --port 8502
+        forecast-ledger --db demo.duckdb dashboard
+    """
+    from ledger.serve import run_dashboard
+
+    if not c.ledger.exists():
+        click.echo(f"note: no ledger at {c.ledger.path} yet; the dashboard will say how to "
+                   "start one", err=True)
+    click.echo(f"serving {c.ledger.path} on http://{address}:{port} (Ctrl+C to stop)", err=True)
+    sys.exit(run_dashboard(str(c.ledger.path), port=port, address=address, headless=headless))
+
+
+@cli.command()
+@click.option("--db", "demo_db", default="demo.duckdb", show_default=True,
+              help="Where to build the demo ledger (never your real one).")
+@click.option("--seed", default=7, show_default=True, help="Random seed of the synthetic history.")
+@click.option("--force", is_flag=True, help="Replace an existing demo ledger.")
+def demo(demo_db: str, seed: int, force: bool) -> None:
+    """Build a separate demo ledger with a synthetic history (labelled synthetic everywhere).
+
+    \b
+    Example:
+        forecast-ledger demo && forecast-ledger --db demo.duckdb dashboard
+    """
+    from ledger.fixtures import build_demo
+
+    summary = build_demo(demo_db, seed=seed, force=force)
+    click.echo(f"built synthetic demo ledger {demo_db}: {summary}")
+    click.echo(f"open it with: forecast-ledger --db {demo_db} dashboard")
+
+
 def main() -> None:
     cli(prog_name="forecast-ledger")
 
