@@ -138,10 +138,11 @@ def import_(c: Context, paths: tuple[str, ...], dry_run: bool, as_json: bool) ->
 @click.option("--id", "qid", help="The question's id (default: made from its text).")
 @click.option("--note", help="Your rationale for the forecast.")
 @click.option("--blind", is_flag=True, help="Hide others' forecasts until they log their own.")
+@click.option("--opened", metavar="DATE", help="When the question was opened (default today).")
 @pass_ctx
 def add(c: Context, question: str, resolve_by: str, probability: str | None,
         criteria: str | None, tags: tuple[str, ...], source: str | None, qid: str | None,
-        note: str | None, blind: bool) -> None:
+        note: str | None, blind: bool, opened: str | None) -> None:
     """Add a question, optionally with your first forecast.
 
     \b
@@ -153,7 +154,7 @@ def add(c: Context, question: str, resolve_by: str, probability: str | None,
 
     new_id = add_question(c.ledger, question, resolve_by=resolve_by, probability=probability,
                           criteria=criteria, tags=tags, source=source, qid=qid,
-                          forecaster=c.forecaster, rationale=note, blind=blind)
+                          forecaster=c.forecaster, rationale=note, blind=blind, opened=opened)
     click.echo(f"added {new_id}" + (f" with {c.forecaster}'s forecast {probability}"
                                     if probability else ""))
     if not criteria:
@@ -309,7 +310,10 @@ def export(c: Context, fmt: str, out: str | None, force: bool) -> None:
     with c.ledger.connect() as con:
         text = do_export(con, fmt, out, force=force)
     if text is not None:
-        click.echo(text, nl=False)
+        # bytes as produced: ICS needs its CRLF line ends kept
+        sys.stdout.flush()
+        sys.stdout.buffer.write(text.encode("utf-8"))
+        sys.stdout.buffer.flush()
     else:
         click.echo(f"wrote {out}", err=True)
 

@@ -28,6 +28,8 @@ FORECAST_CONTENT = ("probability", "rationale", "basis", "implied_from")
 RESOLUTION_CONTENT = ("outcome", "resolved_on", "evidence", "note", "resolved_by", "reason")
 SOURCE_CONTENT = ("title", "publisher", "author", "url", "published")
 
+ACTIONS = ("new source", "new question", "edited question", "new forecast", "new resolution",
+           "correction")
 Progress = Callable[[str, int, int], None]
 
 
@@ -46,10 +48,10 @@ class ImportResult:
     dry_run: bool = False
 
     def counts(self) -> dict[str, int]:
-        out: dict[str, int] = {}
+        out = dict.fromkeys(ACTIONS, 0)
         for c in self.changes:
-            out[c.action] = out.get(c.action, 0) + 1
-        return out
+            out[c.action] += 1
+        return {k: v for k, v in out.items() if v}
 
     def summary(self) -> str:
         files = f"{self.files} file{'s' if self.files != 1 else ''}"
@@ -105,10 +107,8 @@ def parse_files(paths: Sequence[Path], progress: Progress | None = None
 
 
 def _display(path: Path) -> str:
-    try:
-        return os.path.relpath(path)
-    except ValueError:
-        return str(path)
+    # As the user typed it (a folder's files below the folder as typed): what they can open.
+    return str(path)
 
 
 def model_problems(parsed: ParsedFile, exc: Any) -> list[Problem]:
