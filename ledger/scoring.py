@@ -1,0 +1,750 @@
+"""Scores for probability forecasts of yes/no questions: pure, vectorised numpy.
+
+Every function takes outcomes ``y_true`` (0 = no, 1 = yes) and forecasts ``y_prob`` (the
+probability given to yes), checks them at the top and raises ``ValueError`` naming the argument
+and what it must be. Nothing here reads the ledger: :mod:`ledger.report` selects the forecasts
+with SQL and calls these. The conventions (which way is better, the Brier scale, the log base,
+bin edges) are written in each docstring and, for forecasters, in ``docs/scoring.md``.
+
+``sample_weight`` is accepted everywhere so that time-averaged scoring can weight each
+forecast by the share of days it stood (see :func:`day_weights`). Weights must be > 0.
+
+Only numpy is imported: the CLI's cold start and the dashboard depend on this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "LOG_EPS",
+    "WILSON_Z",
+    "brier_score",
+    "brier_skill_score",
+    "calibration_table",
+    "clipped_count",
+    "corp_decomposition",
+    "day_weights",
+    "log_score",
+    "murphy_decomposition",
+    "pav",
+    "relative_scores",
+    "time_averaged_brier",
+    "wilson_interval",
+]
+
+#: Probabilities are clipped to ``[LOG_EPS, 1 - LOG_EPS]`` before taking logs, so a forecast of
+#: 0% on something that happened costs ``-ln(1e-15)`` = 34.54 nats instead of infinity. The
+#: value is scikit-learn's historical ``log_loss`` default, so cross-checks are exact.
+LOG_EPS = 1e-15
+
+#: The two-sided 95% normal quantile, ``Phi^-1(0.975)``, used by :func:`wilson_interval`.
+WILSON_Z = 1.959963984540054
+
+STRATEGIES = ("uniform", "quantile")
+
+# Past this many blocks left unmerged after a vectorised PAV pass, a pass that merges fewer than
+# 10% of the blocks hands over to the stack loop: the passes stay O(n) in total.
+_PAV_SLOW_PASS = 0.9
+
+
+# -- input checks ----------------------------------------------------------------------------
+
+def _one_d(name: str, values: Any) -> np.ndarray:
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional; got shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty; need at least one forecast")
+    return arr
+
+
+def _outcomes(y_true: Any, name: str = "y_true") -> np.ndarray:
+    arr = _one_d(name, y_true)
+    if arr.dtype == bool:
+        return arr.astype(np.float64)
+    if arr.dtype.kind not in "iuf":
+        raise ValueError(f"{name} must hold only 0 and 1; got values of type {arr.dtype}")
+    bad = (arr != 0) & (arr != 1)  # NaN is != everything, so it is caught too
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"{name} must hold only 0 and 1; got {arr[i].item()!r} at index {i}")
+    return arr.astype(np.float64, copy=False)
+
+
+def _probabilities(y_prob: Any, name: str = "y_prob") -> np.ndarray:
+    arr = _one_d(name, y_prob)
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be within [0, 1]; got values of type {arr.dtype}")
+    arr = arr.astype(np.float64, copy=False)
+    bad = ~((arr >= 0) & (arr <= 1))  # written this way round so that NaN is bad
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"{name} must be within [0, 1]; got {arr[i].item()!r} at index {i}")
+    return arr
+
+
+def _weights(sample_weight: Any, n: int) -> np.ndarray | None:
+    if sample_weight is None:
+        return None
+    w = _one_d("sample_weight", sample_weight)
+    if w.dtype.kind not in "biuf":
+        raise ValueError(f"sample_weight must be numbers > 0; got values of type {w.dtype}")
+    w = w.astype(np.float64, copy=False)
+    if w.size != n:
+        raise ValueError(f"sample_weight must have one weight per forecast; got {w.size} "
+                         f"weights for {n} forecasts")
+    bad = ~((w > 0) & np.isfinite(w))
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"sample_weight must be finite and > 0; got {w[i].item()!r} at index {i}")
+    return w
+
+
+def _checked(y_true: Any, y_prob: Any, sample_weight: Any = None
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    y = _outcomes(y_true)
+    p = _probabilities(y_prob)
+    if y.size != p.size:
+        raise ValueError(f"y_true and y_prob must have the same length; got {y.size} and {p.size}")
+    return y, p, _weights(sample_weight, y.size)
+
+
+def _n_bins(n_bins: Any) -> int:
+    if isinstance(n_bins, bool) or not isinstance(n_bins, int | np.integer) or n_bins < 1:
+        raise ValueError(f"n_bins must be an integer >= 1; got {n_bins!r}")
+    return int(n_bins)
+
+
+def _mean(values: np.ndarray, w: np.ndarray | None) -> float:
+    # np.average(values, weights=w) spelled out: sum(w * x) / sum(w), as scikit-learn does.
+    if w is None:
+        return float(np.mean(values))
+    return float(np.sum(values * w) / np.sum(w))
+
+
+# -- scores ----------------------------------------------------------------------------------
+
+def brier_score(y_true: npt.ArrayLike, y_prob: npt.ArrayLike, *, two_outcome: bool = False,
+                sample_weight: npt.ArrayLike | None = None) -> float:
+    """Brier score: the mean squared difference between forecast and outcome.
+
+    .. math:: BS = \\frac{1}{n} \\sum_i (p_i - y_i)^2
+
+    Lower is better. In the one-outcome convention used by default (and by scikit-learn's
+    ``brier_score_loss``) it ranges from 0 (certain and right every time) to 1 (certain and
+    wrong every time); always saying 50% scores 0.25. ``two_outcome=True`` gives the original
+    Brier (1950) convention that sums over both outcomes, yes and no, which is exactly twice as
+    large and ranges from 0 to 2 (always 50% scores 0.5; Good Judgment Open uses this one).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n,)
+        Outcomes, 1 for yes and 0 for no.
+    y_prob : array-like of shape (n,)
+        Probabilities given to yes, within [0, 1].
+    two_outcome : bool, default False
+        Report on the 0..2 scale instead of 0..1.
+    sample_weight : array-like of shape (n,), optional
+        Weights > 0; the score is then the weighted mean.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> brier_score([1, 0, 1], [0.9, 0.2, 0.4])  # (0.01 + 0.04 + 0.36) / 3
+    0.13666666666666666
+    >>> brier_score([1, 0, 1], [0.9, 0.2, 0.4], two_outcome=True)
+    0.2733333333333333
+    """
+    y, p, w = _checked(y_true, y_prob, sample_weight)
+    score = _mean((p - y) ** 2, w)
+    return 2.0 * score if two_outcome else score
+
+
+def _log_losses(y: np.ndarray, p: np.ndarray, eps: float) -> np.ndarray:
+    # Clip p first and take 1 - p afterwards, as scikit-learn's log_loss did with eps=1e-15
+    # (and as the SQL in ledger.report does), so all three agree to the last bit.
+    clipped = np.clip(p, eps, 1.0 - eps)
+    return -np.log(np.where(y == 1, clipped, 1.0 - clipped))
+
+
+def _check_eps(eps: float) -> float:
+    if not 0 < eps < 0.5:
+        raise ValueError(f"eps must be within (0, 0.5); got {eps!r}")
+    return float(eps)
+
+
+def log_score(y_true: npt.ArrayLike, y_prob: npt.ArrayLike, *, eps: float = LOG_EPS,
+              sample_weight: npt.ArrayLike | None = None) -> float:
+    """Log score: the mean negative natural log of the probability given to what happened.
+
+    .. math:: LS = -\\frac{1}{n} \\sum_i \\left[ y_i \\ln p_i + (1 - y_i) \\ln(1 - p_i) \\right]
+
+    Lower is better; measured in nats (natural log; divide by ln 2 = 0.693 for bits). It ranges
+    from 0 (certain and right) upwards without bound; always saying 50% scores ln 2 = 0.693.
+    Probabilities are first clipped to ``[eps, 1 - eps]`` (:data:`LOG_EPS` = 1e-15) so a
+    forecast of exactly 0 or 1 that turns out wrong costs ``-ln(1e-15)`` = 34.54 nats rather
+    than infinity; :func:`clipped_count` says how many forecasts that touched.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n,)
+        Outcomes, 1 for yes and 0 for no.
+    y_prob : array-like of shape (n,)
+        Probabilities given to yes, within [0, 1].
+    eps : float, default LOG_EPS
+        Clipping constant, within (0, 0.5).
+    sample_weight : array-like of shape (n,), optional
+        Weights > 0; the score is then the weighted mean.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> round(log_score([1, 0], [0.8, 0.4]), 6)  # (0.223144 + 0.510826) / 2
+    0.366985
+    >>> round(log_score([1], [0.0]), 4)  # clipped: -ln(1e-15)
+    34.5388
+    """
+    y, p, w = _checked(y_true, y_prob, sample_weight)
+    return _mean(_log_losses(y, p, _check_eps(eps)), w)
+
+
+def clipped_count(y_prob: npt.ArrayLike, eps: float = LOG_EPS) -> int:
+    """How many forecasts :func:`log_score` clips: those below ``eps`` or above ``1 - eps``.
+
+    Examples
+    --------
+    >>> clipped_count([0.0, 0.5, 1.0, 1e-16])
+    3
+    """
+    p = _probabilities(y_prob)
+    eps = _check_eps(eps)
+    return int(np.count_nonzero((p < eps) | (p > 1.0 - eps)))
+
+
+def brier_skill_score(y_true: npt.ArrayLike, y_prob: npt.ArrayLike, *,
+                      reference: float | npt.ArrayLike | None = None,
+                      sample_weight: npt.ArrayLike | None = None) -> float:
+    """Brier skill score: the share of a reference forecast's Brier score that was removed.
+
+    .. math:: BSS = 1 - BS / BS_{ref}
+
+    Higher is better: 1 is perfect, 0 is no better than the reference, negative is worse
+    (unbounded below). The reference is
+
+    * ``None`` (default): climatology, the base rate ``ybar`` of this very set of questions
+      forecast every time, so :math:`BS_{ref} = \\bar y (1 - \\bar y)` (the uncertainty term
+      of the Murphy decomposition). It is in-sample: the base rate was not known in advance.
+    * a float ``c``: the constant forecast ``c`` every time (``0.5`` is "always 50%").
+    * an array: one reference forecast per question (e.g. a market price at opening).
+
+    When :math:`BS_{ref} = 0` (every outcome the same under climatology, or a reference that
+    was perfect) the skill is undefined and ``nan`` is returned.
+
+    Examples
+    --------
+    >>> y, p = [1, 0, 1, 1], [0.9, 0.2, 0.4, 0.7]
+    >>> brier_score(y, p), 0.75 * 0.25  # BS and BS_ref = ybar (1 - ybar)
+    (0.125, 0.1875)
+    >>> round(brier_skill_score(y, p), 6)  # 1 - 0.125 / 0.1875
+    0.333333
+    >>> brier_skill_score(y, p, reference=0.5)  # 1 - 0.125 / 0.25
+    0.5
+    """
+    y, p, w = _checked(y_true, y_prob, sample_weight)
+    bs = _mean((p - y) ** 2, w)
+    if reference is None:
+        ybar = _mean(y, w)
+        bs_ref = ybar * (1.0 - ybar)
+    elif np.ndim(reference) == 0:
+        c = float(reference)  # type: ignore[arg-type]
+        if not 0 <= c <= 1:
+            raise ValueError(f"reference must be within [0, 1]; got {reference!r}")
+        bs_ref = _mean((c - y) ** 2, w)
+    else:
+        ref = _probabilities(reference, "reference")
+        if ref.size != y.size:
+            raise ValueError(f"reference must have one forecast per question; got {ref.size} "
+                             f"for {y.size} questions")
+        bs_ref = _mean((ref - y) ** 2, w)
+    if bs_ref == 0:
+        return float("nan")
+    return float(1.0 - bs / bs_ref)
+
+
+# -- binning and calibration -----------------------------------------------------------------
+
+def _bins(p: np.ndarray, n_bins: int, strategy: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(bin index of each forecast, edges)``; bins are [a, b) except the last, [a, b]."""
+    if strategy == "uniform":
+        # k / n_bins is the double nearest k/n, so a typed 0.3 (the double nearest 3/10) sits
+        # exactly on the edge and lands in [0.3, 0.4); np.linspace's 0.30000000000000004 would
+        # put it in [0.2, 0.3).
+        edges = np.arange(n_bins + 1) / n_bins
+    elif strategy == "quantile":
+        # Repeated forecasts make repeated quantiles; dropping them keeps every bin non-empty
+        # in width and, with [a, b), every forecast in exactly one bin.
+        edges = np.unique(np.quantile(p, np.linspace(0.0, 1.0, n_bins + 1)))
+        if edges.size == 1:  # every forecast the same: one closed bin [p, p]
+            return np.zeros(p.size, dtype=np.intp), np.array([edges[0], edges[0]])
+    else:
+        raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)}; got {strategy!r}")
+    idx = np.searchsorted(edges, p, side="right") - 1
+    np.clip(idx, 0, edges.size - 2, out=idx)  # p == last edge joins the last, closed, bin
+    return idx, edges
+
+
+def wilson_interval(successes: npt.ArrayLike, n: npt.ArrayLike, z: float = WILSON_Z
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval for a binomial proportion ``successes / n`` (95% by default).
+
+    .. math:: \\frac{\\hat p + \\frac{z^2}{2n} \\pm z \\sqrt{\\frac{\\hat p (1 - \\hat p)}{n}
+              + \\frac{z^2}{4 n^2}}}{1 + \\frac{z^2}{n}}
+
+    Unlike the normal approximation it stays within [0, 1] and is not zero-width at 0% or
+    100%. ``n`` may be fractional (a sum of weights). ``n == 0`` gives ``nan``.
+
+    Examples
+    --------
+    >>> low, high = wilson_interval([3], [10])
+    >>> float(round(low[0], 4)), float(round(high[0], 4))
+    (0.1078, 0.6032)
+    """
+    k = np.asarray(successes, dtype=np.float64)
+    n = np.asarray(n, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        phat = k / n
+        z2n = z * z / n
+        centre = (phat + z2n / 2.0) / (1.0 + z2n)
+        half = z / (1.0 + z2n) * np.sqrt(phat * (1.0 - phat) / n + z2n / (4.0 * n))
+    # Rounding can push an end a hair past 0 or 1 when phat is 0 or 1.
+    return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
+
+
+def calibration_table(y_true: npt.ArrayLike, y_prob: npt.ArrayLike, *, n_bins: int = 10,
+                      strategy: str = "uniform",
+                      sample_weight: npt.ArrayLike | None = None) -> dict[str, np.ndarray]:
+    """Forecasts grouped into probability bins: how often what was given p% happened.
+
+    Bins:
+
+    * ``"uniform"``: ``n_bins`` bins of equal width with edges ``k / n_bins``, half-open
+      ``[a, b)`` except the last, which is closed ``[a, 1]``. So 0.3 falls in [0.3, 0.4) and
+      1.0 in [0.9, 1.0]. (scikit-learn's ``calibration_curve`` uses ``(a, b]``, so the two
+      differ only for forecasts lying exactly on an interior edge.)
+    * ``"quantile"``: edges are the quantiles of ``y_prob`` (so bins hold about equal numbers
+      of forecasts); repeated edges are merged, so there may be fewer bins; the same [a, b) /
+      last-closed rule puts every forecast in exactly one bin. Edges ignore ``sample_weight``.
+
+    Only non-empty bins are returned. Each row has the bin edges, the number of forecasts, the
+    mean forecast, the observed frequency of yes and its 95% Wilson score interval
+    (:func:`wilson_interval`). A well-calibrated forecaster's observed frequencies lie near the
+    mean forecasts.
+
+    Returns
+    -------
+    dict of numpy arrays, one element per non-empty bin
+        ``bin_lower``, ``bin_upper``, ``count`` (forecasts), ``weight`` (sum of weights; equal
+        to ``count`` unweighted), ``mean_forecast``, ``observed_frequency``, ``wilson_low``,
+        ``wilson_high``.
+
+    Examples
+    --------
+    >>> t = calibration_table([0, 1, 1, 1], [0.1, 0.3, 0.35, 0.9], n_bins=2)
+    >>> t["bin_lower"].tolist(), t["count"].tolist(), t["observed_frequency"].tolist()
+    ([0.0, 0.5], [3, 1], [0.6666666666666666, 1.0])
+    >>> t["mean_forecast"].tolist()  # (0.1 + 0.3 + 0.35) / 3 and 0.9
+    [0.25, 0.9]
+    """
+    y, p, w = _checked(y_true, y_prob, sample_weight)
+    idx, edges = _bins(p, _n_bins(n_bins), strategy)
+    nb = edges.size - 1
+    count = np.bincount(idx, minlength=nb)
+    if w is None:
+        weight = count.astype(np.float64)
+        sum_p = np.bincount(idx, weights=p, minlength=nb)
+        sum_y = np.bincount(idx, weights=y, minlength=nb)
+    else:
+        weight = np.bincount(idx, weights=w, minlength=nb)
+        sum_p = np.bincount(idx, weights=p * w, minlength=nb)
+        sum_y = np.bincount(idx, weights=y * w, minlength=nb)
+    keep = count > 0
+    weight, sum_p, sum_y = weight[keep], sum_p[keep], sum_y[keep]
+    low, high = wilson_interval(sum_y, weight)
+    return {
+        "bin_lower": edges[:-1][keep],
+        "bin_upper": edges[1:][keep],
+        "count": count[keep],
+        "weight": weight,
+        "mean_forecast": sum_p / weight,
+        "observed_frequency": sum_y / weight,
+        "wilson_low": low,
+        "wilson_high": high,
+    }
+
+
+def murphy_decomposition(y_true: npt.ArrayLike, y_prob: npt.ArrayLike, *, n_bins: int = 10,
+                         strategy: str = "uniform",
+                         sample_weight: npt.ArrayLike | None = None) -> dict[str, float]:
+    """Murphy's decomposition of the Brier score over probability bins, made exact.
+
+    With forecasts grouped into bins ``k`` (as in :func:`calibration_table`) holding ``n_k``
+    forecasts with mean forecast :math:`\\bar f_k` and observed frequency :math:`\\bar o_k`,
+    and overall base rate :math:`\\bar o`, the generalised decomposition of Stephenson, Coelho
+    & Jolliffe (2008, "Two extra components in the Brier score decomposition", Weather and
+    Forecasting 23, 752-757) is
+
+    .. math:: BS = REL - RES + UNC + WBV - WBC
+
+    * reliability :math:`REL = \\frac1n \\sum_k n_k (\\bar f_k - \\bar o_k)^2` (lower is
+      better: miscalibration),
+    * resolution :math:`RES = \\frac1n \\sum_k n_k (\\bar o_k - \\bar o)^2` (higher is better:
+      telling apart questions that happen from those that do not),
+    * uncertainty :math:`UNC = \\bar o (1 - \\bar o)` (the questions' difficulty, not the
+      forecaster's doing),
+    * within-bin variance :math:`WBV = \\frac1n \\sum_k \\sum_{i \\in k} (f_i - \\bar f_k)^2`,
+    * within-bin covariance
+      :math:`WBC = \\frac2n \\sum_k \\sum_{i \\in k} (o_i - \\bar o_k)(f_i - \\bar f_k)`.
+
+    The classic three-term decomposition (REL - RES + UNC) is exact only when every forecast
+    in a bin is the same; the two within-bin terms make it exact always. With weights, every
+    :math:`\\frac1n \\sum` becomes a weighted mean and the bin means are weighted too.
+
+    Returns
+    -------
+    dict
+        ``reliability``, ``resolution``, ``uncertainty``, ``within_bin_variance``,
+        ``within_bin_covariance``, ``brier`` (computed directly, one-outcome convention) and
+        ``n_bins`` (the non-empty bins).
+
+    Examples
+    --------
+    >>> d = murphy_decomposition([0, 1, 1, 1], [0.1, 0.3, 0.35, 0.9], n_bins=2)
+    >>> total = (d["reliability"] - d["resolution"] + d["uncertainty"]
+    ...          + d["within_bin_variance"] - d["within_bin_covariance"])
+    >>> round(total, 12) == round(d["brier"], 12), d["brier"]  # (.01 + .49 + .4225 + .01) / 4
+    (True, 0.233125)
+    """
+    y, p, w = _checked(y_true, y_prob, sample_weight)
+    idx, edges = _bins(p, _n_bins(n_bins), strategy)
+    nb = edges.size - 1
+    ww = np.ones_like(p) if w is None else w
+    total = np.sum(ww)
+    wk = np.bincount(idx, weights=ww, minlength=nb)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fbar = np.bincount(idx, weights=p * ww, minlength=nb) / wk
+        obar = np.bincount(idx, weights=y * ww, minlength=nb) / wk
+    keep = wk > 0
+    fbar, obar = np.where(keep, fbar, 0.0), np.where(keep, obar, 0.0)
+    base = np.sum(y * ww) / total
+    # Deviations from each forecast's own bin means, computed directly rather than as
+    # E[x^2] - E[x]^2, which would cancel catastrophically for narrow bins.
+    df = p - fbar[idx]
+    do = y - obar[idx]
+    return {
+        "reliability": float(np.sum(wk * (fbar - obar) ** 2) / total),
+        "resolution": float(np.sum(wk * (obar - base) ** 2) / total),
+        "uncertainty": float(base * (1.0 - base)),
+        "within_bin_variance": float(np.sum(ww * df * df) / total),
+        "within_bin_covariance": float(2.0 * np.sum(ww * do * df) / total),
+        "brier": _mean((p - y) ** 2, w),
+        "n_bins": int(np.count_nonzero(keep)),
+    }
+
+
+# -- CORP: isotonic recalibration ------------------------------------------------------------
+
+def _distinct(y: np.ndarray, p: np.ndarray, w: np.ndarray | None
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """Per distinct forecast value: ``x, count, weight, weighted yes, row -> x index``.
+
+    Unweighted, two plain sorts (of all forecasts and of those that came true) are enough and
+    are several times faster than an argsort; the row index is then not needed (``None``).
+    """
+    if w is None:
+        ps = np.sort(p)
+        starts = np.flatnonzero(np.concatenate(([True], ps[1:] != ps[:-1])))
+        x = ps[starts]
+        count = np.diff(np.append(starts, ps.size))
+        yes = np.sort(p[y == 1])
+        n_yes = np.searchsorted(yes, x, side="right") - np.searchsorted(yes, x, side="left")
+        return x, count, count.astype(np.float64), n_yes.astype(np.float64), None
+    order = np.argsort(p, kind="stable")
+    ps = p[order]
+    starts = np.flatnonzero(np.concatenate(([True], ps[1:] != ps[:-1])))
+    x = ps[starts]
+    count = np.diff(np.append(starts, ps.size))
+    weight = np.add.reduceat(w[order], starts)
+    wyes = np.add.reduceat((w * y)[order], starts)
+    inverse = np.empty(p.size, dtype=np.intp)
+    inverse[order] = np.repeat(np.arange(x.size), count)
+    return x, count, weight, wyes, inverse
+
+
+def _pav_levels(weight: np.ndarray, wyes: np.ndarray) -> np.ndarray:
+    """Isotonic (non-decreasing) weighted least-squares fit of ``wyes / weight``.
+
+    Pool-adjacent-violators on blocks. Vectorised passes pool every maximal run of strictly
+    decreasing adjacent block means at once (pooling adjacent violators in any order reaches
+    the same unique fit, and a pooled run's mean stays above the next smaller mean, so the
+    whole run belongs together). When a pass stops paying off, a stack loop over the few
+    remaining blocks finishes; both parts are O(n) overall.
+    """
+    bw, bs = weight.astype(np.float64), wyes.astype(np.float64)
+    size = np.ones(bw.size, dtype=np.intp)  # distinct values per block
+    while bw.size > 1:
+        mean = bs / bw
+        violated = mean[:-1] > mean[1:]
+        if not violated.any():
+            return np.repeat(mean, size)
+        starts = np.flatnonzero(np.concatenate(([True], ~violated)))
+        slow = starts.size > _PAV_SLOW_PASS * bw.size
+        bw, bs = np.add.reduceat(bw, starts), np.add.reduceat(bs, starts)
+        size = np.add.reduceat(size, starts)
+        if slow:
+            break
+    if bw.size <= 1:
+        return np.repeat(bs / bw, size)
+    sw: list[float] = []
+    ss: list[float] = []
+    sz: list[int] = []
+    for wi, si, zi in zip(bw.tolist(), bs.tolist(), size.tolist(), strict=True):
+        while sw and ss[-1] / sw[-1] > si / wi:
+            wi += sw.pop()
+            si += ss.pop()
+            zi += sz.pop()
+        sw.append(wi)
+        ss.append(si)
+        sz.append(zi)
+    return np.repeat(np.array(ss) / np.array(sw), np.array(sz))
+
+
+def pav(y_true: npt.ArrayLike, y_prob: npt.ArrayLike, *,
+        sample_weight: npt.ArrayLike | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Isotonic recalibration of forecasts by pool-adjacent-violators (PAV).
+
+    Forecasts with the same value are pooled first (one block per distinct value), then
+    adjacent blocks whose observed frequencies decrease are pooled until the frequencies never
+    decrease with the forecast. The result is the non-decreasing function of the forecast
+    closest to the outcomes in squared error: the "recalibrated" probability that, judged by
+    the outcomes themselves, each forecast value should have been.
+
+    Returns
+    -------
+    x : ndarray
+        The distinct forecast values, sorted.
+    recalibrated : ndarray
+        The recalibrated probability at each ``x`` (equal to scikit-learn's
+        ``IsotonicRegression().fit(y_prob, y_true).predict(x)``).
+
+    Examples
+    --------
+    >>> x, r = pav([0, 1, 0, 1, 1], [0.2, 0.4, 0.6, 0.6, 0.8])
+    >>> x.tolist(), r.tolist()  # 0.4 (1 yes of 1) and 0.6 (1 of 2) pool to 2 of 3
+    ([0.2, 0.4, 0.6, 0.8], [0.0, 0.6666666666666666, 0.6666666666666666, 1.0])
+    """
+    y, p, w = _checked(y_true, y_prob, sample_weight)
+    x, _, weight, wyes, _ = _distinct(y, p, w)
+    return x, _pav_levels(weight, wyes)
+
+
+def corp_decomposition(y_true: npt.ArrayLike, y_prob: npt.ArrayLike, *, n_boot: int = 0,
+                       seed: int = 0, alpha: float = 0.1,
+                       sample_weight: npt.ArrayLike | None = None) -> dict[str, Any]:
+    """CORP reliability diagram and the exact decomposition of the Brier score it gives.
+
+    Dimitriadis, Gneiting & Jordan (2021), "Stable reliability diagrams for probabilistic
+    classifiers", PNAS 118(8) e2016191118: CORP (Consistent, Optimally binned, Reproducible,
+    PAV-based). The recalibrated forecast ``r`` is :func:`pav`; with ``S`` the mean Brier score
+    (one-outcome convention) and ``ybar`` the base rate,
+
+    * miscalibration :math:`MCB = S(p) - S(r)` (>= 0, lower is better),
+    * discrimination :math:`DSC = S(\\bar y) - S(r)` (>= 0, higher is better),
+    * uncertainty :math:`UNC = S(\\bar y) = \\bar y (1 - \\bar y)`,
+
+    so that :math:`BS = MCB - DSC + UNC` holds exactly, with no bins to choose.
+
+    ``n_boot > 0`` adds consistency bands: under the hypothesis that the forecasts are
+    calibrated, outcomes are redrawn ``n_boot`` times as Bernoulli(p), PAV is refitted each
+    time, and the pointwise ``alpha / 2`` and ``1 - alpha / 2`` quantiles of the refitted values
+    at each ``x`` are returned. A curve leaving the band is evidence of miscalibration there.
+    Memory is ``n_boot`` times the number of distinct forecast values.
+
+    Returns
+    -------
+    dict
+        ``x``, ``recalibrated``, ``count`` (forecasts at each ``x``), ``weight`` (their summed
+        weights), ``mcb``, ``dsc``, ``unc``, ``brier`` and, with ``n_boot``, ``lower`` and
+        ``upper`` arrays aligned with ``x``.
+
+    Examples
+    --------
+    >>> d = corp_decomposition([0, 1, 0, 1, 1], [0.2, 0.4, 0.6, 0.6, 0.8])
+    >>> round(d["mcb"], 6), round(d["dsc"], 6), d["unc"], round(d["brier"], 6)
+    (0.058667, 0.106667, 0.24, 0.192)
+    >>> round(d["mcb"] - d["dsc"] + d["unc"], 12) == round(d["brier"], 12)
+    True
+    """
+    y, p, w = _checked(y_true, y_prob, sample_weight)
+    if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 0:
+        raise ValueError(f"n_boot must be an integer >= 0; got {n_boot!r}")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be within (0, 1); got {alpha!r}")
+    x, count, weight, wyes, inverse = _distinct(y, p, w)
+    r = _pav_levels(weight, wyes)
+    total = np.sum(weight)
+    base = np.sum(wyes) / total
+    # S(r) from per-value sums: the yes part of the weight scores (1 - r)^2, the rest r^2.
+    s_recal = float(np.sum(wyes * (1.0 - r) ** 2 + (weight - wyes) * r**2) / total)
+    brier = _mean((p - y) ** 2, w)
+    unc = float(base * (1.0 - base))
+    out: dict[str, Any] = {
+        "x": x, "recalibrated": r, "count": count, "weight": weight,
+        "mcb": brier - s_recal, "dsc": unc - s_recal, "unc": unc, "brier": brier,
+    }
+    if n_boot:
+        rng = np.random.default_rng(seed)
+        boot = np.empty((int(n_boot), x.size))
+        for b in range(int(n_boot)):
+            if inverse is None:  # unweighted: the yes count at each x is Binomial(count, x)
+                yes = rng.binomial(count, x).astype(np.float64)
+            else:
+                drawn = rng.random(p.size) < p
+                yes = np.bincount(inverse, weights=w * drawn, minlength=x.size)
+            boot[b] = _pav_levels(weight, yes)
+        out["lower"], out["upper"] = np.quantile(boot, [alpha / 2, 1 - alpha / 2], axis=0)
+    return out
+
+
+# -- comparing forecasters and time-averaging ------------------------------------------------
+
+def relative_scores(question_ids: Sequence[Any] | np.ndarray,
+                    forecasters: Sequence[Any] | np.ndarray,
+                    scores: npt.ArrayLike) -> dict[str, np.ndarray]:
+    """Each forecaster's score relative to the median of the others on the same questions.
+
+    For each question forecast by two or more forecasters, a forecaster's relative score on it
+    is their score minus the median of the other forecasters' scores on that question. Their
+    relative score is the mean of these over the questions they shared. For Brier and log
+    scores (lower is better) negative means better than the crowd. A forecaster who shared no
+    question gets ``nan``. Each (question, forecaster) pair must appear once.
+
+    Returns
+    -------
+    dict of numpy arrays, one element per forecaster (sorted)
+        ``forecaster``, ``relative`` (nan when none shared), ``n_shared`` (questions shared),
+        ``n`` (questions scored).
+
+    Examples
+    --------
+    >>> r = relative_scores(["q1", "q1", "q1", "q2"], ["ann", "bob", "cy", "ann"],
+    ...                     [0.1, 0.3, 0.5, 0.2])
+    >>> r["forecaster"].tolist(), r["relative"].tolist(), r["n_shared"].tolist()
+    (['ann', 'bob', 'cy'], [-0.30000000000000004, 0.0, 0.3], [1, 1, 1])
+    """
+    q = _one_d("question_ids", question_ids)
+    f = _one_d("forecasters", forecasters)
+    s = _one_d("scores", scores)
+    if not q.size == f.size == s.size:
+        raise ValueError("question_ids, forecasters and scores must have the same length; "
+                         f"got {q.size}, {f.size} and {s.size}")
+    if s.dtype.kind not in "biuf":
+        raise ValueError(f"scores must be finite numbers; got values of type {s.dtype}")
+    s = s.astype(np.float64, copy=False)
+    bad = ~np.isfinite(s)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"scores must be finite numbers; got {s[i].item()!r} at index {i}")
+    _, qc = np.unique(q, return_inverse=True)
+    names, fc = np.unique(f, return_inverse=True)
+    qc, fc = qc.ravel(), fc.ravel()
+    pair = qc.astype(np.int64) * names.size + fc
+    pair_sorted = np.sort(pair)
+    dup = pair_sorted[1:] == pair_sorted[:-1]
+    if dup.any():
+        code = int(pair_sorted[1:][np.argmax(dup)])
+        raise ValueError("each (question, forecaster) pair must appear once; got "
+                         f"{names[code % names.size]!r} twice on question "
+                         f"{q[np.argmax(pair == code)]!r}")
+    # Sort by question, then score: removing a forecaster's own score from their question's
+    # sorted scores leaves the others' sorted scores, whose median is read off by index.
+    order = np.lexsort((s, qc))
+    qs, ss = qc[order], s[order]
+    starts = np.flatnonzero(np.concatenate(([True], qs[1:] != qs[:-1])))
+    sizes = np.diff(np.append(starts, qs.size))
+    first = np.repeat(starts, sizes)
+    rank = np.arange(qs.size) - first
+    others = np.repeat(sizes, sizes) - 1
+    shared = others >= 1
+    lo, hi = (others - 1) // 2, others // 2  # equal when the number of others is odd
+    lo, hi = np.maximum(lo, 0), np.maximum(hi, 0)
+
+    def other(j: np.ndarray) -> np.ndarray:
+        # j-th smallest of the others: skip one's own position in the question's sorted scores
+        return ss[np.minimum(first + j + (j >= rank), qs.size - 1)]
+
+    median = (other(lo) + other(hi)) / 2.0
+    diff = np.where(shared, ss - median, 0.0)
+    fo = fc[order]
+    total = np.bincount(fo, weights=diff, minlength=names.size)
+    n_shared = np.bincount(fo, weights=shared, minlength=names.size).astype(np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        relative = np.where(n_shared > 0, total / n_shared, np.nan)
+    return {
+        "forecaster": names,
+        "relative": relative,
+        "n_shared": n_shared,
+        "n": np.bincount(fc, minlength=names.size),
+    }
+
+
+def day_weights(groups: npt.ArrayLike, days: npt.ArrayLike) -> np.ndarray:
+    """Day counts turned into weights summing to 1 within each group.
+
+    In time-averaged scoring each forecast is weighted by the days it stood; normalising per
+    (forecaster, question) group makes each group count once in a mean over forecasts.
+
+    Examples
+    --------
+    >>> day_weights(["a", "a", "b"], [3, 1, 5]).tolist()
+    [0.75, 0.25, 1.0]
+    """
+    g = _one_d("groups", groups)
+    d = _one_d("days", days)
+    if g.size != d.size:
+        raise ValueError(f"groups and days must have the same length; got {g.size} and {d.size}")
+    d = _weights(d, d.size)  # same rule as weights: finite and > 0
+    assert d is not None
+    _, inv = np.unique(g, return_inverse=True)
+    inv = inv.ravel()
+    return d / np.bincount(inv, weights=d)[inv]
+
+
+def time_averaged_brier(y_true: npt.ArrayLike, y_prob: npt.ArrayLike, days: npt.ArrayLike, *,
+                        groups: npt.ArrayLike | None = None, two_outcome: bool = False) -> float:
+    """Brier score with each forecast counted for the days it stood, each group counting once.
+
+    For each group (a forecaster's forecasts on one question) the day-weighted mean Brier score
+    over the days from its first forecast to the resolution is taken; the result is the mean
+    of these over groups. ``groups=None`` means all forecasts form one group.
+
+    Examples
+    --------
+    >>> # 0.6 stood 3 days, then 0.9 for 1 day; it happened: (3 * 0.16 + 1 * 0.01) / 4
+    >>> round(time_averaged_brier([1, 1], [0.6, 0.9], [3, 1]), 6)
+    0.1225
+    """
+    d = _one_d("days", days)
+    g = np.zeros(d.size, dtype=np.intp) if groups is None else groups
+    return brier_score(y_true, y_prob, two_outcome=two_outcome,
+                       sample_weight=day_weights(g, d))
