@@ -13,7 +13,8 @@ from typing import Any
 import click
 
 from ledger.errors import LedgerError, ValidationFailed
-from ledger.store import DEFAULT_DB, Ledger
+
+DEFAULT_DB = "ledger.duckdb"  # ledger.store.DEFAULT_DB; not imported so --help skips duckdb
 
 
 def _default_forecaster() -> str:
@@ -30,8 +31,14 @@ def _default_forecaster() -> str:
 
 class Context:
     def __init__(self, db: str, forecaster: str | None) -> None:
-        self.ledger = Ledger(db)
+        self.db = db
         self._forecaster = forecaster
+
+    @property
+    def ledger(self) -> Any:
+        from ledger.store import Ledger
+
+        return Ledger(self.db)
 
     @property
     def forecaster(self) -> str:
