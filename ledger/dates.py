@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from functools import lru_cache
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -89,9 +90,8 @@ def parse_moment(value: object) -> Moment:
         return Moment(datetime(value.year, value.month, value.day), parse_date(value), None)
     else:
         text = str(value).strip()
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            day = parse_date(text)
-            return Moment(datetime(day.year, day.month, day.day), day, None)
+        if len(text) == 10:
+            return _date_moment(text)
         try:
             moment = datetime.fromisoformat(text.replace("z", "Z"))
         except ValueError:
@@ -116,6 +116,14 @@ def format_moment(utc: datetime, day: date, offset: int | None) -> str:
         return day.isoformat()
     zone = timezone(timedelta(minutes=offset))
     return utc.replace(tzinfo=UTC).astimezone(zone).isoformat()
+
+
+@lru_cache(maxsize=4096)
+def _date_moment(text: str) -> Moment:
+    # Files repeat the same dates thousands of times; a date alone means the same everywhere,
+    # so it is safe to cache (a time without an offset depends on the zone and is not cached).
+    day = parse_date(text)
+    return Moment(datetime(day.year, day.month, day.day), day, None)
 
 
 def parse_duration(text: str) -> int:

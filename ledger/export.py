@@ -100,7 +100,9 @@ def _opened_last(item: dict, source: dict) -> dict:
 def to_yaml(con: Any) -> str:
     import yaml
 
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    # Never write anchors/aliases (the importer refuses them) even when values are shared.
+    dumper = type("NoAliasDumper", (base,), {"ignore_aliases": lambda self, data: True})
     head = "# forecast-ledger export; re-import with: forecast-ledger import FILE\n"
     return head + yaml.dump_all(documents(con), Dumper=dumper, sort_keys=False,
                                 allow_unicode=True, width=100, explicit_start=True)

@@ -30,8 +30,14 @@ def parse_probability(value: object) -> float:
     """
     if isinstance(value, bool) or value is None:
         raise ValueError(f"{value!r} is not a probability ({HINT})")
+    if type(value) is float:
+        # Fast path (the common case in files): a float literal already is the double nearest
+        # what was written; going through Fraction would give the same number, 20x slower.
+        if 0.0 <= value <= 1.0:
+            return value
+        raise ValueError(f"{value} is not between 0 and 1 ({HINT})")
     if isinstance(value, int | float):
-        frac = Fraction(str(value)) if isinstance(value, float) else Fraction(value)
+        frac = Fraction(value)
         text = str(value)
     elif isinstance(value, str):
         text = value.strip()

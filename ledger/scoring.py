@@ -468,16 +468,20 @@ def _distinct(y: np.ndarray, p: np.ndarray, w: np.ndarray | None
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """Per distinct forecast value: ``x, count, weight, weighted yes, row -> x index``.
 
-    Unweighted, two plain sorts (of all forecasts and of those that came true) are enough and
-    are several times faster than an argsort; the row index is then not needed (``None``).
+    Unweighted, one sort of integer keys is enough and is several times faster than an
+    argsort; the row index is then not needed (``None``).
     """
     if w is None:
-        ps = np.sort(p)
-        starts = np.flatnonzero(np.concatenate(([True], ps[1:] != ps[:-1])))
-        x = ps[starts]
-        count = np.diff(np.append(starts, ps.size))
-        yes = np.sort(p[y == 1])
-        n_yes = np.searchsorted(yes, x, side="right") - np.searchsorted(yes, x, side="left")
+        # The bits of a non-negative double, read as an int64, sort like the double (and stay
+        # below 2**62 for p <= 1), which leaves the lowest bit free to carry the outcome.
+        # Adding 0.0 turns -0.0, whose sign bit would sort it first, into 0.0.
+        bits = (p + 0.0).view(np.int64)
+        keys = np.sort((bits << 1) | y.astype(np.int64))
+        xbits = keys >> 1
+        starts = np.flatnonzero(np.concatenate(([True], xbits[1:] != xbits[:-1])))
+        x = xbits[starts].view(np.float64)
+        count = np.diff(np.append(starts, keys.size))
+        n_yes = np.add.reduceat(keys & 1, starts)
         return x, count, count.astype(np.float64), n_yes.astype(np.float64), None
     order = np.argsort(p, kind="stable")
     ps = p[order]
@@ -491,17 +495,64 @@ def _distinct(y: np.ndarray, p: np.ndarray, w: np.ndarray | None
     return x, count, weight, wyes, inverse
 
 
+def _hull_starts(weight: np.ndarray, wyes: np.ndarray) -> np.ndarray | None:
+    """First value of each piece of the greatest convex minorant of the cumulative sums.
+
+    The isotonic fit is the slope of the greatest convex minorant (lower convex hull) of the
+    points ``(cumulative weight, cumulative yes)`` (Barlow et al. 1972), so the hull's
+    vertices are where PAV's pooled blocks start. The hull is found quickhull-style, all
+    segments at once per round: each segment's point furthest below its chord becomes a vertex
+    and points on or above a chord are dropped. Returns ``None`` if that takes too many rounds
+    (pathological inputs), leaving the work to plain PAV.
+    """
+    m = weight.size
+    cw = np.concatenate(([0.0], np.cumsum(weight)))
+    cs = np.concatenate(([0.0], np.cumsum(wyes)))
+    cand = np.arange(1, m)
+    a = np.zeros(cand.size, dtype=np.intp)
+    b = np.full(cand.size, m, dtype=np.intp)
+    found = [np.array([0])]
+    for _ in range(200):
+        if not cand.size:
+            return np.sort(np.concatenate(found))
+        # Cross product: negative when the point lies below the chord from a to b.
+        d = (cs[cand] - cs[a]) * (cw[b] - cw[a]) - (cs[b] - cs[a]) * (cw[cand] - cw[a])
+        below = d < 0
+        cand, a, b, d = cand[below], a[below], b[below], d[below]
+        if not cand.size:
+            continue
+        starts = np.flatnonzero(np.concatenate(([True], a[1:] != a[:-1])))
+        sizes = np.diff(np.append(starts, cand.size))
+        hit = np.flatnonzero(d == np.repeat(np.minimum.reduceat(d, starts), sizes))
+        group = np.repeat(np.arange(starts.size), sizes)[hit]
+        vertex = cand[hit[np.concatenate(([True], group[1:] != group[:-1]))]]
+        found.append(vertex)
+        v = np.repeat(vertex, sizes)
+        left = cand < v
+        a, b = np.where(left, a, v), np.where(left, v, b)
+        keep = cand != v
+        cand, a, b = cand[keep], a[keep], b[keep]
+    return None
+
+
 def _pav_levels(weight: np.ndarray, wyes: np.ndarray) -> np.ndarray:
     """Isotonic (non-decreasing) weighted least-squares fit of ``wyes / weight``.
 
-    Pool-adjacent-violators on blocks. Vectorised passes pool every maximal run of strictly
-    decreasing adjacent block means at once (pooling adjacent violators in any order reaches
-    the same unique fit, and a pooled run's mean stays above the next smaller mean, so the
-    whole run belongs together). When a pass stops paying off, a stack loop over the few
-    remaining blocks finishes; both parts are O(n) overall.
+    Pool-adjacent-violators on blocks, started from the blocks of :func:`_hull_starts` when
+    there are many values (the exact answer up to rounding, so PAV then only tidies up).
+    Vectorised passes pool every maximal run of strictly decreasing adjacent block means at
+    once (pooling adjacent violators in any order reaches the same unique fit, and a pooled
+    run's mean stays above the next smaller mean, so the whole run belongs together). When a
+    pass stops paying off, a stack loop over the remaining blocks finishes; both are O(n).
     """
     bw, bs = weight.astype(np.float64), wyes.astype(np.float64)
     size = np.ones(bw.size, dtype=np.intp)  # distinct values per block
+    starts = _hull_starts(bw, bs) if bw.size > 64 else None
+    if starts is not None:
+        # Block sums from the values themselves, not from differences of cumulative sums,
+        # which lose digits for short blocks late in a long weighted sum.
+        bw, bs = np.add.reduceat(bw, starts), np.add.reduceat(bs, starts)
+        size = np.diff(np.append(starts, weight.size))
     while bw.size > 1:
         mean = bs / bw
         violated = mean[:-1] > mean[1:]

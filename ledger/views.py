@@ -120,8 +120,13 @@ def overview(con: Any, *, today: date | None = None, due_days: int = 30,
     """Counts by status and the next unresolved questions (overdue first) for a timeline."""
     qs = [q for q in list_questions(con, today=today) if q["status"] in UNRESOLVED]
     upcoming = qs[:timeline_rows]
+    labels: list[str] = []
+    for q in upcoming:
+        label = q["question"] if len(q["question"]) <= 70 else q["question"][:67] + "..."
+        labels.append(f"{label} ({q['id']})" if label in labels else label)
     timeline = pd.DataFrame({
         "id": [q["id"] for q in upcoming],
+        "label": labels,
         "question": [q["question"] for q in upcoming],
         "resolve_by": [date_text(q["resolve_by"]) for q in upcoming],
         "status": [q["status"] for q in upcoming],
@@ -250,3 +255,22 @@ def blind_table(con: Any, *, viewer: str | None, today: date | None = None) -> p
                     or "none yet") for q in qs],
         "revealed": pd.Series([not q["hidden"] for q in qs], dtype=bool),
     })
+
+
+# -- scores (computed by ledger.report; only shaped for display here) -----------------------
+
+def score_text(value: float | None) -> str:
+    """A score as shown on the dashboard: three decimals."""
+    return "" if value is None else f"{value:.3f}"
+
+
+def overall_scores(con: Any) -> dict[str, Any] | None:
+    """Overall Brier and log score of final forecasts, or None when nothing is scored yet."""
+    from ledger.report import score_report
+
+    overall = score_report(con)["overall"]
+    if not overall or not overall.get("n"):
+        return None
+    return {"n": int(overall["n"]), "brier": overall["brier"],
+            "log_score": overall["log_score"], "brier_text": score_text(overall["brier"]),
+            "log_text": score_text(overall["log_score"])}

@@ -1,0 +1,139 @@
+"""Seeded synthetic ledgers for the benchmarks: questions, forecasters of differing skill,
+updates over time, resolutions; written as YAML forecast files and as one flat CSV / Parquet.
+
+    python benchmarks/generate.py 100000 benchmarks/data/100k      # YAML + CSV + Parquet
+
+Skill model: each question has a true probability t; a forecaster reports t passed through
+their own distortion (sharp, overconfident, timid, noisy) plus noise; the outcome is drawn from t.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+FORECASTERS = {
+    # name: (sharpness exponent on log-odds, noise sd on log-odds)
+    "sharp": (1.0, 0.3),
+    "overconfident": (1.8, 0.4),
+    "timid": (0.5, 0.2),
+    "noisy": (1.0, 1.2),
+    "coin": (0.0, 0.0),
+}
+PER_FILE = 500  # questions per YAML file
+START = date(2020, 1, 1)
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1 - p))
+
+
+def _expit(x: float) -> float:
+    return 1 / (1 + math.exp(-x))
+
+
+def rows(n_forecasts: int, seed: int = 1):
+    """Yield one dict per forecast, grouped by question (about 20 forecasts a question)."""
+    rng = random.Random(seed)
+    names = list(FORECASTERS)
+    made = 0
+    q = 0
+    while made < n_forecasts:
+        q += 1
+        truth = min(max(rng.betavariate(0.7, 0.7), 0.01), 0.99)
+        opened = START + timedelta(days=rng.randrange(0, 2000))
+        resolve_by = opened + timedelta(days=rng.choice((7, 30, 90, 365)))
+        resolved = resolve_by < date(2026, 1, 1) or rng.random() < 0.2
+        outcome = ("yes" if rng.random() < truth else "no") if resolved else None
+        if outcome and rng.random() < 0.02:
+            outcome = rng.choice(("ambiguous", "annulled"))
+        qid = f"q{q:08d}"
+        updates = max(1, min(n_forecasts - made, 20))
+        per = max(1, updates // len(names))
+        k = 0
+        for name in names:
+            sharp, noise = FORECASTERS[name]
+            for u in range(per):
+                if k >= updates:
+                    break
+                day = opened + timedelta(days=int((resolve_by - opened).days * u / per))
+                x = sharp * _logit(truth) + rng.gauss(0, noise)
+                p = round(min(max(_expit(x), 0.001), 0.999), 3)
+                yield {"question_id": qid, "question": f"Synthetic question {q}?",
+                       "criteria": f"Resolves yes when synthetic event {q} happens.",
+                       "resolve_by": resolve_by, "opened": opened,
+                       "tags": f"synthetic;t{q % 7}", "forecaster": name, "probability": p,
+                       "made_at": day, "outcome": outcome,
+                       "resolved_on": resolve_by if outcome else None}
+                k += 1
+                made += 1
+
+
+def write_yaml(all_rows: list[dict], out: Path) -> int:
+    import yaml
+
+    base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    dumper = type("NoAliasDumper", (base,), {"ignore_aliases": lambda self, data: True})
+    questions: dict[str, dict] = {}
+    for r in all_rows:
+        q = questions.get(r["question_id"])
+        if q is None:
+            q = questions[r["question_id"]] = {
+                "id": r["question_id"], "question": r["question"], "criteria": r["criteria"],
+                "resolve_by": r["resolve_by"], "opened": r["opened"],
+                "tags": r["tags"].split(";"), "forecasts": []}
+            if r["outcome"]:
+                q["resolution"] = {"outcome": r["outcome"], "resolved_on": r["resolved_on"]}
+        q["forecasts"].append({"forecaster": r["forecaster"], "probability": r["probability"],
+                               "made_at": r["made_at"]})
+    items = list(questions.values())
+    out.mkdir(parents=True, exist_ok=True)
+    files = 0
+    for i in range(0, len(items), PER_FILE):
+        doc = {"questions": items[i:i + PER_FILE]}
+        (out / f"part-{i // PER_FILE:05d}.yaml").write_text(
+            yaml.dump(doc, Dumper=dumper, sort_keys=False, width=120))
+        files += 1
+    return files
+
+
+def write_flat(n: int, out: Path, seed: int = 1) -> None:
+    """CSV and Parquet, streamed through DuckDB so 10M rows fit in little memory."""
+    import csv
+
+    import duckdb
+
+    out.mkdir(parents=True, exist_ok=True)
+    csv_path = out / "forecasts.csv"
+    cols = ["question_id", "question", "criteria", "resolve_by", "opened", "tags", "forecaster",
+            "probability", "made_at", "outcome", "resolved_on"]
+    with csv_path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(cols)
+        for r in rows(n, seed):
+            w.writerow(["" if r[c] is None else r[c] for c in cols])
+    con = duckdb.connect()
+    con.execute(f"COPY (SELECT * FROM read_csv('{csv_path}', all_varchar=true)) "
+                f"TO '{out / 'forecasts.parquet'}' (FORMAT parquet)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("n", type=int, help="number of forecasts")
+    ap.add_argument("out", type=Path)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--no-yaml", action="store_true")
+    args = ap.parse_args()
+    if not args.no_yaml:
+        files = write_yaml(list(rows(args.n, args.seed)), args.out / "yaml")
+        print(f"wrote {files} YAML files", file=sys.stderr)
+    write_flat(args.n, args.out / "flat", args.seed)
+    print(f"wrote {args.out / 'flat'}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""Shared pieces of the dashboard pages: the open ledger, cached reads, writes, safe text.
+
+Reads go through :func:`load`, a ``st.cache_data`` wrapper around :func:`ledger.views.run`
+keyed on the ledger's path, its newest entry number (``queries.latest_seq``) and today's date,
+so a write from the CLI shows on the next interaction. Connections are never cached: each read
+opens and closes its own. Writes call :mod:`ledger.actions` and show the library's message with
+``st.error`` when it refuses.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from ledger import views
+from ledger.dates import today as local_today
+from ledger.errors import LedgerError
+from ledger.store import DEFAULT_DB, Ledger
+
+STATE_KEY = "_ledger_state"
+FLASH_KEY = "_flash"
+VIEWER_KEY = "viewer"
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#+\-!|~$:&])")
+
+
+def md(text: Any) -> str:
+    """``text`` escaped for Streamlit markdown: shown literally, never as markup or HTML."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text))
+
+
+def ledger_path() -> str:
+    """The ledger the dashboard shows: env FORECAST_LEDGER_DB, else ledger.duckdb here."""
+    return str(Path(os.environ.get("FORECAST_LEDGER_DB") or DEFAULT_DB).resolve())
+
+
+def refresh_state() -> dict[str, Any]:
+    """Read which ledger is open and its newest entry (once per rerun, by the router)."""
+    try:
+        state = views.ledger_state(ledger_path())
+    except LedgerError as exc:
+        state = {"path": ledger_path(), "exists": True, "seq": -1, "demo": False,
+                 "error": str(exc)}
+    st.session_state[STATE_KEY] = state
+    return state
+
+
+def current() -> dict[str, Any]:
+    state = st.session_state.get(STATE_KEY)
+    return state if state is not None else refresh_state()
+
+
+def viewer() -> str | None:
+    """The "you are" name from the sidebar (None when empty)."""
+    name = (st.session_state.get(VIEWER_KEY) or "").strip()
+    return name or None
+
+
+def require_ledger() -> dict[str, Any]:
+    """Stop the page with what to do next when there is no usable ledger."""
+    state = current()
+    if state.get("error"):
+        st.error(md(state["error"]))
+        st.stop()
+    if not state["exists"]:
+        st.info(f"No ledger at `{state['path']}` yet. {views.NO_LEDGER_HINT}")
+        st.stop()
+    return state
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _cached(name: str, path: str, seq: int, today: str, kwargs: tuple) -> Any:
+    return views.run(path, name, **dict(kwargs))
+
+
+def load(name: str, **kwargs: Any) -> Any:
+    """``ledger.views.<name>(con, **kwargs)``, cached until the ledger changes."""
+    state = current()
+    try:
+        return _cached(name, state["path"], state["seq"], local_today().isoformat(),
+                       tuple(sorted(kwargs.items())))
+    except LedgerError as exc:
+        st.error(md(exc))
+        st.stop()
+
+
+def flash() -> None:
+    """Show the message of the last successful write (kept across the rerun after it)."""
+    message = st.session_state.pop(FLASH_KEY, None)
+    if message:
+        st.success(message)
+
+
+def write(action: Callable[..., Any], *args: Any, done: Callable[[Any], str],
+          **kwargs: Any) -> bool:
+    """Call ``action(Ledger, *args, **kwargs)``; on success rerun with ``done(result)`` shown.
+
+    A refusal of the library is shown with ``st.error`` in the library's own words, and
+    nothing is written. Returns False then.
+    """
+    try:
+        result = action(Ledger(ledger_path()), *args, **kwargs)
+    except LedgerError as exc:
+        st.error(md(exc))
+        return False
+    st.session_state[FLASH_KEY] = done(result)
+    refresh_state()
+    st.rerun()
+    return True  # pragma: no cover (st.rerun does not return)
+
+
+def csv_download(df: Any, file_name: str, label: str = "Download CSV", key: str | None = None
+                 ) -> None:
+    st.download_button(label, df.to_csv(index=False).encode("utf-8"), file_name=file_name,
+                       mime="text/csv", key=key or f"csv-{file_name}")
+
+
+def split_tags(text: str) -> list[str]:
+    """Tags typed as "a, b c" -> ["a", "b", "c"]; the library validates each."""
+    return [t for t in re.split(r"[,\s]+", text or "") if t]

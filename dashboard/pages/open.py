@@ -1,0 +1,84 @@
+"""Open / due / overdue: unresolved questions by resolve-by date; resolve overdue ones here."""
+
+from __future__ import annotations
+
+import ledger_ui as ui
+import streamlit as st
+
+from ledger import actions
+from ledger.dates import today
+from ledger.models import OUTCOMES
+
+st.title("Open / due / overdue")
+ui.flash()
+ui.require_ledger()
+
+opts = ui.load("filter_options")
+f1, f2, f3 = st.columns(3)
+tag = f1.selectbox("Tag", opts["tags"], index=None, placeholder="any tag", key="open_tag")
+forecaster = f2.selectbox("Forecaster", opts["forecasters"], index=None,
+                          placeholder="any forecaster", key="open_forecaster")
+source = f3.selectbox("Source", list(opts["sources"]), index=None, placeholder="any source",
+                      format_func=lambda s: opts["sources"].get(s, s), key="open_source")
+
+table = ui.load("unresolved_table", tag=tag, forecaster=forecaster, source=source,
+                viewer=ui.viewer())
+if table.empty:
+    st.info("No open or overdue questions match. Add one on the **Log / resolve** page"
+            + (", or clear the filters." if tag or forecaster or source else "."))
+    st.stop()
+
+n_overdue = int((table["status"] == "overdue").sum())
+if n_overdue:
+    st.error(f"{n_overdue} question{'s are' if n_overdue != 1 else ' is'} overdue: resolve "
+             f"{'them' if n_overdue != 1 else 'it'} with the form below.",
+             icon=":material/alarm:")
+
+
+def _highlight(row):  # overdue rows stand out
+    style = "background-color: #fde2e1; color: #8a1c1c" if row["status"] == "overdue" else ""
+    return [style] * len(row)
+
+
+st.dataframe(
+    table.style.apply(_highlight, axis=1), hide_index=True, width="stretch", key="open_table",
+    column_config={
+        "id": st.column_config.TextColumn("id", pinned=True),
+        "question": st.column_config.TextColumn("question", width="large"),
+        "resolve_by": st.column_config.TextColumn("resolve by"),
+        "days_left": st.column_config.NumberColumn("days left",
+                                                   help="Negative: days overdue"),
+        "when": st.column_config.TextColumn("days left / overdue"),
+        "latest_forecasts": st.column_config.TextColumn("latest probability per forecaster",
+                                                        width="large"),
+    },
+)
+st.caption(f"{len(table)} questions, sorted by resolve-by date. Blind questions show others' "
+           "probabilities only once you (sidebar: *You are*) have logged yours.")
+ui.csv_download(table, "open-questions.csv")
+
+overdue = table[table["status"] == "overdue"]
+st.subheader("Resolve an overdue question")
+if overdue.empty:
+    st.caption("Nothing is overdue. Other questions can be resolved on the **Log / resolve** "
+               "page.")
+else:
+    labels = dict(zip(overdue["id"], overdue["id"] + ": " + overdue["question"], strict=True))
+    with st.form("resolve_overdue"):
+        qid = st.selectbox("Question", list(labels), format_func=labels.get,
+                           key="overdue_question")
+        c1, c2 = st.columns(2)
+        outcome = c1.selectbox("Outcome", OUTCOMES, key="overdue_outcome")
+        resolved_on = c2.date_input("Resolved on", value=today(), max_value=today(),
+                                    key="overdue_resolved_on", format="YYYY-MM-DD")
+        evidence = st.text_input("Evidence link", placeholder="https://...",
+                                 key="overdue_evidence")
+        note = st.text_input("Note (optional)", key="overdue_note")
+        resolved_by = st.text_input("Resolved by", value=ui.viewer() or "",
+                                    key="overdue_resolved_by")
+        if st.form_submit_button("Resolve", type="primary", key="overdue_submit"):
+            ui.write(actions.resolve, qid, outcome, resolved_on=resolved_on,
+                     evidence=evidence.strip() or None, note=note.strip() or None,
+                     resolved_by=resolved_by.strip() or None,
+                     done=lambda r: f"Resolved {ui.md(qid)} as {r['outcome']} "
+                                    f"on {r['resolved_on']} (entry #{r['seq']}).")
