@@ -106,21 +106,36 @@ def _progress(stage: str, n: int, total: int) -> None:
 @json_option
 @pass_ctx
 def import_(c: Context, paths: tuple[str, ...], dry_run: bool, as_json: bool) -> None:
-    """Import YAML forecast files or folders; all or nothing.
+    """Import YAML forecast files or folders, or CSV/Parquet tables; all or nothing.
 
     Everything is validated first: on any problem, every problem is printed as
     file:line: field: message and nothing is written. Importing the same files again
-    changes nothing.
+    changes nothing. CSV and Parquet hold one forecast a row, with the columns of
+    `export --format csv`, for millions of forecasts.
 
     \b
     Example:
         forecast-ledger import forecasts/
         forecast-ledger import --dry-run forecasts/new-article.yaml
+        forecast-ledger import platform-export.parquet
     """
+    from ledger.bulk import import_tables, is_table
     from ledger.importer import import_paths
 
     progress = _progress if sys.stderr.isatty() and not as_json else None
-    result = import_paths(c.ledger, paths, dry_run=dry_run, progress=progress)
+    tables = [p for p in paths if is_table(p)]
+    if tables and len(tables) != len(paths):
+        raise click.UsageError("import YAML files and CSV/Parquet tables in separate commands")
+    if tables:
+        from pathlib import Path
+
+        missing = [t for t in tables if not Path(t).is_file()]
+        if missing:
+            raise click.BadParameter(f"no such file: {missing[0]}", param_hint="PATHS")
+        result = import_tables(c.ledger, [Path(t) for t in tables], dry_run=dry_run,
+                               progress=progress)
+    else:
+        result = import_paths(c.ledger, paths, dry_run=dry_run, progress=progress)
     if as_json:
         from ledger.render import to_json
 

@@ -21,8 +21,15 @@ from ledger.queries import rows
 FORMATS = ("yaml", "json", "csv", "parquet", "ics")
 
 FLAT_SQL = """
-SELECT f.seq, f.question_id, q.question, q.resolve_by, q.opened, q.tags, q.source_id,
-       f.forecaster, f.probability, f.made_at, f.made_on, f.utc_offset, f.recorded_at,
+SELECT f.seq, f.question_id, q.question, q.criteria, q.resolve_by, q.opened,
+       array_to_string(q.tags, ';') AS tags, q.source_id, f.forecaster, f.probability,
+       -- made_at as written: a date alone, or the local time with its UTC offset
+       CASE WHEN f.utc_offset IS NULL THEN CAST(f.made_on AS VARCHAR)
+            ELSE strftime(f.made_at + to_minutes(f.utc_offset), '%Y-%m-%dT%H:%M:%S.%f')
+                 || CASE WHEN f.utc_offset < 0 THEN '-' ELSE '+' END
+                 || lpad(CAST(abs(f.utc_offset) // 60 AS VARCHAR), 2, '0') || ':'
+                 || lpad(CAST(abs(f.utc_offset) % 60 AS VARCHAR), 2, '0') END AS made_at,
+       f.made_on, f.utc_offset, strftime(f.recorded_at, '%Y-%m-%dT%H:%M:%S.%fZ') AS recorded_at,
        f.basis, f.implied_from, f.rationale, f.late,
        r.outcome, r.resolved_on, r.evidence
 FROM forecasts_flagged f

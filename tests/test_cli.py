@@ -266,7 +266,7 @@ def test_export_formats(run, tmp_path):
 
     run("import", str(DATA / "good.yaml"))
     csv_text = run("export", "--format", "csv").stdout
-    assert csv_text.splitlines()[0].startswith("seq,question_id,question,resolve_by")
+    assert csv_text.splitlines()[0].startswith("seq,question_id,question,criteria,resolve_by")
     assert len(csv_text.splitlines()) == 1 + 4
     data = json.loads(run("export", "--format", "json").stdout)
     assert data["documents"][0]["source"]["id"] == "sample-outlet-2026"
