@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """The project's two commands, from a fresh clone with only python3:
 
-    python3 dev.py run    # set up if needed, import forecasts/ into ledger.duckdb, open the dashboard
-    python3 dev.py test   # set up if needed (and Debian's chromium for the browser tests), run all tests
+    python3 dev.py run    # set up if needed, import forecasts/, open the dashboard
+    python3 dev.py test   # set up if needed (and chromium for browser tests), run all tests
 
 Setup is a virtual environment in .venv with the project installed in editable mode; it is
 redone only when pyproject.toml changes.

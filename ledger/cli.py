@@ -102,7 +102,8 @@ def _progress(stage: str, n: int, total: int) -> None:
 
 @cli.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("--dry-run", is_flag=True, help="Validate and print what would change; write nothing.")
+@click.option("--dry-run", is_flag=True,
+              help="Validate and print what would change; write nothing.")
 @json_option
 @pass_ctx
 def import_(c: Context, paths: tuple[str, ...], dry_run: bool, as_json: bool) -> None:

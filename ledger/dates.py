@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import re
-from functools import lru_cache
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from functools import lru_cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 

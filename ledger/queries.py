@@ -68,7 +68,8 @@ def list_questions(con: Any, *, status: str | None = None, due_within: int | Non
                datediff('day', $today::DATE, q.resolve_by) AS days_left
         FROM current_questions q
         LEFT JOIN current_resolutions r ON r.question_id = q.id
-        LEFT JOIN (SELECT * FROM sources QUALIFY row_number() OVER (PARTITION BY id ORDER BY seq) = 1) s
+        LEFT JOIN (SELECT * FROM sources
+                   QUALIFY row_number() OVER (PARTITION BY id ORDER BY seq) = 1) s
                ON s.id = q.source_id
     ),
     latest AS (

@@ -243,7 +243,8 @@ def test_overdue_and_due_within(ledger):
 
 def test_json_output_is_only_json(run):
     run("import", str(DATA / "good.yaml"))
-    for args in (["list"], ["show", "sample-ships"], ["verify"], ["import", str(DATA / "good.yaml")]):
+    for args in (["list"], ["show", "sample-ships"], ["verify"],
+                 ["import", str(DATA / "good.yaml")]):
         result = run(*args, "--json")
         assert result.exit_code == 0
         json.loads(result.stdout)

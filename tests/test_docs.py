@@ -35,7 +35,7 @@ def test_command_help_has_text_and_an_example(command):
     assert cli.commands[command].help, f"{command} has no help text"
     assert "Example:" in result.stdout
     example = result.stdout.split("Example:", 1)[1]
-    assert f"forecast-ledger {command}" in example or f"forecast-ledger --db" in example
+    assert f"forecast-ledger {command}" in example or "forecast-ledger --db" in example
 
 
 def test_readme_names_the_two_commands_and_ci_runs_the_test_one():

@@ -18,12 +18,12 @@ try:
     cli(sys.argv[1:], prog_name="forecast-ledger")
 except SystemExit:
     pass
-print(json.dumps(sorted(m for m in %r if m in sys.modules)), file=sys.stderr)
-""" % (HEAVY,)
+print(json.dumps(sorted(m for m in {heavy} if m in sys.modules)), file=sys.stderr)
+"""
 
 
-def loaded_after(*args: str) -> list[str]:
-    done = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True,
+def loaded_after(*args: str, heavy: tuple[str, ...] = HEAVY) -> list[str]:
+    done = subprocess.run([sys.executable, "-c", PROBE.format(heavy=heavy), *args], capture_output=True, text=True,
                           timeout=60)
     return json.loads(done.stderr.strip().splitlines()[-1])
 
@@ -46,6 +46,4 @@ def test_cli_path_imports_nothing_heavy(db, args):
 
 
 def test_help_does_not_even_import_duckdb():
-    done = subprocess.run([sys.executable, "-c", PROBE.replace(repr(HEAVY), "('duckdb',)"),
-                           "--help"], capture_output=True, text=True, timeout=60)
-    assert json.loads(done.stderr.strip().splitlines()[-1]) == []
+    assert loaded_after("--help", heavy=("duckdb",)) == []
