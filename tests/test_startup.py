@@ -23,8 +23,8 @@ print(json.dumps(sorted(m for m in {heavy} if m in sys.modules)), file=sys.stder
 
 
 def loaded_after(*args: str, heavy: tuple[str, ...] = HEAVY) -> list[str]:
-    done = subprocess.run([sys.executable, "-c", PROBE.format(heavy=heavy), *args], capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run([sys.executable, "-c", PROBE.format(heavy=heavy), *args],
+                          capture_output=True, text=True, timeout=60)
     return json.loads(done.stderr.strip().splitlines()[-1])
 
 
