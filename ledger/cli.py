@@ -373,6 +373,94 @@ def verify(c: Context, as_json: bool) -> None:
         click.echo(f"ok: {count} entries, hash chain intact; head {head}")
 
 
+_MODES = click.Choice(["final", "first", "time-averaged"])
+
+
+def _filters(f: Any) -> Any:
+    f = click.option("--forecaster", help="Only this forecaster's forecasts.")(f)
+    f = click.option("--tag", help="Only questions with this tag.")(f)
+    f = click.option("--source", help="Only questions from this source id.")(f)
+    f = click.option("--since", metavar="DATE", help="Resolved on or after this date.")(f)
+    f = click.option("--until", metavar="DATE", help="Resolved on or before this date.")(f)
+    return click.option("--mode", type=_MODES, default="final", show_default=True,
+                        help="Which forecasts count: each forecaster's final one before the "
+                             "outcome, their first, or every day's standing forecast.")(f)
+
+
+@cli.command()
+@click.option("--by", type=click.Choice(["forecaster", "tag", "source", "month", "horizon"]),
+              help="Group the scores.")
+@click.option("--rule", type=click.Choice(["brier", "log"]), default="brier", show_default=True,
+              help="The headline score, and the one relative scores compare.")
+@_filters
+@json_option
+@pass_ctx
+def score(c: Context, by: str | None, rule: str, mode: str, forecaster: str | None,
+          tag: str | None, source: str | None, since: str | None, until: str | None,
+          as_json: bool) -> None:
+    """Score resolved questions: Brier, log score and skill, overall and by group.
+
+    Brier runs from 0 (best) to 1 (worst); the log score is in nats (lower is better); skill
+    is 1 - Brier / Brier of a yardstick (higher is better). Ambiguous and annulled questions
+    and late forecasts are never scored. See docs/scoring.md.
+
+    \b
+    Example:
+        forecast-ledger score --by forecaster
+        forecast-ledger score --mode time-averaged --json
+    """
+    from ledger.report import score_report
+    from ledger.scoretext import score_text
+
+    with c.ledger.connect() as con:
+        report = score_report(con, by=by, rule=rule, mode=mode, forecaster=forecaster, tag=tag,
+                              source=source, since=since, until=until)
+    if as_json:
+        from ledger.render import to_json
+
+        click.echo(to_json(report))
+    else:
+        click.echo(score_text(report))
+
+
+@cli.command()
+@click.option("--bins", "n_bins", default=10, show_default=True, type=click.IntRange(1, 100),
+              help="Number of bins.")
+@click.option("--strategy", type=click.Choice(["uniform", "quantile", "corp"]),
+              default="uniform", show_default=True,
+              help="Equal-width bins, equal-count bins, or CORP's isotonic blocks.")
+@_filters
+@json_option
+@pass_ctx
+def calibration(c: Context, n_bins: int, strategy: str, mode: str, forecaster: str | None,
+                tag: str | None, source: str | None, since: str | None, until: str | None,
+                as_json: bool) -> None:
+    """Calibration: how often things you gave p happened, per bin, with decompositions.
+
+    Each bin shows its forecasts' mean and the observed frequency with a 95% Wilson interval;
+    bins are half-open [a, b), the last one closed. The Murphy and CORP decompositions split
+    the Brier score into miscalibration, discrimination and uncertainty.
+
+    \b
+    Example:
+        forecast-ledger calibration --bins 10 --strategy quantile
+        forecast-ledger calibration --forecaster alice --json
+    """
+    from ledger.report import calibration_report
+    from ledger.scoretext import calibration_text
+
+    with c.ledger.connect() as con:
+        report = calibration_report(con, n_bins=n_bins, strategy=strategy, mode=mode,
+                                    forecaster=forecaster, tag=tag, source=source, since=since,
+                                    until=until)
+    if as_json:
+        from ledger.render import to_json
+
+        click.echo(to_json(report))
+    else:
+        click.echo(calibration_text(report))
+
+
 @cli.command()
 @click.option("--out", type=click.Path(dir_okay=False), help="Write to this file (default stdout).")
 def schema(out: str | None) -> None:
