@@ -39,6 +39,14 @@ def ledger_path() -> str:
     return str(Path(os.environ.get("FORECAST_LEDGER_DB") or DEFAULT_DB).resolve())
 
 
+def display_path(path: str) -> str:
+    """``path`` relative to the working folder when it lies below it, else absolute."""
+    try:
+        return str(Path(path).relative_to(Path.cwd()))
+    except ValueError:
+        return path
+
+
 def refresh_state() -> dict[str, Any]:
     """Read which ledger is open and its newest entry (once per rerun, by the router)."""
     try:

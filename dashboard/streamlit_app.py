@@ -1,4 +1,6 @@
-"""forecast-ledger dashboard: the router. Pages live in dashboard/pages/.
+"""forecast-ledger dashboard: the router. Pages live in dashboard/app_pages/ (not pages/: a
+folder named pages/ next to the main script switches Streamlit to its legacy multipage mode,
+which runs page files without this router, e.g. under AppTest.switch_page).
 
 Run it with ``forecast-ledger dashboard`` (or ``streamlit run dashboard/streamlit_app.py``);
 the ledger file comes from env FORECAST_LEDGER_DB (default ``ledger.duckdb`` here).
@@ -26,18 +28,18 @@ if ui.VIEWER_KEY not in st.session_state:
     st.session_state[ui.VIEWER_KEY] = os.environ.get("FORECAST_LEDGER_FORECASTER", "")
 
 PAGES = [
-    st.Page(HERE / "pages" / "overview.py", title="Overview", icon=":material/dashboard:",
+    st.Page(HERE / "app_pages" / "overview.py", title="Overview", icon=":material/dashboard:",
             default=True),
-    st.Page(HERE / "pages" / "open.py", title="Open / due / overdue",
+    st.Page(HERE / "app_pages" / "open.py", title="Open / due / overdue",
             icon=":material/event_upcoming:"),
-    st.Page(HERE / "pages" / "resolved.py", title="Resolved and scored",
+    st.Page(HERE / "app_pages" / "resolved.py", title="Resolved and scored",
             icon=":material/task_alt:"),
-    st.Page(HERE / "pages" / "calibration.py", title="Calibration",
+    st.Page(HERE / "app_pages" / "calibration.py", title="Calibration",
             icon=":material/insights:"),
-    st.Page(HERE / "pages" / "question.py", title="Question", icon=":material/help:"),
-    st.Page(HERE / "pages" / "blind.py", title="Blind forecasting",
+    st.Page(HERE / "app_pages" / "question.py", title="Question", icon=":material/help:"),
+    st.Page(HERE / "app_pages" / "blind.py", title="Blind forecasting",
             icon=":material/visibility_off:"),
-    st.Page(HERE / "pages" / "log.py", title="Log / resolve", icon=":material/edit_note:"),
+    st.Page(HERE / "app_pages" / "log.py", title="Log / resolve", icon=":material/edit_note:"),
 ]
 page = st.navigation(PAGES)
 
@@ -45,8 +47,8 @@ with st.sidebar:
     if state["demo"]:
         st.error("**SYNTHETIC DEMO DATA**: made-up questions, forecasters and outcomes.",
                  icon=":material/science:")
-    st.caption("Ledger file")
-    st.code(state["path"], language=None, wrap_lines=True)
+    st.caption("Ledger file", help=state["path"])
+    st.code(ui.display_path(state["path"]), language=None, wrap_lines=True)
     if not state["exists"]:
         st.caption("(not created yet)")
     elif state["seq"] >= 0:

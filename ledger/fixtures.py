@@ -164,8 +164,20 @@ class _Builder:
         self.add("question", qid, fields, datetime.combine(opened, time(6)))
         self.stats["blind"] += blind
 
-        truth = rng.betavariate(0.7, 0.7)
-        happened = rng.random() < truth
+        # The chance of yes is a martingale: news arrives at a few moments and moves it up or
+        # down by a share of the way, in expectation nowhere. A forecaster who states it is
+        # calibrated at every moment; the outcome is drawn from where it ends.
+        chance = [(0.0, rng.betavariate(0.9, 0.9))]
+        for moment in (0.25, 0.5, 0.75, 1.0):
+            q_now = chance[-1][1]
+            step = 0.35
+            q_now = q_now + (1 - q_now) * step if rng.random() < q_now else q_now * (1 - step)
+            chance.append((moment, q_now))
+        happened = rng.random() < chance[-1][1]
+
+        def chance_at(t: float) -> float:
+            return next(q for moment, q in reversed(chance) if moment <= t)
+
         outcome = None
         if kind == "resolved":
             special = rng.random()
@@ -182,12 +194,10 @@ class _Builder:
         for persona in PERSONAS:
             if rng.random() > persona.participation:
                 continue
-            updates = sorted(rng.random() for _ in range(rng.choice((1, 1, 2, 3))))
+            updates = sorted(rng.random() * 0.99 for _ in range(rng.choice((1, 1, 2, 3))))
             for t in updates:
                 day = opened + timedelta(days=round(t * span))
-                # Later forecasts know more: the chance drifts towards what happened.
-                p = truth + (float(happened) - truth) * 0.6 * t
-                p = min(0.995, max(0.005, p))
+                p = min(0.995, max(0.005, chance_at(t)))
                 made_at = _at(day, rng)
                 recorded = made_at + timedelta(minutes=rng.randint(1, 240))
                 self.add("forecast", qid, {

@@ -116,23 +116,29 @@ def question_choices(con: Any, *, statuses: tuple[str, ...] | None = None,
 # -- overview -------------------------------------------------------------------------------
 
 def overview(con: Any, *, today: date | None = None, due_days: int = 30,
-             timeline_rows: int = 15) -> dict[str, Any]:
-    """Counts by status and the next unresolved questions (overdue first) for a timeline."""
-    qs = [q for q in list_questions(con, today=today) if q["status"] in UNRESOLVED]
-    upcoming = qs[:timeline_rows]
+             upcoming: int = 15, overdue: int = 5) -> dict[str, Any]:
+    """Counts by status, and for the timeline the next ``upcoming`` open questions and the
+    ``overdue`` most overdue ones."""
+    from ledger.dates import today as local_today
+
+    qs = list_questions(con, today=today)
+    late = [q for q in qs if q["status"] == "overdue"][:overdue]
+    soon = [q for q in qs if q["status"] == "open"][:upcoming]
+    chosen = late + soon
     labels: list[str] = []
-    for q in upcoming:
-        label = q["question"] if len(q["question"]) <= 70 else q["question"][:67] + "..."
+    for q in chosen:
+        label = q["question"] if len(q["question"]) <= 60 else q["question"][:57] + "..."
         labels.append(f"{label} ({q['id']})" if label in labels else label)
     timeline = pd.DataFrame({
-        "id": [q["id"] for q in upcoming],
+        "id": pd.Series([q["id"] for q in chosen], dtype=object),
         "label": labels,
-        "question": [q["question"] for q in upcoming],
-        "resolve_by": [date_text(q["resolve_by"]) for q in upcoming],
-        "status": [q["status"] for q in upcoming],
-        "when": [days_text(q["status"], q["days_left"]) for q in upcoming],
+        "question": [q["question"] for q in chosen],
+        "resolve_by": [date_text(q["resolve_by"]) for q in chosen],
+        "status": [q["status"] for q in chosen],
+        "when": [days_text(q["status"], q["days_left"]) for q in chosen],
     })
-    return {"counts": counts(con, today=today, due_days=due_days), "timeline": timeline}
+    return {"counts": counts(con, today=today, due_days=due_days), "timeline": timeline,
+            "today": (today or local_today()).isoformat()}
 
 
 # -- open / due / overdue -------------------------------------------------------------------
@@ -142,10 +148,12 @@ def unresolved_table(con: Any, *, tag: str | None = None, forecaster: str | None
                      today: date | None = None) -> pd.DataFrame:
     """Open and overdue questions, by resolve-by, with days left and latest forecasts.
 
-    ``viewer`` hides others' probabilities on blind questions the viewer has not forecast.
+    ``viewer`` hides others' probabilities on blind questions the viewer has not forecast;
+    with no viewer name, blind questions hide everyone's.
     """
     qs = [q for q in list_questions(con, tag=tag, forecaster=forecaster, source=source,
-                                    viewer=viewer, today=today) if q["status"] in UNRESOLVED]
+                                    viewer=viewer or "", today=today)
+          if q["status"] in UNRESOLVED]
     return pd.DataFrame({
         "id": pd.Series([q["id"] for q in qs], dtype=object),
         "question": [q["question"] for q in qs],
@@ -170,8 +178,12 @@ def _latest_text(q: dict[str, Any]) -> str:
 
 def question_view(con: Any, qid: str, *, viewer: str | None = None,
                   today: date | None = None) -> dict[str, Any]:
-    """:func:`ledger.queries.question_detail` with its histories as display tables."""
-    q = question_detail(con, qid, viewer=viewer, today=today)
+    """:func:`ledger.queries.question_detail` with its histories as display tables.
+
+    On a blind question others' forecasts show once ``viewer`` has logged one; with no viewer
+    name, none show.
+    """
+    q = question_detail(con, qid, viewer=viewer or "", today=today)
     fh = q["forecast_history"]
     forecasts = pd.DataFrame({
         "made_at": pd.to_datetime(pd.Series([to_local(f["made_at"]).replace(tzinfo=None)
@@ -257,10 +269,13 @@ def blind_table(con: Any, *, viewer: str | None, today: date | None = None) -> p
     })
 
 
-# -- scores (computed by ledger.report; only shaped for display here) -----------------------
+# -- scores (computed by ledger.report and ledger.scoring; only shaped for display here) ----
+
+SCORED_STATUSES = ("resolved", "ambiguous", "annulled")
+
 
 def score_text(value: float | None) -> str:
-    """A score as shown on the dashboard: three decimals."""
+    """A score as shown on the dashboard: three decimals ('' when undefined)."""
     return "" if value is None else f"{value:.3f}"
 
 
@@ -269,8 +284,202 @@ def overall_scores(con: Any) -> dict[str, Any] | None:
     from ledger.report import score_report
 
     overall = score_report(con)["overall"]
-    if not overall or not overall.get("n"):
+    if not overall.get("n"):
         return None
     return {"n": int(overall["n"]), "brier": overall["brier"],
             "log_score": overall["log_score"], "brier_text": score_text(overall["brier"]),
             "log_text": score_text(overall["log_score"])}
+
+
+def _names(value: Any) -> Any:
+    """A forecaster filter: None, one name, or a tuple of names (as the cache passes them)."""
+    if value is None or isinstance(value, str):
+        return value
+    return list(value) or None
+
+
+def resolved_view(con: Any, *, forecaster: Any = None, tag: str | None = None,
+                  source: str | None = None, mode: str = "final",
+                  today: date | None = None) -> dict[str, Any]:
+    """Resolved questions with each forecaster's scored forecast and its own scores.
+
+    ``table`` has one row per scored forecast (``mode`` final or first: see
+    :func:`ledger.report.scored_forecasts`), most recent resolution first, plus one row for
+    each resolved question with no scored forecast (ambiguous, annulled, or nobody forecast).
+    ``by_forecaster`` is :func:`ledger.report.score_report` grouped by forecaster, and
+    ``overall`` its overall figures.
+    """
+    from ledger import report, scoring
+
+    names = _names(forecaster)
+    filters = {"forecaster": names, "tag": tag, "source": source}
+    rep = report.score_report(con, by="forecaster", mode=mode, **filters)
+    data = report.scored_forecasts(con, mode=mode, **filters)
+    n = data["probability"].size
+    brier = scoring.score_each(data["outcome"], data["probability"]) if n else []
+    log = scoring.score_each(data["outcome"], data["probability"], rule="log") if n else []
+    by_question: dict[str, list[int]] = {}
+    for i, qid in enumerate(data["question_id"].tolist()):
+        by_question.setdefault(qid, []).append(i)
+    one = names[0] if isinstance(names, list) and len(names) == 1 else names
+    qs = [q for q in list_questions(con, tag=tag, source=source, today=today,
+                                    forecaster=one if isinstance(one, str) else None)
+          if q["status"] in SCORED_STATUSES]
+    if isinstance(names, list) and len(names) > 1:
+        keep = set(data["question_id"].tolist())
+        qs = [q for q in qs if q["id"] in keep or any(f["forecaster"] in names
+                                                      for f in q["forecasts"])]
+    qs.sort(key=lambda q: (q["resolved_on"], q["id"]), reverse=True)
+    out: dict[str, list] = {k: [] for k in (
+        "id", "question", "outcome", "resolved_on", "evidence", "forecaster", "probability",
+        "made_on", "brier", "log_score")}
+    for q in qs:
+        rows = by_question.get(q["id"]) or [None]
+        for i in rows:
+            out["id"].append(q["id"])
+            out["question"].append(q["question"])
+            out["outcome"].append(q["outcome"])
+            out["resolved_on"].append(date_text(q["resolved_on"]))
+            out["evidence"].append(safe_url(q["evidence"]))
+            if i is None:
+                out["forecaster"].append("")
+                out["probability"].append("not scored" if q["status"] != "resolved"
+                                          else "no forecast")
+                out["made_on"].append("")
+                out["brier"].append(None)
+                out["log_score"].append(None)
+            else:
+                out["forecaster"].append(data["forecaster"][i])
+                out["probability"].append(percent(float(data["probability"][i])))
+                out["made_on"].append(str(data["made_on"][i]))
+                out["brier"].append(float(brier[i]))
+                out["log_score"].append(float(log[i]))
+    table = pd.DataFrame(out)
+    table["brier"] = table["brier"].astype("float64")
+    table["log_score"] = table["log_score"].astype("float64")
+    groups = rep["groups"]
+    by_forecaster = pd.DataFrame({
+        "forecaster": [g["group"] for g in groups],
+        "n": pd.Series([g["n"] for g in groups], dtype="int64"),
+        "brier": pd.Series([g["brier"] for g in groups], dtype="float64"),
+        "log_score": pd.Series([g["log_score"] for g in groups], dtype="float64"),
+        "brier_skill": pd.Series([g["brier_skill"] for g in groups], dtype="float64"),
+        "relative": pd.Series([g.get("relative") for g in groups], dtype="float64"),
+    })
+    statuses = [q["status"] for q in qs]
+    return {"table": table, "by_forecaster": by_forecaster, "overall": rep["overall"],
+            "n_resolved": statuses.count("resolved"),
+            "n_unscored": len(statuses) - statuses.count("resolved")}
+
+
+# -- calibration ------------------------------------------------------------------------------
+
+MURPHY_NOTES = {
+    "reliability": "How far each bin's mean forecast is from how often it happened "
+                   "(lower is better).",
+    "resolution": "How much the bins' outcome rates differ from the overall base rate: "
+                  "telling cases apart (higher is better).",
+    "uncertainty": "Base rate x (1 - base rate): how hard the questions were; no forecaster "
+                   "controls it.",
+    "within_bin_variance": "Spread of forecasts inside the bins (a correction term of binning).",
+    "within_bin_covariance": "Co-movement of forecasts and outcomes inside the bins "
+                             "(a correction term of binning).",
+    "brier": "Brier score = reliability - resolution + uncertainty + the two within-bin terms.",
+}
+CORP_NOTES = {
+    "mcb": "Miscalibration: Brier score lost to calibration errors, measured against the "
+           "isotonic (PAV) recalibration (lower is better).",
+    "dsc": "Discrimination: Brier score gained over always forecasting the base rate after "
+           "recalibration (higher is better).",
+    "unc": "Uncertainty: base rate x (1 - base rate), the Brier score of always forecasting "
+           "the base rate.",
+    "brier": "Brier score = MCB - DSC + UNC exactly, with no bins to choose.",
+}
+
+
+def _interval(lower: float, upper: float, closed: bool) -> str:
+    return f"[{percent(lower)}, {percent(upper)}{']' if closed else ')'}"
+
+
+def _closed_flags(bins: list[dict[str, Any]], strategy: str) -> list[bool]:
+    """Which bins include their upper edge: CORP blocks always; binned strategies only the
+    last bin of the edges (upper edge 1 for uniform bins, the highest forecast for quantile)."""
+    if strategy == "corp":
+        return [True] * len(bins)
+    top = 1.0 if strategy == "uniform" else (bins[-1]["upper"] if bins else 1.0)
+    return [b["upper"] == top for b in bins]
+
+
+def calibration_view(con: Any, *, n_bins: int = 10, strategy: str = "uniform",
+                     forecaster: Any = None, tag: str | None = None, source: str | None = None,
+                     since: Any = None, until: Any = None, mode: str = "final",
+                     window: int = 50, hist_bins: int = 20) -> dict[str, Any]:
+    """:func:`ledger.report.calibration_report` and :func:`~ledger.report.calibration_over_time`
+    shaped for the calibration page: bins as a table with their interval text, the CORP curve,
+    a sharpness histogram (forecasts counted in ``hist_bins`` equal-width bins) and the
+    rolling Brier score and calibration-in-the-large by resolution date."""
+    import numpy as np
+
+    from ledger import report
+
+    filters = {"forecaster": _names(forecaster), "tag": tag, "source": source,
+               "since": since, "until": until, "mode": mode}
+    cal = report.calibration_report(con, n_bins=n_bins, strategy=strategy, **filters)
+    over = report.calibration_over_time(con, window=window, **filters)
+    probs = report.scored_forecasts(con, **filters)["probability"]
+    bins = cal["bins"]
+    closed = _closed_flags(bins, strategy)
+    table = pd.DataFrame({
+        "bin": [_interval(b["lower"], b["upper"], c) for b, c in zip(bins, closed, strict=True)],
+        "lower": pd.Series([b["lower"] for b in bins], dtype="float64"),
+        "upper": pd.Series([b["upper"] for b in bins], dtype="float64"),
+        "closed": pd.Series(closed, dtype=bool),
+        "count": pd.Series([b["count"] for b in bins], dtype="int64"),
+        "mean_forecast": pd.Series([b["mean_forecast"] for b in bins], dtype="float64"),
+        "observed_frequency": pd.Series([b["observed_frequency"] for b in bins],
+                                        dtype="float64"),
+        "wilson_low": pd.Series([b["wilson_low"] for b in bins], dtype="float64"),
+        "wilson_high": pd.Series([b["wilson_high"] for b in bins], dtype="float64"),
+    })
+    counts_, edges = np.histogram(probs, bins=hist_bins, range=(0.0, 1.0))
+    sharpness = pd.DataFrame({"lower": edges[:-1], "upper": edges[1:],
+                              "count": counts_.astype("int64")})
+    curve = pd.DataFrame((cal["corp"] or {}).get("curve") or [], columns=["x", "y"])
+    points = over["points"]
+    over_time = pd.DataFrame({
+        "resolved_on": [p["resolved_on"] for p in points],
+        "n": pd.Series([p["n"] for p in points], dtype="int64"),
+        "brier": pd.Series([p["brier"] for p in points], dtype="float64"),
+        "calibration_in_the_large": pd.Series([p["calibration_in_the_large"] for p in points],
+                                              dtype="float64"),
+    })
+    return {"n": cal["n"], "n_forecasts": cal["n_forecasts"], "n_questions": cal["n_questions"],
+            "brier": cal.get("brier"), "strategy": strategy, "bins": table, "curve": curve,
+            "murphy": cal["murphy"], "corp": cal["corp"], "sharpness": sharpness,
+            "over_time": over_time, "window": window}
+
+
+def forecasts_in_bin(con: Any, *, lower: float, upper: float, closed: bool,
+                     forecaster: Any = None, tag: str | None = None, source: str | None = None,
+                     since: Any = None, until: Any = None, mode: str = "final"
+                     ) -> pd.DataFrame:
+    """The scored forecasts whose probability lies in the bin [lower, upper) (or
+    [lower, upper] when ``closed``), with their question and outcome."""
+    from ledger import report
+
+    data = report.scored_forecasts(con, forecaster=_names(forecaster), tag=tag, source=source,
+                                   since=since, until=until, mode=mode)
+    p = data["probability"]
+    inside = (p >= lower) & ((p <= upper) if closed else (p < upper))
+    ids = sorted(set(data["question_id"][inside].tolist()))
+    text = dict(con.execute("SELECT id, question FROM current_questions "
+                            "WHERE id IN (SELECT unnest($1))", [ids]).fetchall())
+    return pd.DataFrame({
+        "id": pd.Series(data["question_id"][inside], dtype=object),
+        "question": [text.get(q, "") for q in data["question_id"][inside].tolist()],
+        "forecaster": pd.Series(data["forecaster"][inside], dtype=object),
+        "probability": [percent(float(x)) for x in p[inside].tolist()],
+        "outcome": ["yes" if o else "no" for o in data["outcome"][inside].tolist()],
+        "made_on": [str(d) for d in data["made_on"][inside]],
+        "resolved_on": [str(d) for d in data["resolved_on"][inside]],
+    })

@@ -78,6 +78,7 @@ else:
     st.dataframe(fc.drop(columns=["made_at", "probability"]), hide_index=True, width="stretch",
                  column_config={"shown": "probability", "late": st.column_config.CheckboxColumn(
                      "late", help="Made after the outcome was known: kept, never scored")})
+    ui.csv_download(fc.drop(columns=["made_at"]), f"{q['id']}-forecasts.csv")
 
 st.markdown("**Resolution history**")
 if q["resolutions"].empty:

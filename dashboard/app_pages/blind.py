@@ -25,13 +25,17 @@ if table.empty:
             "**Log / resolve** page (or `blind: true` in a forecast file).")
     st.stop()
 
-st.dataframe(table, hide_index=True, width="stretch", key="blind_table", column_config={
-    "question": st.column_config.TextColumn("question", width="large"),
-    "resolve_by": "resolve by",
-    "your_forecast": "your forecast",
-    "others": st.column_config.TextColumn("others' latest forecasts", width="large"),
-    "revealed": st.column_config.CheckboxColumn("revealed"),
-})
+st.dataframe(
+    table, hide_index=True, width="stretch", key="blind_table",
+    column_order=["id", "your_forecast", "others", "revealed", "when", "resolve_by", "question"],
+    column_config={
+        "question": st.column_config.TextColumn("question", width="large"),
+        "resolve_by": "resolve by",
+        "your_forecast": "your forecast",
+        "others": st.column_config.TextColumn("others' latest forecasts", width="large"),
+        "revealed": st.column_config.CheckboxColumn("revealed"),
+    },
+)
 ui.csv_download(table, "blind-questions.csv")
 
 st.subheader("Log your forecast")
@@ -50,5 +54,5 @@ with st.form("blind_forecast"):
         ui.write(actions.add_forecast, qid, probability.strip(), forecaster=me,
                  rationale=rationale.strip() or None,
                  done=lambda r: f"Logged {ui.md(me)}'s forecast of "
-                                f"{ui.md(format_probability(r['probability']))} on {ui.md(qid)}: others' "
-                                "forecasts are now shown.")
+                                f"{ui.md(format_probability(r['probability']))} on "
+                                f"{ui.md(qid)}: others' forecasts are now shown.")

@@ -42,6 +42,8 @@ def _highlight(row):  # overdue rows stand out
 
 st.dataframe(
     table.style.apply(_highlight, axis=1), hide_index=True, width="stretch", key="open_table",
+    column_order=["id", "status", "when", "resolve_by", "question", "latest_forecasts", "tags",
+                  "source", "days_left"],
     column_config={
         "id": st.column_config.TextColumn("id", pinned=True),
         "question": st.column_config.TextColumn("question", width="large"),

@@ -1,0 +1,74 @@
+"""Resolved and scored: outcomes, evidence, each forecaster's scored forecast and its scores."""
+
+from __future__ import annotations
+
+import ledger_ui as ui
+import streamlit as st
+
+from ledger.views import score_text
+
+st.title("Resolved and scored")
+ui.flash()
+ui.require_ledger()
+
+opts = ui.load("filter_options")
+f1, f2, f3, f4 = st.columns([3, 3, 3, 2])
+forecaster = f1.selectbox("Forecaster", opts["forecasters"], index=None,
+                          placeholder="any forecaster", key="res_forecaster")
+tag = f2.selectbox("Tag", opts["tags"], index=None, placeholder="any tag", key="res_tag")
+source = f3.selectbox("Source", list(opts["sources"]), index=None, placeholder="any source",
+                      format_func=lambda s: opts["sources"].get(s, s), key="res_source")
+mode = f4.selectbox("Forecast scored", ["final", "first"], key="res_mode",
+                    help="final: each forecaster's last forecast before the outcome was known; "
+                         "first: their first one")
+
+view = ui.load("resolved_view", forecaster=forecaster, tag=tag, source=source, mode=mode)
+table = view["table"]
+if table.empty:
+    st.info("No resolved questions yet" + (" match the filters." if forecaster or tag or source
+                                            else ". Resolve one on the **Log / resolve** page "
+                                            "or the **Open / due / overdue** page, or try "
+                                            "`forecast-ledger demo` for a populated ledger."))
+    st.stop()
+
+overall = view["overall"]
+m = st.columns(5)
+m[0].metric("Resolved yes/no", view["n_resolved"])
+m[1].metric("Ambiguous or annulled", view["n_unscored"], help="Never scored")
+m[2].metric("Scored forecasts (n)", overall["n"],
+            help="Forecaster-question pairs scored")
+m[3].metric("Brier score", score_text(overall["brier"]),
+            help="Mean of (p - outcome)^2: 0 is perfect, always 50% scores 0.25; lower is better")
+m[4].metric("Log score", score_text(overall["log_score"]),
+            help="Mean of -ln(probability given to what happened), in nats; lower is better")
+
+if not view["by_forecaster"].empty:
+    st.markdown("**By forecaster**")
+    st.dataframe(view["by_forecaster"], hide_index=True, width="stretch",
+                 key="res_by_forecaster", column_config={
+                     "n": st.column_config.NumberColumn("n", help="Questions scored"),
+                     "brier": st.column_config.NumberColumn("Brier", format="%.3f"),
+                     "log_score": st.column_config.NumberColumn("log score", format="%.3f"),
+                     "brier_skill": st.column_config.NumberColumn(
+                         "Brier skill", format="%.3f",
+                         help="1 - Brier / Brier of always forecasting the base rate; "
+                              "higher is better"),
+                     "relative": st.column_config.NumberColumn(
+                         "relative", format="%+.3f",
+                         help="Brier minus the median of the others' on shared questions; "
+                              "negative is better")})
+
+st.markdown("**Resolved questions and scored forecasts**")
+st.dataframe(table, hide_index=True, width="stretch", key="res_table", column_order=[
+    "resolved_on", "id", "outcome", "forecaster", "probability", "brier", "log_score",
+    "made_on", "evidence", "question"], column_config={
+    "question": st.column_config.TextColumn("question", width="large"),
+    "resolved_on": "resolved on",
+    "evidence": st.column_config.LinkColumn("evidence"),
+    "made_on": "made on",
+    "brier": st.column_config.NumberColumn("Brier", format="%.3f"),
+    "log_score": st.column_config.NumberColumn("log score", format="%.3f"),
+})
+st.caption("Most recent resolution first. Ambiguous and annulled questions, and forecasts made "
+           "after the outcome was known, are never scored.")
+ui.csv_download(table, "resolved-and-scored.csv")
