@@ -17,7 +17,7 @@ def dashboard_command(db: str, *, port: int = 8501, address: str = "127.0.0.1",
             "--server.address", address, "--server.port", str(port),
             "--server.headless", "true" if headless else "false",
             "--browser.gatherUsageStats", "false", "--browser.serverAddress", address,
-            "--theme.base", "light"]
+            "--theme.base", "light", "--client.toolbarMode", "minimal"]
 
 
 def run_dashboard(db: str, *, port: int = 8501, address: str = "127.0.0.1",
