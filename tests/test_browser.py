@@ -33,7 +33,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = "/usr/bin/chromium"
 APP = ROOT / "dashboard" / "streamlit_app.py"
 # A normal run must not rewrite tracked files: docs/ only when asked to.
-SHOTS = ROOT / ("docs" if os.environ.get("UPDATE_SCREENSHOTS") else "test-artifacts") / "screenshots"
+SHOTS = ROOT / ("docs" if os.environ.get("UPDATE_SCREENSHOTS") else "test-artifacts")
+SHOTS = SHOTS / "screenshots"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 PAGES = {"overview": "", "open": "open", "resolved": "resolved", "calibration": "calibration",
