@@ -169,7 +169,8 @@ def resolve(ledger: Ledger, qid: str, outcome: str, *, resolved_by: str,
     r = _validate(Resolution, outcome=outcome, resolved_on=resolved_on or today(),
                   evidence=evidence, note=note, resolved_by=resolved_by, reason=reason)
     if r.resolved_on > today():
-        raise InvalidValue(f"resolved_on: {r.resolved_on} is in the future")
+        raise InvalidValue(f"resolved_on: {r.resolved_on} is in the future",
+                           "resolve once it has happened; leave out --on for today")
     with ledger.transaction() as con:
         if not question_exists(con, qid):
             raise UnknownQuestion(f"no question {qid!r}", "see `forecast-ledger list` for ids")

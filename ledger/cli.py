@@ -199,7 +199,7 @@ def forecast(c: Context, qid: str, probability: str, note: str | None,
 
     \b
     Example:
-        forecast-ledger forecast anthropic-pretraining-paper --p 0.6 --note "new evidence"
+        forecast-ledger forecast will-x-ship-by-may --p 0.6 --note "new evidence"
     """
     from ledger.actions import add_forecast
     from ledger.probability import format_probability
@@ -233,9 +233,8 @@ def resolve(c: Context, qid: str, outcome: str, resolved_on: str | None, evidenc
 
     \b
     Example:
-        forecast-ledger resolve anthropic-pretraining-paper yes --on 2027-03-02 \\
-            --evidence https://example.org/paper
-        forecast-ledger resolve anthropic-pretraining-paper no --correct --reason "retracted"
+        forecast-ledger resolve will-x-ship-by-may no --evidence https://example.org/news
+        forecast-ledger resolve will-x-ship-by-may yes --correct --reason "shipped late May"
     """
     from ledger.actions import resolve as resolve_question
 
@@ -299,7 +298,7 @@ def show(c: Context, qid: str, as_json: bool) -> None:
 
     \b
     Example:
-        forecast-ledger show anthropic-pretraining-paper
+        forecast-ledger show anthropic-paper-cites-claude-accelerated-pretraining
     """
     from ledger.queries import question_detail
     from ledger.render import to_json

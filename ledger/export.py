@@ -140,7 +140,7 @@ def to_ics(con: Any) -> str:
                           ORDER BY q.resolve_by, q.id"""):
         day = q["resolve_by"]
         nxt = date.fromordinal(day.toordinal() + 1)
-        lines += ["BEGIN:VEVENT", f"UID:{q['id']}@forecast-ledger", f"DTSTAMP:{stamp}",
+        lines += ["BEGIN:VEVENT", _fold(f"UID:{q['id']}@forecast-ledger"), f"DTSTAMP:{stamp}",
                   f"DTSTART;VALUE=DATE:{day:%Y%m%d}", f"DTEND;VALUE=DATE:{nxt:%Y%m%d}",
                   _fold("SUMMARY:" + _ics_text(f"Resolve: {q['question']}")),
                   _fold("DESCRIPTION:" + _ics_text(

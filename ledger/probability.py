@@ -35,6 +35,8 @@ def parse_probability(value: object) -> float:
         # what was written; going through Fraction would give the same number, 20x slower.
         if 0.0 <= value <= 1.0:
             return value
+        if 2 <= value <= 100:
+            raise ValueError(f"{value} is not between 0 and 1 (did you mean \"{value:g}%\"?)")
         raise ValueError(f"{value} is not between 0 and 1 ({HINT})")
     if isinstance(value, int | float):
         frac = Fraction(value)
@@ -45,6 +47,8 @@ def parse_probability(value: object) -> float:
     else:
         raise ValueError(f"{value!r} is not a probability ({HINT})")
     if not 0 <= frac <= 1:
+        if 2 <= frac <= 100 and "%" not in text and ":" not in text:
+            raise ValueError(f"{text} is not between 0 and 1 (did you mean \"{text}%\"?)")
         raise ValueError(f"{text} is not between 0 and 1 ({HINT})")
     return float(frac)
 

@@ -51,3 +51,13 @@ def test_odds(a, b):
 def test_format():
     assert [format_probability(p) for p in (0.001, 0.7, 0.12345, 1.0, 0.0)] == [
         "0.1%", "70%", "12.345%", "100%", "0%"]
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("70", '70 is not between 0 and 1 (did you mean "70%"?)'),
+    (55.5, '55.5 is not between 0 and 1 (did you mean "55.5%"?)'),
+])
+def test_whole_percent_without_sign_gets_a_suggestion(value, message):
+    with pytest.raises(ValueError) as err:
+        parse_probability(value)
+    assert str(err.value) == message
