@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -268,9 +268,7 @@ class _Planner:
         self.result.changes.append(Change(action, subject, where))
         self.result.entries.append(entry)
 
-    def plan_file(self, parsed: ParsedFile, doc: Any) -> None:
-        if doc.source is not None:
-            self.plan_source(parsed, doc.source)
+    def plan_questions(self, parsed: ParsedFile, doc: Any) -> None:
         for i, q in enumerate(doc.questions):
             self.plan_question(parsed, doc, i, q)
 
@@ -400,6 +398,14 @@ class _Planner:
             if f.recorded_at is not None and f.recorded_at < made_at:
                 self.problem(parsed, (*loc, "recorded_at"), "recorded_at",
                              f"{f.recorded_at} is before the forecast was made ({made_at})")
+            elif f.recorded_at is None and (
+                    made_at > self.now if offset is not None
+                    # a date alone: the calendar day may already have begun somewhere (UTC+14)
+                    else made_on > (self.now + timedelta(hours=14)).date()):
+                # It would be recorded now, before it was made: refused like `forecast --at`
+                # (and an export of it could not be imported again).
+                self.problem(parsed, (*loc, "made_at"), "made_at",
+                             f"{f.made_at} is in the future (log a forecast once it is made)")
             content = {"probability": f.probability, "rationale": f.rationale,
                        "basis": f.basis, "implied_from": f.implied_from}
             held = self.state.forecasts.get(key)
@@ -442,8 +448,12 @@ def plan(con: Any, loaded: list[tuple[ParsedFile, Any]]) -> ImportResult:
     sids = [doc.source.id for _, doc in loaded if doc.source]
     refs = [q.source for _, doc in loaded for q in doc.questions if q.source]
     planner = _Planner(load_state(con, qids, sids), known_source_ids(con, refs))
+    # Sources first, so a question may name a source defined in any file of the import.
     for parsed, doc in loaded:
-        planner.plan_file(parsed, doc)
+        if doc.source is not None:
+            planner.plan_source(parsed, doc.source)
+    for parsed, doc in loaded:
+        planner.plan_questions(parsed, doc)
     planner.result.files = len(loaded)
     if planner.problems:
         raise ValidationFailed(planner.problems + planner.conflicts)

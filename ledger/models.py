@@ -8,6 +8,7 @@ personal questions. The JSON Schema for editors is generated from these models
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, datetime
 from typing import Annotated, Literal
@@ -15,7 +16,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from ledger.dates import parse_date
-from ledger.probability import parse_probability
+from ledger.probability import HINT, parse_probability
 
 OUTCOMES = ("yes", "no", "ambiguous", "annulled")
 SLUG_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,99}")
@@ -32,6 +33,8 @@ def check_slug(value: str) -> str:
 
 
 def check_url(value: str) -> str:
+    if re.match(r"https?://", value) and re.search(r"\s", value):
+        raise ValueError(f"{value!r} is not a web address: it holds spaces (write them as %20)")
     if not re.fullmatch(r"https?://\S+", value):
         raise ValueError(f"{value!r} is not a web address (start it with https://)")
     return value
@@ -48,6 +51,9 @@ def check_quote(value: str) -> str:
 
 
 def _probability(value: object) -> float:
+    if isinstance(value, float) and not math.isfinite(value):
+        # YAML's .inf / .nan: parse_probability would fail inside Fraction with a bare message
+        raise ValueError(f"{value} is not a probability ({HINT})")
     return parse_probability(value)
 
 

@@ -241,7 +241,7 @@ def verify(con: duckdb.DuckDBPyConnection, chunk: int = 100_000) -> tuple[int, s
             if prev_hash != prev:
                 bad.append(BadEntry(seq, kind, subject,
                                     "its link to the previous entry is broken: an entry before "
-                                    "it was deleted, inserted or reordered"))
+                                    "it was changed, deleted, inserted or reordered"))
             elif chain_hash(prev, body) != digest:
                 bad.append(BadEntry(seq, kind, subject,
                                     "its content does not match its hash: it was changed"))
@@ -272,16 +272,19 @@ def _check_table(con: duckdb.DuckDBPyConnection, table: str) -> list[BadEntry]:
     cols = ["recorded_at", *schema.COLUMNS[table]]
     differs = " OR ".join(f"e.{c} IS DISTINCT FROM t.{c}" for c in cols)
     rows = con.execute(
-        f"""SELECT coalesce(e.seq, t.seq) AS seq, coalesce(e.subject, '?')
-            FROM (SELECT subject, {_projection(table)} FROM entries WHERE kind = $1) e
+        f"""SELECT coalesce(e.seq, t.seq) AS seq,
+                   -- a row added to the table is named after the entry holding its seq, if any
+                   coalesce(e.kind, (SELECT kind FROM entries WHERE seq = t.seq), $1),
+                   coalesce(e.subject, (SELECT subject FROM entries WHERE seq = t.seq), '?')
+            FROM (SELECT kind, subject, {_projection(table)} FROM entries WHERE kind = $1) e
             FULL OUTER JOIN {table} t ON e.seq = t.seq
             WHERE e.seq IS NULL OR t.seq IS NULL OR {differs}
             ORDER BY 1 LIMIT 1""",
         [kind],
     ).fetchall()
     return [
-        BadEntry(seq, kind, subject,
+        BadEntry(seq, entry_kind, subject,
                  f"the {table} table no longer matches the log (a row was changed, added "
                  "or deleted outside forecast-ledger)")
-        for seq, subject in rows
+        for seq, entry_kind, subject in rows
     ]

@@ -20,6 +20,10 @@ import yaml
 from ledger.errors import Problem
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
+# A forecast file nests about 5 levels (file > questions > question > forecasts > forecast).
+# libyaml's composer recurses per level in C and overflows the stack (SIGSEGV) near 27,000
+# levels, which a 100 kB file of "[" reaches: deeper files are refused before composing.
+MAX_DEPTH = 100
 
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -44,6 +48,17 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
             if key == "<<":
                 raise yaml.constructor.ConstructorError(
                     None, None, "merge keys (<<) are not allowed", key_node.start_mark
+                )
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise yaml.constructor.ConstructorError(
+                    None, None, "a key must be a name such as id or probability, not a "
+                    f"{'list' if isinstance(key_node, yaml.SequenceNode) else 'mapping'}",
+                    key_node.start_mark,
+                )
+            if key_node.tag != "tag:yaml.org,2002:str":
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"a key must be a name such as id or probability, not {key!r} "
+                    "(quote it if it is meant as text)", key_node.start_mark,
                 )
             if key in seen:
                 raise yaml.constructor.ConstructorError(
@@ -119,13 +134,16 @@ def read_yaml(path: str | Path, display: str | None = None
     """Parse ``path`` safely: its documents (``---`` separates several), or the problems found."""
     name = display or str(path)
     try:
-        raw = Path(path).read_bytes()
+        size = Path(path).stat().st_size  # before reading: a huge file is refused unread
+        raw = Path(path).read_bytes() if size <= MAX_FILE_BYTES else b""
     except OSError as exc:
         return [], [Problem(name, None, "", f"cannot read the file: {exc.strerror}")]
-    if len(raw) > MAX_FILE_BYTES:
+    if size > MAX_FILE_BYTES or len(raw) > MAX_FILE_BYTES:
         return [], [Problem(name, None, "", (
-            f"the file is {len(raw) / 1e6:.1f} MB; one YAML file may hold at most "
+            f"the file is {max(size, len(raw)) / 1e6:.1f} MB; one YAML file may hold at most "
             f"{MAX_FILE_BYTES // (1024 * 1024)} MB (split it, or import CSV or Parquet)"))]
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return [], [Problem(name, 1, "", "the file is UTF-16; save it as UTF-8")]
     if raw.startswith(b"\xef\xbb\xbf"):
         return [], [Problem(name, 1, "", (
             "the file starts with a byte-order mark (BOM); save it as UTF-8 without BOM"))]
@@ -142,6 +160,11 @@ def read_yaml(path: str | Path, display: str | None = None
         not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()
     ):
         return [], [Problem(name, None, "", "the file is empty (write a questions: list)")]
+    deep = _too_deep(text)
+    if deep is not None:
+        return [], [Problem(name, deep, "", (
+            f"lists and mappings are nested more than {MAX_DEPTH} levels deep; a forecast "
+            "file needs about 5"))]
     loader = _Loader(text)
     docs: list[ParsedFile] = []
     # Pausing the collector while the node tree is built is 3x faster on large files
@@ -154,8 +177,16 @@ def read_yaml(path: str | Path, display: str | None = None
             docs.append(ParsedFile(name, loader.construct_document(root), root))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if "quoted scalar" in (exc.context or "") and exc.context_mark:
+            mark = exc.context_mark  # where the unclosed quote starts, not the end of file
         line = mark.line + 1 if mark else None
         return [], [Problem(name, line, "", _yaml_message(exc, text, line))]
+    except yaml.reader.ReaderError as exc:
+        char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        at = text.find(char)
+        return [], [Problem(name, text[:at].count("\n") + 1 if at >= 0 else None, "", (
+            f"the character U+{ord(char):04X} is not allowed in YAML (a control character); "
+            "remove it, or write it as an escape inside double quotes"))]
     except yaml.YAMLError as exc:
         return [], [Problem(name, None, "", f"not valid YAML: {exc}")]
     finally:
@@ -165,7 +196,8 @@ def read_yaml(path: str | Path, display: str | None = None
     problems = []
     for doc in docs:
         if not isinstance(doc.data, dict):
-            kind = "empty" if doc.data is None else f"a {type(doc.data).__name__}, not a mapping"
+            kind = "empty" if doc.data is None else (
+                f"{_KINDS.get(type(doc.data).__name__, 'a value')}, not a mapping")
             line = doc.root.start_mark.line + 1 if doc.root is not None else 1
             problems.append(Problem(name, line, "", (
                 f"the document is {kind}; a forecast file is a mapping with questions: "
@@ -173,17 +205,73 @@ def read_yaml(path: str | Path, display: str | None = None
     return ([], problems) if problems else (docs, [])
 
 
+_FLOW_LEAF = re.compile(r"[\[{][^\[\]{}\n\"'#]*[\]}]")
+
+
+_KINDS = {"list": "a list", "str": "text", "int": "a number", "float": "a number",
+          "bool": "true or false"}
+
+
+def _too_deep(text: str) -> int | None:
+    """The line where nesting first exceeds MAX_DEPTH, or None.
+
+    A cheap bound first: each flow level needs a ``[`` or ``{`` (plus an implicit pair), and
+    block levels need a wider indent-and-indicator prefix every two levels. Only a file whose
+    bound is too high (hardly any real file) pays for walking libyaml's events.
+    """
+    openers = text.count("[") + text.count("{") - len(_FLOW_LEAF.findall(text))
+    budget = (MAX_DEPTH - 2 * (openers + 1)) // 2 - 1
+    if budget > 0 and not re.search(
+            rf"(?:\A|\n)(?:[ ]|[-?:](?=[ \r\n]|$)){{{budget}}}", text):
+        return None
+    events = _Base(text)
+    depth = 0
+    try:
+        while events.check_event():
+            event = events.get_event()
+            if isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return event.start_mark.line + 1
+            elif isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return None  # the parse that follows reports it, with its line
+    finally:
+        events.dispose()
+    return None
+
+
 def _yaml_message(exc: yaml.MarkedYAMLError, text: str, line: int | None) -> str:
     problem = exc.problem or str(exc)
-    if "cannot start any token" in problem and "\\t" in problem:
+    context = exc.context or ""
+    opened = exc.context_mark.line + 1 if exc.context_mark else None
+    if "tab character" in problem or ("cannot start any token" in problem and line is not None
+                            and "\t" in _indent_of(text, line)):
         return "a tab is used for indentation; indent with spaces"
     if "could not determine a constructor" in problem or "constructor for the tag" in problem:
         tag = re.search(r"tag '([^']+)'", problem)
-        return (f"the YAML tag {tag.group(1) if tag else ''} is not allowed; forecast files "
+        shown = tag.group(1).replace("tag:yaml.org,2002:", "!!") if tag else ""
+        return (f"the YAML tag {shown} is not allowed; forecast files "
                 "hold plain text, numbers, lists and mappings")
-    if problem.startswith(("anchors", "merge keys", "key ")):
+    if problem.startswith(("anchors", "merge keys", "key ", "a key ")):
         return problem
+    if "quoted scalar" in context and "end of stream" in problem:
+        return "a quoted value that starts here is never closed (add the closing quote)"
+    if "flow sequence" in context or "flow mapping" in context:
+        bracket = "[ ]" if "sequence" in context else "{ }"
+        return (f"not valid YAML: {problem}; is the {bracket[0]} opened on line {opened} "
+                f"missing its {bracket[-1]} or a comma?")
+    if "mapping values are not allowed" in problem:
+        return (f"not valid YAML: {problem}; put a value holding ': ' in quotes, "
+                "or check the indentation")
     return f"not valid YAML: {problem}"
+
+
+def _indent_of(text: str, line: int) -> str:
+    lines = text.split("\n")
+    here = lines[line - 1] if 0 < line <= len(lines) else ""
+    return here[: len(here) - len(here.lstrip(" \t"))]
 
 
 def field_path(loc: tuple) -> str:

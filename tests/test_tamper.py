@@ -1,0 +1,292 @@
+"""Tamper evidence: history changed in the DuckDB file is caught by ``verify``, at the right entry.
+
+The ledger is changed directly with DuckDB, the way someone bypassing forecast-ledger would:
+a probability, a date or an outcome in the typed table, in the hashed entry body, or in both
+consistently; an entry deleted, two entries swapped, a forged entry inserted. ``forecast-ledger
+verify`` must exit 1 and name the first bad entry exactly. What a hash chain cannot see by
+itself (an entry removed from the end, an entire chain recomputed) is caught by comparing the
+head with one kept elsewhere, as the README says.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import DATA
+
+from ledger.importer import import_paths
+from ledger.store import Ledger, canonical, chain_hash
+
+HINT = ("(the ledger file was changed outside forecast-ledger; restore it from a backup or an "
+        "export)")
+CHANGED = "its content does not match its hash: it was changed"
+LINK = ("its link to the previous entry is broken: an entry before it was changed, deleted, "
+        "inserted or reordered")
+TABLE = ("the {} table no longer matches the log (a row was changed, added or deleted outside "
+         "forecast-ledger)")
+ENVELOPE = "its columns differ from its hashed content"
+
+# The ledger built below, by seq:
+#  1 source sample-outlet-2026     5 forecast sample-ships (bob)      9 resolution sample-ships
+#  2 question sample-ships         6 forecast sample-ships (alice)      (correction: no)
+#  3 resolution sample-ships (yes) 7 question sample-price-rises     10 forecast sample-price-rises
+#  4 forecast sample-ships (alice) 8 forecast sample-price-rises     11 question dave-question
+ENTRIES = 11
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from ledger.actions import add_forecast, add_question, resolve
+
+    path = tmp_path_factory.mktemp("tamper") / "template.duckdb"
+    ledger = Ledger(path)
+    import_paths(ledger, [DATA / "good.yaml"])
+    resolve(ledger, "sample-ships", "no", resolved_by="carol", resolved_on="2026-07-01",
+            correct=True, reason="the release was withdrawn")
+    add_forecast(ledger, "sample-price-rises", "30%", forecaster="dave",
+                 made_at="2026-02-01T09:00:00+01:00")
+    add_question(ledger, "Will dave's question resolve?", resolve_by="2030-01-01",
+                 forecaster="dave", qid="dave-question", opened="2026-01-01")
+    assert ledger.verify()[0] == ENTRIES
+    return path
+
+
+@pytest.fixture
+def tampered(template: Path, db: Path) -> Path:
+    shutil.copy(template, db)
+    return db
+
+
+def tamper(db: Path, *statements: str, params: list | None = None) -> None:
+    con = duckdb.connect(str(db))
+    try:
+        for sql in statements:
+            con.execute(sql, params or [])
+    finally:
+        con.close()
+
+
+def body_replace(seq: int, old: str, new: str) -> str:
+    return f"UPDATE entries SET body = replace(body, '{old}', '{new}') WHERE seq = {seq}"
+
+
+def assert_first_bad(run, n: int, kind: str, subject: str, reason: str) -> None:
+    result = run("verify")
+    assert result.exit_code == 1, result.stdout
+    assert result.stdout == ""
+    assert result.stderr.strip() == f"error: entry #{n} ({kind} {subject}): {reason} {HINT}"
+    as_json = run("verify", "--json")
+    assert as_json.exit_code == 1
+    assert json.loads(as_json.stdout)["first_bad_entry"] == n
+
+
+def test_untouched_ledger_verifies(run, tampered):
+    result = run("verify")
+    assert result.exit_code == 0
+    assert result.stdout.startswith(f"ok: {ENTRIES} entries, hash chain intact; head ")
+
+
+# -- a probability ---------------------------------------------------------------------------
+
+def test_probability_changed_in_the_typed_table(run, tampered):
+    tamper(tampered, "UPDATE forecasts SET probability = 0.95 WHERE seq = 6")
+    assert_first_bad(run, 6, "forecast", "sample-ships", TABLE.format("forecasts"))
+
+
+def test_probability_changed_in_the_entry_body(run, tampered):
+    tamper(tampered, body_replace(6, '"probability":0.8', '"probability":0.95'))
+    assert_first_bad(run, 6, "forecast", "sample-ships", CHANGED)
+
+
+def test_probability_changed_in_both_consistently(run, tampered):
+    tamper(tampered, body_replace(4, '"probability":0.7', '"probability":0.95'),
+           "UPDATE forecasts SET probability = 0.95 WHERE seq = 4")
+    assert_first_bad(run, 4, "forecast", "sample-ships", CHANGED)
+
+
+def test_probability_changed_and_its_hash_recomputed(run, tampered):
+    """A forger who re-hashes the changed entry breaks the next entry's link."""
+    con = duckdb.connect(str(tampered))
+    body, prev = con.execute("SELECT body, prev_hash FROM entries WHERE seq = 4").fetchall()[0]
+    forged = body.replace('"probability":0.7', '"probability":0.95')
+    con.execute("UPDATE entries SET body = ?, hash = ? WHERE seq = 4",
+                [forged, chain_hash(prev, forged)])
+    con.execute("UPDATE forecasts SET probability = 0.95 WHERE seq = 4")
+    con.close()
+    assert_first_bad(run, 5, "forecast", "sample-ships", LINK)
+
+
+# -- dates -----------------------------------------------------------------------------------
+
+def test_made_at_changed_in_the_typed_table(run, tampered):
+    tamper(tampered, "UPDATE forecasts SET made_at = made_at - INTERVAL 1 DAY WHERE seq = 10")
+    assert_first_bad(run, 10, "forecast", "sample-price-rises", TABLE.format("forecasts"))
+
+
+def test_made_at_changed_in_the_entry_body(run, tampered):
+    tamper(tampered, body_replace(5, '"made_at":"2026-01-12T05:30:00.000000"',
+                                  '"made_at":"2026-01-11T05:30:00.000000"'))
+    assert_first_bad(run, 5, "forecast", "sample-ships", CHANGED)
+
+
+def test_resolve_by_changed_in_the_typed_table(run, tampered):
+    tamper(tampered, "UPDATE questions SET resolve_by = DATE '2028-12-31' WHERE seq = 7")
+    assert_first_bad(run, 7, "question", "sample-price-rises", TABLE.format("questions"))
+
+
+def test_resolve_by_changed_in_both_consistently(run, tampered):
+    tamper(tampered, body_replace(2, '"resolve_by":"2026-06-30"', '"resolve_by":"2026-12-31"'),
+           "UPDATE questions SET resolve_by = DATE '2026-12-31' WHERE seq = 2")
+    assert_first_bad(run, 2, "question", "sample-ships", CHANGED)
+
+
+def test_resolved_on_changed_in_both_consistently(run, tampered):
+    tamper(tampered,
+           body_replace(9, '"resolved_on":"2026-07-01"', '"resolved_on":"2026-06-20"'),
+           "UPDATE resolutions SET resolved_on = DATE '2026-06-20' WHERE seq = 9")
+    assert_first_bad(run, 9, "resolution", "sample-ships", CHANGED)
+
+
+def test_recorded_at_changed_in_the_entries_column(run, tampered):
+    tamper(tampered, "UPDATE entries SET recorded_at = recorded_at - INTERVAL 1 HOUR "
+                     "WHERE seq = 8")
+    assert_first_bad(run, 8, "forecast", "sample-price-rises", ENVELOPE)
+
+
+# -- outcomes --------------------------------------------------------------------------------
+
+def test_outcome_changed_in_the_typed_table(run, tampered):
+    tamper(tampered, "UPDATE resolutions SET outcome = 'no' WHERE seq = 3")
+    assert_first_bad(run, 3, "resolution", "sample-ships", TABLE.format("resolutions"))
+
+
+def test_outcome_changed_in_the_entry_body(run, tampered):
+    tamper(tampered, body_replace(9, '"outcome":"no"', '"outcome":"yes"'))
+    assert_first_bad(run, 9, "resolution", "sample-ships", CHANGED)
+
+
+def test_outcome_changed_in_both_consistently(run, tampered):
+    tamper(tampered, body_replace(3, '"outcome":"yes"', '"outcome":"annulled"'),
+           "UPDATE resolutions SET outcome = 'annulled' WHERE seq = 3")
+    assert_first_bad(run, 3, "resolution", "sample-ships", CHANGED)
+
+
+# -- deleting, reordering, inserting ---------------------------------------------------------
+
+def test_entry_deleted_from_the_middle(run, tampered):
+    tamper(tampered, "DELETE FROM entries WHERE seq = 5", "DELETE FROM forecasts WHERE seq = 5")
+    assert_first_bad(run, 5, "forecast", "sample-ships",
+                     "sequence jumps from #4 to #6: entries were deleted or reordered")
+
+
+def test_typed_row_deleted(run, tampered):
+    tamper(tampered, "DELETE FROM resolutions WHERE seq = 9")
+    assert_first_bad(run, 9, "resolution", "sample-ships", TABLE.format("resolutions"))
+
+
+def test_entries_swapped(run, tampered):
+    swap = "UPDATE {} SET seq = CASE seq WHEN 4 THEN 5 ELSE 4 END WHERE seq IN (4, 5)"
+    tamper(tampered, swap.format("entries"), swap.format("forecasts"))
+    assert_first_bad(run, 4, "forecast", "sample-ships", LINK)
+
+
+def test_entries_swapped_with_their_bodies_renumbered(run, tampered):
+    con = duckdb.connect(str(tampered))
+    rows = {seq: body for seq, body in con.execute(
+        "SELECT seq, body FROM entries WHERE seq IN (4, 5)").fetchall()}
+    for old, new in ((4, 5), (5, 4)):
+        body = json.loads(rows[old])
+        body["seq"] = new
+        con.execute("UPDATE entries SET body = ? WHERE body = ?", [canonical(body), rows[old]])
+    swap = "UPDATE {} SET seq = CASE seq WHEN 4 THEN 5 ELSE 4 END WHERE seq IN (4, 5)"
+    con.execute(swap.format("entries"))
+    con.execute(swap.format("forecasts"))
+    con.close()
+    assert_first_bad(run, 4, "forecast", "sample-ships", LINK)
+
+
+def _forged_forecast(seq: int, prev: str, recorded_at: str = "2026-11-01T00:00:00.000000"
+                     ) -> tuple[str, str]:
+    body = canonical({
+        "basis": "stated", "forecaster": "mallory", "implied_from": None, "kind": "forecast",
+        "made_at": "2026-01-05T00:00:00.000000", "made_on": "2026-01-05", "probability": 0.99,
+        "question_id": "sample-ships", "rationale": "forged", "recorded_at": recorded_at,
+        "seq": seq, "subject": "sample-ships", "utc_offset": None})
+    return body, chain_hash(prev, body)
+
+
+FORGED_ROW = ("INSERT INTO forecasts VALUES (?, TIMESTAMP '2026-11-01', 'sample-ships', "
+              "'mallory', 0.99, TIMESTAMP '2026-01-05', DATE '2026-01-05', NULL, 'forged', "
+              "'stated', NULL)")
+
+
+def test_forged_entry_inserted_in_the_middle(run, tampered):
+    """Renumbering everything after it, with a correct hash of its own and a typed row."""
+    con = duckdb.connect(str(tampered))
+    prev = con.execute("SELECT hash FROM entries WHERE seq = 4").fetchall()[0][0]
+    for table in ("entries", "sources", "questions", "forecasts", "resolutions"):
+        con.execute(f"UPDATE {table} SET seq = seq + 1 WHERE seq >= 5")
+    body, digest = _forged_forecast(5, prev)
+    con.execute("INSERT INTO entries VALUES (5, 'forecast', 'sample-ships', "
+                "TIMESTAMP '2026-11-01', ?, ?, ?)", [body, prev, digest])
+    con.execute(FORGED_ROW, [5])
+    con.close()
+    assert_first_bad(run, 6, "forecast", "sample-ships", LINK)
+
+
+def test_forged_entry_with_a_made_up_hash(run, tampered):
+    con = duckdb.connect(str(tampered))
+    prev = con.execute(f"SELECT hash FROM entries WHERE seq = {ENTRIES}").fetchall()[0][0]
+    body, _ = _forged_forecast(ENTRIES + 1, prev)
+    con.execute("INSERT INTO entries VALUES (?, 'forecast', 'sample-ships', "
+                "TIMESTAMP '2026-11-01', ?, ?, ?)", [ENTRIES + 1, body, prev, "f" * 64])
+    con.execute(FORGED_ROW, [ENTRIES + 1])
+    con.close()
+    assert_first_bad(run, ENTRIES + 1, "forecast", "sample-ships", CHANGED)
+
+
+def test_forged_entry_without_its_typed_row(run, tampered):
+    con = duckdb.connect(str(tampered))
+    prev = con.execute(f"SELECT hash FROM entries WHERE seq = {ENTRIES}").fetchall()[0][0]
+    body, digest = _forged_forecast(ENTRIES + 1, prev)
+    con.execute("INSERT INTO entries VALUES (?, 'forecast', 'sample-ships', "
+                "TIMESTAMP '2026-11-01', ?, ?, ?)", [ENTRIES + 1, body, prev, digest])
+    con.close()
+    assert_first_bad(run, ENTRIES + 1, "forecast", "sample-ships", TABLE.format("forecasts"))
+
+
+def test_forged_typed_row_without_an_entry(run, tampered):
+    tamper(tampered, FORGED_ROW, params=[3])
+    assert_first_bad(run, 3, "resolution", "sample-ships", TABLE.format("forecasts"))
+    tamper(tampered, "DELETE FROM forecasts WHERE seq = 3")
+    tamper(tampered, FORGED_ROW, params=[99])  # a seq no entry has
+    assert_first_bad(run, 99, "forecast", "?", TABLE.format("forecasts"))
+
+
+# -- what only an anchored head shows --------------------------------------------------------
+
+def test_a_removed_last_entry_or_a_recomputed_chain_changes_the_head(run, tampered):
+    """The chain cannot know it was cut short or rebuilt; the head kept elsewhere does."""
+    anchored = Ledger(tampered).head()
+    tamper(tampered, f"DELETE FROM entries WHERE seq = {ENTRIES}",
+           f"DELETE FROM questions WHERE seq = {ENTRIES}")
+    assert run("verify").exit_code == 0
+    assert Ledger(tampered).head() != anchored
+
+    con = duckdb.connect(str(tampered))  # rewrite a probability and re-hash the whole chain
+    con.execute(body_replace(4, '"probability":0.7', '"probability":0.95'))
+    con.execute("UPDATE forecasts SET probability = 0.95 WHERE seq = 4")
+    prev = "0" * 64
+    for seq, body in con.execute("SELECT seq, body FROM entries ORDER BY seq").fetchall():
+        digest = chain_hash(prev, body)
+        con.execute("UPDATE entries SET prev_hash = ?, hash = ? WHERE seq = ?",
+                    [prev, digest, seq])
+        prev = digest
+    con.close()
+    result = run("verify")
+    assert result.exit_code == 0
+    assert anchored[1] not in result.stdout
