@@ -24,15 +24,20 @@ __all__ = [
     "LOG_EPS",
     "WILSON_Z",
     "brier_score",
+    "binned_calibration",
     "brier_skill_score",
     "calibration_table",
     "clipped_count",
     "corp_decomposition",
     "day_weights",
+    "group_sums",
+    "grouped_scores",
     "log_score",
     "murphy_decomposition",
     "pav",
     "relative_scores",
+    "score_each",
+    "summary",
     "time_averaged_brier",
     "wilson_interval",
 ]
@@ -94,14 +99,15 @@ def _weights(sample_weight: Any, n: int) -> np.ndarray | None:
     w = _one_d("sample_weight", sample_weight)
     if w.dtype.kind not in "biuf":
         raise ValueError(f"sample_weight must be numbers > 0; got values of type {w.dtype}")
-    w = w.astype(np.float64, copy=False)
+    raw, w = w, w.astype(np.float64, copy=False)
     if w.size != n:
         raise ValueError(f"sample_weight must have one weight per forecast; got {w.size} "
                          f"weights for {n} forecasts")
     bad = ~((w > 0) & np.isfinite(w))
     if bad.any():
         i = int(np.argmax(bad))
-        raise ValueError(f"sample_weight must be finite and > 0; got {w[i].item()!r} at index {i}")
+        raise ValueError(f"sample_weight must be finite and > 0; got {raw[i].item()!r} "
+                         f"at index {i}")
     return w
 
 
@@ -219,6 +225,28 @@ def log_score(y_true: npt.ArrayLike, y_prob: npt.ArrayLike, *, eps: float = LOG_
     return _mean(_log_losses(y, p, _check_eps(eps)), w)
 
 
+def score_each(y_true: npt.ArrayLike, y_prob: npt.ArrayLike, *, rule: str = "brier",
+               eps: float = LOG_EPS) -> np.ndarray:
+    """Each forecast's own score: ``(p - y)^2`` for ``rule="brier"``, or the log score's
+    ``-ln`` of the (clipped) probability given to what happened for ``rule="log"``.
+
+    The means of these are :func:`brier_score` and :func:`log_score`.
+
+    Examples
+    --------
+    >>> score_each([1, 0], [0.9, 0.2]).round(6).tolist()
+    [0.01, 0.04]
+    >>> score_each([1, 0], [0.9, 0.2], rule="log").round(6).tolist()  # -ln 0.9, -ln 0.8
+    [0.105361, 0.223144]
+    """
+    y, p, _ = _checked(y_true, y_prob)
+    if rule == "brier":
+        return (p - y) ** 2
+    if rule == "log":
+        return _log_losses(y, p, _check_eps(eps))
+    raise ValueError(f"rule must be one of brier, log; got {rule!r}")
+
+
 def clipped_count(y_prob: npt.ArrayLike, eps: float = LOG_EPS) -> int:
     """How many forecasts :func:`log_score` clips: those below ``eps`` or above ``1 - eps``.
 
@@ -282,6 +310,152 @@ def brier_skill_score(y_true: npt.ArrayLike, y_prob: npt.ArrayLike, *,
     return float(1.0 - bs / bs_ref)
 
 
+def summary(y_true: npt.ArrayLike, y_prob: npt.ArrayLike, *,
+            reference: npt.ArrayLike | None = None, eps: float = LOG_EPS,
+            sample_weight: npt.ArrayLike | None = None) -> dict[str, float | int]:
+    """The headline numbers of a set of forecasts at once, checking the inputs once.
+
+    ``reference`` holds one reference forecast per row, ``nan`` where there is none; the
+    skill against it uses only the rows that have one. Skill scores are ``nan`` when
+    undefined (see :func:`brier_skill_score`).
+
+    Returns
+    -------
+    dict
+        ``n``, ``brier`` (:func:`brier_score`), ``log_score`` (:func:`log_score`),
+        ``log_clipped`` (:func:`clipped_count`), ``base_rate`` (mean outcome),
+        ``mean_forecast``, ``brier_skill`` (vs the base rate), ``brier_skill_vs_50``,
+        ``brier_skill_vs_reference`` and ``n_reference``.
+
+    Examples
+    --------
+    >>> s = summary([1, 0, 1, 1], [0.9, 0.2, 0.4, 0.7], reference=[0.5, 0.5, float("nan"), 0.5])
+    >>> s["brier"], s["brier_skill_vs_50"], s["n_reference"]
+    (0.125, 0.5, 3)
+    """
+    y, p, w = _checked(y_true, y_prob, sample_weight)
+    eps = _check_eps(eps)
+    brier = _mean((p - y) ** 2, w)
+    base = _mean(y, w)
+    out: dict[str, float | int] = {
+        "n": int(y.size),
+        "brier": brier,
+        "log_score": _mean(_log_losses(y, p, eps), w),
+        "log_clipped": int(np.count_nonzero((p < eps) | (p > 1.0 - eps))),
+        "base_rate": base,
+        "mean_forecast": _mean(p, w),
+        "brier_skill": float(1.0 - brier / (base * (1.0 - base))) if 0 < base < 1 else np.nan,
+        # Always-50% scores (0.5 - y)^2 = 0.25 on every question, whatever happened.
+        "brier_skill_vs_50": float(1.0 - brier / 0.25),
+        "brier_skill_vs_reference": np.nan,
+        "n_reference": 0,
+    }
+    if reference is not None:
+        ref = _one_d("reference", reference).astype(np.float64, copy=False)
+        if ref.size != y.size:
+            raise ValueError(f"reference must have one forecast per question; got {ref.size} "
+                             f"for {y.size} questions")
+        has = ~np.isnan(ref)
+        out["n_reference"] = int(np.count_nonzero(has))
+        if out["n_reference"]:
+            out["brier_skill_vs_reference"] = brier_skill_score(
+                y[has], p[has], reference=ref[has], sample_weight=None if w is None else w[has])
+    return out
+
+
+#: The keys of :func:`group_sums`.
+SUM_KEYS = ("rows", "weight", "brier", "log", "clipped", "yes", "forecast",
+            "reference_rows", "reference_weight", "reference_brier", "reference_brier_ref")
+
+
+def group_sums(groups: npt.ArrayLike, y_true: npt.ArrayLike, y_prob: npt.ArrayLike, *,
+               n_groups: int | None = None, reference: npt.ArrayLike | None = None,
+               eps: float = LOG_EPS, sample_weight: npt.ArrayLike | None = None
+               ) -> dict[str, np.ndarray]:
+    """Per-group sums from which :func:`grouped_scores` computes every score of
+    :func:`summary`, in one pass over the forecasts (``np.bincount``, no sorting).
+
+    ``groups`` holds each forecast's group number (0 .. ``n_groups`` - 1). The sums add up:
+    the sums of a union of groups are the sums of their sums, which is how a question counted
+    under several tags is scored without copying its forecasts. Keys: :data:`SUM_KEYS`
+    (``rows`` and ``clipped`` count forecasts; the others are weighted sums of the weight, the
+    Brier and log losses, yes outcomes, forecasts, and over forecasts with a reference, the
+    weight, the Brier loss and the reference's Brier loss).
+
+    Examples
+    --------
+    >>> sums = group_sums([0, 0, 1], [1, 0, 1], [0.9, 0.2, 0.4])
+    >>> grouped_scores(sums)["brier"].round(6).tolist()  # (0.01 + 0.04) / 2 and 0.36
+    [0.025, 0.36]
+    """
+    y, p, w = _checked(y_true, y_prob, sample_weight)
+    g = _one_d("groups", groups)
+    if g.dtype.kind not in "iu" or g.size != y.size or (g.size and g.min() < 0):
+        raise ValueError("groups must hold one group number >= 0 per forecast")
+    size = int(g.max()) + 1 if n_groups is None else int(n_groups)
+    eps = _check_eps(eps)
+
+    def total(values: np.ndarray | None) -> np.ndarray:
+        if values is None:  # the weights themselves
+            return np.bincount(g, weights=w, minlength=size)
+        return np.bincount(g, weights=values if w is None else values * w, minlength=size)
+
+    sq = (p - y) ** 2
+    out = {
+        "rows": np.bincount(g, minlength=size),
+        "weight": total(None) if w is not None else np.bincount(g, minlength=size) * 1.0,
+        "brier": total(sq),
+        "log": total(_log_losses(y, p, eps)),
+        "clipped": np.bincount(g, weights=(p < eps) | (p > 1.0 - eps),
+                               minlength=size).astype(np.int64),
+        "yes": total(y),
+        "forecast": total(p),
+    }
+    if reference is None:
+        zeros = np.zeros(size)
+        out.update(reference_rows=np.zeros(size, dtype=np.int64), reference_weight=zeros,
+                   reference_brier=zeros, reference_brier_ref=zeros)
+        return out
+    ref = _one_d("reference", reference).astype(np.float64, copy=False)
+    if ref.size != y.size:
+        raise ValueError(f"reference must have one forecast per question; got {ref.size} "
+                         f"for {y.size} questions")
+    has = ~np.isnan(ref)
+    out["reference_rows"] = np.bincount(g, weights=has, minlength=size).astype(np.int64)
+    out["reference_weight"] = total(has.astype(np.float64))
+    out["reference_brier"] = total(np.where(has, sq, 0.0))
+    out["reference_brier_ref"] = total(np.where(has, (np.where(has, ref, 0.0) - y) ** 2, 0.0))
+    return out
+
+
+def grouped_scores(sums: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The scores of :func:`summary`, per group, from :func:`group_sums` (nan when undefined).
+
+    Keys: ``n``, ``brier``, ``log_score``, ``log_clipped``, ``base_rate``,
+    ``mean_forecast``, ``brier_skill``, ``brier_skill_vs_50``, ``brier_skill_vs_reference``,
+    ``n_reference``.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        weight = sums["weight"]
+        brier = sums["brier"] / weight
+        base = sums["yes"] / weight
+        uncertainty = base * (1.0 - base)
+        ref_bs = sums["reference_brier_ref"]
+        return {
+            "n": sums["rows"],
+            "brier": brier,
+            "log_score": sums["log"] / weight,
+            "log_clipped": sums["clipped"],
+            "base_rate": base,
+            "mean_forecast": sums["forecast"] / weight,
+            "brier_skill": np.where(uncertainty > 0, 1.0 - brier / uncertainty, np.nan),
+            "brier_skill_vs_50": 1.0 - brier / 0.25,
+            "brier_skill_vs_reference": np.where(
+                ref_bs > 0, 1.0 - sums["reference_brier"] / ref_bs, np.nan),
+            "n_reference": sums["reference_rows"],
+        }
+
+
 # -- binning and calibration -----------------------------------------------------------------
 
 def _bins(p: np.ndarray, n_bins: int, strategy: str) -> tuple[np.ndarray, np.ndarray]:
@@ -291,14 +465,21 @@ def _bins(p: np.ndarray, n_bins: int, strategy: str) -> tuple[np.ndarray, np.nda
         # exactly on the edge and lands in [0.3, 0.4); np.linspace's 0.30000000000000004 would
         # put it in [0.2, 0.3).
         edges = np.arange(n_bins + 1) / n_bins
-    elif strategy == "quantile":
-        # Repeated forecasts make repeated quantiles; dropping them keeps every bin non-empty
-        # in width and, with [a, b), every forecast in exactly one bin.
-        edges = np.unique(np.quantile(p, np.linspace(0.0, 1.0, n_bins + 1)))
-        if edges.size == 1:  # every forecast the same: one closed bin [p, p]
-            return np.zeros(p.size, dtype=np.intp), np.array([edges[0], edges[0]])
-    else:
+        # Arithmetic, not a search: p * n_bins is within a rounding of the bin number, and one
+        # comparison with the true edges on each side settles forecasts on or near an edge.
+        idx = (p * n_bins).astype(np.intp)  # truncation is floor for p >= 0
+        np.minimum(idx, n_bins - 1, out=idx)  # p == 1 joins the last, closed, bin
+        upper = np.append(edges[1:-1], np.inf)  # nothing moves up out of the last bin
+        idx -= (p < edges[idx]).view(np.int8)
+        idx += (p >= upper[idx]).view(np.int8)
+        return idx, edges
+    if strategy != "quantile":
         raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)}; got {strategy!r}")
+    # Repeated forecasts make repeated quantiles; dropping them keeps every bin non-empty in
+    # width and, with [a, b), every forecast in exactly one bin.
+    edges = np.unique(np.quantile(p, np.linspace(0.0, 1.0, n_bins + 1)))
+    if edges.size == 1:  # every forecast the same: one closed bin [p, p]
+        return np.zeros(p.size, dtype=np.intp), np.array([edges[0], edges[0]])
     idx = np.searchsorted(edges, p, side="right") - 1
     np.clip(idx, 0, edges.size - 2, out=idx)  # p == last edge joins the last, closed, bin
     return idx, edges
@@ -327,8 +508,73 @@ def wilson_interval(successes: npt.ArrayLike, n: npt.ArrayLike, z: float = WILSO
         z2n = z * z / n
         centre = (phat + z2n / 2.0) / (1.0 + z2n)
         half = z / (1.0 + z2n) * np.sqrt(phat * (1.0 - phat) / n + z2n / (4.0 * n))
-    # Rounding can push an end a hair past 0 or 1 when phat is 0 or 1.
-    return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
+    # At 0 of n (n of n) the low (high) end is exactly 0 (1); rounding would miss it by a hair.
+    low = np.where(k == 0, 0.0, np.clip(centre - half, 0.0, 1.0))
+    high = np.where(k == n, 1.0, np.clip(centre + half, 0.0, 1.0))
+    nothing = ~(n > 0)
+    return np.where(nothing, np.nan, low), np.where(nothing, np.nan, high)
+
+
+class _Binned:
+    """Forecasts sorted into bins, with the per-bin sums both tables and Murphy need."""
+
+    def __init__(self, y: np.ndarray, p: np.ndarray, w: np.ndarray | None, n_bins: int,
+                 strategy: str) -> None:
+        self.y, self.p, self.w = y, p, w
+        self.idx, self.edges = _bins(p, n_bins, strategy)
+        nb = self.edges.size - 1
+        self.count = np.bincount(self.idx, minlength=nb)
+        if w is None:
+            self.weight = self.count.astype(np.float64)
+            self.sum_p = np.bincount(self.idx, weights=p, minlength=nb)
+            self.sum_y = np.bincount(self.idx, weights=y, minlength=nb)
+        else:
+            self.weight = np.bincount(self.idx, weights=w, minlength=nb)
+            self.sum_p = np.bincount(self.idx, weights=p * w, minlength=nb)
+            self.sum_y = np.bincount(self.idx, weights=y * w, minlength=nb)
+
+
+def _table(b: _Binned) -> dict[str, np.ndarray]:
+    keep = b.count > 0
+    weight, sum_p, sum_y = b.weight[keep], b.sum_p[keep], b.sum_y[keep]
+    low, high = wilson_interval(sum_y, weight)
+    return {
+        "bin_lower": b.edges[:-1][keep],
+        "bin_upper": b.edges[1:][keep],
+        "count": b.count[keep],
+        "weight": weight,
+        "mean_forecast": sum_p / weight,
+        "observed_frequency": sum_y / weight,
+        "wilson_low": low,
+        "wilson_high": high,
+    }
+
+
+def _murphy(b: _Binned) -> dict[str, float]:
+    y, p, w, idx = b.y, b.p, b.w, b.idx
+    keep = b.count > 0
+    wk = np.where(keep, b.weight, 1.0)
+    fbar = np.where(keep, b.sum_p / wk, 0.0)
+    obar = np.where(keep, b.sum_y / wk, 0.0)
+    total = float(np.sum(b.weight))
+    base = float(np.sum(b.sum_y)) / total
+    # Deviations from each forecast's own bin means, computed directly rather than as
+    # E[x^2] - E[x]^2, which would cancel catastrophically for narrow bins; np.dot sums
+    # them without another temporary array and more accurately than a running sum.
+    df = p - fbar[idx]
+    do = y - obar[idx]
+    if w is not None:
+        do *= w
+    wdf = df if w is None else w * df
+    return {
+        "reliability": float(np.sum(b.weight * (fbar - obar) ** 2) / total),
+        "resolution": float(np.sum(b.weight * (obar - base) ** 2) / total),
+        "uncertainty": float(base * (1.0 - base)),
+        "within_bin_variance": float(np.dot(wdf, df) / total),
+        "within_bin_covariance": float(2.0 * np.dot(do, df) / total),
+        "brier": _mean((p - y) ** 2, w),
+        "n_bins": int(np.count_nonzero(keep)),
+    }
 
 
 def calibration_table(y_true: npt.ArrayLike, y_prob: npt.ArrayLike, *, n_bins: int = 10,
@@ -367,30 +613,7 @@ def calibration_table(y_true: npt.ArrayLike, y_prob: npt.ArrayLike, *, n_bins: i
     [0.25, 0.9]
     """
     y, p, w = _checked(y_true, y_prob, sample_weight)
-    idx, edges = _bins(p, _n_bins(n_bins), strategy)
-    nb = edges.size - 1
-    count = np.bincount(idx, minlength=nb)
-    if w is None:
-        weight = count.astype(np.float64)
-        sum_p = np.bincount(idx, weights=p, minlength=nb)
-        sum_y = np.bincount(idx, weights=y, minlength=nb)
-    else:
-        weight = np.bincount(idx, weights=w, minlength=nb)
-        sum_p = np.bincount(idx, weights=p * w, minlength=nb)
-        sum_y = np.bincount(idx, weights=y * w, minlength=nb)
-    keep = count > 0
-    weight, sum_p, sum_y = weight[keep], sum_p[keep], sum_y[keep]
-    low, high = wilson_interval(sum_y, weight)
-    return {
-        "bin_lower": edges[:-1][keep],
-        "bin_upper": edges[1:][keep],
-        "count": count[keep],
-        "weight": weight,
-        "mean_forecast": sum_p / weight,
-        "observed_frequency": sum_y / weight,
-        "wilson_low": low,
-        "wilson_high": high,
-    }
+    return _table(_Binned(y, p, w, _n_bins(n_bins), strategy))
 
 
 def murphy_decomposition(y_true: npt.ArrayLike, y_prob: npt.ArrayLike, *, n_bins: int = 10,
@@ -436,30 +659,23 @@ def murphy_decomposition(y_true: npt.ArrayLike, y_prob: npt.ArrayLike, *, n_bins
     (True, 0.233125)
     """
     y, p, w = _checked(y_true, y_prob, sample_weight)
-    idx, edges = _bins(p, _n_bins(n_bins), strategy)
-    nb = edges.size - 1
-    ww = np.ones_like(p) if w is None else w
-    total = np.sum(ww)
-    wk = np.bincount(idx, weights=ww, minlength=nb)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        fbar = np.bincount(idx, weights=p * ww, minlength=nb) / wk
-        obar = np.bincount(idx, weights=y * ww, minlength=nb) / wk
-    keep = wk > 0
-    fbar, obar = np.where(keep, fbar, 0.0), np.where(keep, obar, 0.0)
-    base = np.sum(y * ww) / total
-    # Deviations from each forecast's own bin means, computed directly rather than as
-    # E[x^2] - E[x]^2, which would cancel catastrophically for narrow bins.
-    df = p - fbar[idx]
-    do = y - obar[idx]
-    return {
-        "reliability": float(np.sum(wk * (fbar - obar) ** 2) / total),
-        "resolution": float(np.sum(wk * (obar - base) ** 2) / total),
-        "uncertainty": float(base * (1.0 - base)),
-        "within_bin_variance": float(np.sum(ww * df * df) / total),
-        "within_bin_covariance": float(2.0 * np.sum(ww * do * df) / total),
-        "brier": _mean((p - y) ** 2, w),
-        "n_bins": int(np.count_nonzero(keep)),
-    }
+    return _murphy(_Binned(y, p, w, _n_bins(n_bins), strategy))
+
+
+def binned_calibration(y_true: npt.ArrayLike, y_prob: npt.ArrayLike, *, n_bins: int = 10,
+                       strategy: str = "uniform", sample_weight: npt.ArrayLike | None = None
+                       ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """``(calibration_table(...), murphy_decomposition(...))`` with one check and one binning.
+
+    Examples
+    --------
+    >>> table, murphy = binned_calibration([0, 1, 1, 1], [0.1, 0.3, 0.35, 0.9], n_bins=2)
+    >>> table["count"].tolist(), murphy["n_bins"]
+    ([3, 1], 2)
+    """
+    y, p, w = _checked(y_true, y_prob, sample_weight)
+    binned = _Binned(y, p, w, _n_bins(n_bins), strategy)
+    return _table(binned), _murphy(binned)
 
 
 # -- CORP: isotonic recalibration ------------------------------------------------------------
@@ -495,44 +711,66 @@ def _distinct(y: np.ndarray, p: np.ndarray, w: np.ndarray | None
     return x, count, weight, wyes, inverse
 
 
-def _hull_starts(weight: np.ndarray, wyes: np.ndarray) -> np.ndarray | None:
-    """First value of each piece of the greatest convex minorant of the cumulative sums.
+def _lower_hulls(cw: np.ndarray, cs: np.ndarray, cand: np.ndarray, seg: np.ndarray,
+                     sa: np.ndarray, sb: np.ndarray) -> np.ndarray | None:
+    """Lower-hull vertices of the points ``cand``, separately between each ``sa[k], sb[k]``.
+
+    Quickhull, all segments at once per round: the point furthest below each segment's chord
+    becomes a vertex and splits the segment in two; points on or above a chord can never be
+    vertices and are dropped. ``seg[i]`` is the segment of ``cand[i]``; both are sorted.
+    Returns the sorted vertices (segment ends included), or ``None`` after too many rounds.
+    """
+    found = [sa, sb[-1:]]
+    for _ in range(200):
+        if not cand.size:
+            return np.unique(np.concatenate(found))
+        slope = (cs[sb] - cs[sa]) / (cw[sb] - cw[sa])
+        # Measured from each segment's start, so rounding is relative to the segment, not to
+        # the whole cumulative sum (exact for unweighted counts).
+        a = sa[seg]
+        d = (cs[cand] - cs[a]) - slope[seg] * (cw[cand] - cw[a])
+        below = d < 0
+        cand, seg, d = cand[below], seg[below], d[below]
+        if not cand.size:
+            continue
+        starts = np.flatnonzero(np.concatenate(([True], seg[1:] != seg[:-1])))
+        sizes = np.diff(np.append(starts, cand.size))
+        hit = np.flatnonzero(d == np.repeat(np.minimum.reduceat(d, starts), sizes))
+        run = np.repeat(np.arange(starts.size), sizes)
+        vertex = cand[hit[np.concatenate(([True], run[hit][1:] != run[hit][:-1]))]]
+        found.append(vertex)
+        old = seg[starts]
+        sa = np.column_stack((sa[old], vertex)).ravel()
+        sb = np.column_stack((vertex, sb[old])).ravel()
+        at = vertex[run]
+        keep = cand != at
+        cand, seg = cand[keep], (2 * run + (cand > at))[keep]
+    return None
+
+
+def _hull_starts(weight: np.ndarray, wyes: np.ndarray, chunk: int = 4096) -> np.ndarray | None:
+    """First value of each block of the isotonic fit, from the cumulative sum diagram.
 
     The isotonic fit is the slope of the greatest convex minorant (lower convex hull) of the
-    points ``(cumulative weight, cumulative yes)`` (Barlow et al. 1972), so the hull's
-    vertices are where PAV's pooled blocks start. The hull is found quickhull-style, all
-    segments at once per round: each segment's point furthest below its chord becomes a vertex
-    and points on or above a chord are dropped. Returns ``None`` if that takes too many rounds
-    (pathological inputs), leaving the work to plain PAV.
+    points ``(cumulative weight, cumulative yes)`` (Barlow et al. 1972, Statistical Inference
+    under Order Restrictions), so the hull's vertices are where PAV's pooled blocks start.
+    Only points where the observed frequency rises can be vertices; the hulls of chunks of
+    them are found first and the hull of those vertices then, which keeps every round short.
+    ``None`` means a pathological input took too many rounds (plain PAV then does the work).
     """
     m = weight.size
     cw = np.concatenate(([0.0], np.cumsum(weight)))
     cs = np.concatenate(([0.0], np.cumsum(wyes)))
-    cand = np.arange(1, m)
-    a = np.zeros(cand.size, dtype=np.intp)
-    b = np.full(cand.size, m, dtype=np.intp)
-    found = [np.array([0])]
-    for _ in range(200):
-        if not cand.size:
-            return np.sort(np.concatenate(found))
-        # Cross product: negative when the point lies below the chord from a to b.
-        d = (cs[cand] - cs[a]) * (cw[b] - cw[a]) - (cs[b] - cs[a]) * (cw[cand] - cw[a])
-        below = d < 0
-        cand, a, b, d = cand[below], a[below], b[below], d[below]
-        if not cand.size:
-            continue
-        starts = np.flatnonzero(np.concatenate(([True], a[1:] != a[:-1])))
-        sizes = np.diff(np.append(starts, cand.size))
-        hit = np.flatnonzero(d == np.repeat(np.minimum.reduceat(d, starts), sizes))
-        group = np.repeat(np.arange(starts.size), sizes)[hit]
-        vertex = cand[hit[np.concatenate(([True], group[1:] != group[:-1]))]]
-        found.append(vertex)
-        v = np.repeat(vertex, sizes)
-        left = cand < v
-        a, b = np.where(left, a, v), np.where(left, v, b)
-        keep = cand != v
-        cand, a, b = cand[keep], a[keep], b[keep]
-    return None
+    mean = wyes / weight
+    cand = np.flatnonzero(mean[:-1] < mean[1:]) + 1
+    bounds = np.append(np.arange(0, m, chunk), m)
+    found = _lower_hulls(cw, cs, cand, cand // chunk, bounds[:-1], bounds[1:])
+    if found is None:
+        return None
+    cand = found[1:-1]
+    found = _lower_hulls(cw, cs, cand, np.zeros(cand.size, dtype=np.intp),
+                             np.array([0]), np.array([m]))
+    return None if found is None else found[:-1]
 
 
 def _pav_levels(weight: np.ndarray, wyes: np.ndarray) -> np.ndarray:
@@ -547,12 +785,14 @@ def _pav_levels(weight: np.ndarray, wyes: np.ndarray) -> np.ndarray:
     """
     bw, bs = weight.astype(np.float64), wyes.astype(np.float64)
     size = np.ones(bw.size, dtype=np.intp)  # distinct values per block
-    starts = _hull_starts(bw, bs) if bw.size > 64 else None
-    if starts is not None:
-        # Block sums from the values themselves, not from differences of cumulative sums,
-        # which lose digits for short blocks late in a long weighted sum.
-        bw, bs = np.add.reduceat(bw, starts), np.add.reduceat(bs, starts)
-        size = np.diff(np.append(starts, weight.size))
+    mean = bs / bw
+    if bw.size > 64 and (mean[:-1] > mean[1:]).any():
+        starts = _hull_starts(bw, bs)
+        if starts is not None:
+            # Block sums from the values themselves, not from differences of cumulative sums,
+            # which lose digits for short blocks late in a long weighted sum.
+            bw, bs = np.add.reduceat(bw, starts), np.add.reduceat(bs, starts)
+            size = np.diff(np.append(starts, weight.size))
     while bw.size > 1:
         mean = bs / bw
         violated = mean[:-1] > mean[1:]
@@ -679,6 +919,72 @@ def corp_decomposition(y_true: npt.ArrayLike, y_prob: npt.ArrayLike, *, n_boot: 
 
 # -- comparing forecasters and time-averaging ------------------------------------------------
 
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python value it holds (for messages: 'a', not np.str_('a'))."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _factor(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(codes, sorted distinct values)``; small non-negative integers skip the sort."""
+    if values.dtype.kind in "iu" and values.size and values.min() >= 0 \
+            and values.max() < 4 * values.size:
+        present = np.bincount(values) > 0
+        return (np.cumsum(present) - 1)[values], np.flatnonzero(present)
+    distinct, codes = np.unique(values, return_inverse=True)
+    return codes.ravel(), distinct
+
+
+def _others_median(scores: np.ndarray, first: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """For each score, the median of the other scores of its group (nan when alone).
+
+    ``scores`` are grouped (group ``g`` is ``scores[first[g]:first[g] + size[g]]``). Groups
+    of similar size are laid out as the rows of a matrix padded with +inf and sorted along
+    rows, which is far faster than sorting all scores by (group, score). Removing one score
+    from a sorted group of ``k`` leaves a median that depends only on which side of the
+    middle it was: with ``v`` the sorted scores and ``h = k // 2``,
+
+    * ``k`` even: ``v[h]`` if the score is <= ``v[h - 1]``, else ``v[h - 1]``;
+    * ``k`` odd: ``(v[h] + v[h + 1]) / 2`` below ``v[h]``, ``(v[h - 1] + v[h]) / 2`` above
+      it, ``(v[h - 1] + v[h + 1]) / 2`` equal to it.
+
+    Ties do not matter: removing any of several equal scores leaves the same others.
+    """
+    out = np.full(scores.size, np.nan)
+    size_class = np.ceil(np.log2(np.maximum(size, 1))).astype(np.intp)  # pad at most 2x
+    for c in np.unique(size_class).tolist():
+        groups = np.flatnonzero((size_class == c) & (size > 1))
+        if not groups.size:
+            continue  # nobody else on these questions
+        gsize = size[groups]
+        k = int(gsize.max())
+        starts = first[groups]
+        if np.all(gsize == k):  # no padding: the matrix cells are the scores in order
+            cell = None
+            where = (starts[:, None] + np.arange(k)).ravel()
+            matrix = scores[where].reshape(-1, k)
+        else:
+            offset = np.arange(int(gsize.sum())) - np.repeat(np.cumsum(gsize) - gsize, gsize)
+            where = np.repeat(starts, gsize) + offset
+            cell = np.repeat(np.arange(groups.size) * k, gsize) + offset
+            matrix = np.full(groups.size * k, np.inf)
+            matrix[cell] = scores[where]
+            matrix = matrix.reshape(-1, k)
+        ranked = np.sort(matrix, axis=1)
+        h = (gsize // 2)[:, None]
+        below = np.take_along_axis(ranked, h - 1, axis=1)
+        mid = np.take_along_axis(ranked, h, axis=1)
+        above = np.take_along_axis(ranked, np.minimum(h + 1, k - 1), axis=1)
+        odd = (gsize & 1).astype(bool)[:, None]
+        # Every cell at once, broadcasting the group's middle values along its row.
+        median = np.where(odd, (below + above) / 2.0, below)  # a score equal to the middle
+        median = np.where(np.where(odd, matrix < mid, matrix <= below),
+                          np.where(odd, (mid + above) / 2.0, mid), median)
+        median = np.where(np.where(odd, matrix > mid, matrix > below),
+                          np.where(odd, (below + mid) / 2.0, below), median)
+        out[where] = median.ravel() if cell is None else median.ravel()[cell]
+    return out
+
+
 def relative_scores(question_ids: Sequence[Any] | np.ndarray,
                     forecasters: Sequence[Any] | np.ndarray,
                     scores: npt.ArrayLike) -> dict[str, np.ndarray]:
@@ -716,39 +1022,27 @@ def relative_scores(question_ids: Sequence[Any] | np.ndarray,
     if bad.any():
         i = int(np.argmax(bad))
         raise ValueError(f"scores must be finite numbers; got {s[i].item()!r} at index {i}")
-    _, qc = np.unique(q, return_inverse=True)
-    names, fc = np.unique(f, return_inverse=True)
-    qc, fc = qc.ravel(), fc.ravel()
-    pair = qc.astype(np.int64) * names.size + fc
-    pair_sorted = np.sort(pair)
-    dup = pair_sorted[1:] == pair_sorted[:-1]
+    qc, _ = _factor(q)
+    fc, names = _factor(f)
+    # Group rows by question (already so when they come from the ledger).
+    order = np.arange(qc.size) if np.all(qc[1:] >= qc[:-1]) else np.argsort(qc, kind="stable")
+    qs, fs = qc[order], fc[order]
+    first = np.flatnonzero(np.concatenate(([True], qs[1:] != qs[:-1])))
+    size = np.diff(np.append(first, qs.size))
+    pair = qs.astype(np.int64) * names.size + fs
+    if not np.all(pair[1:] > pair[:-1]):  # rows from the ledger are already in pair order
+        pair.sort()
+    dup = pair[1:] == pair[:-1]
     if dup.any():
-        code = int(pair_sorted[1:][np.argmax(dup)])
+        code = int(pair[1:][np.argmax(dup)])
+        at = int(np.argmax(qc.astype(np.int64) * names.size + fc == code))
         raise ValueError("each (question, forecaster) pair must appear once; got "
-                         f"{names[code % names.size]!r} twice on question "
-                         f"{q[np.argmax(pair == code)]!r}")
-    # Sort by question, then score: removing a forecaster's own score from their question's
-    # sorted scores leaves the others' sorted scores, whose median is read off by index.
-    order = np.lexsort((s, qc))
-    qs, ss = qc[order], s[order]
-    starts = np.flatnonzero(np.concatenate(([True], qs[1:] != qs[:-1])))
-    sizes = np.diff(np.append(starts, qs.size))
-    first = np.repeat(starts, sizes)
-    rank = np.arange(qs.size) - first
-    others = np.repeat(sizes, sizes) - 1
-    shared = others >= 1
-    lo, hi = (others - 1) // 2, others // 2  # equal when the number of others is odd
-    lo, hi = np.maximum(lo, 0), np.maximum(hi, 0)
-
-    def other(j: np.ndarray) -> np.ndarray:
-        # j-th smallest of the others: skip one's own position in the question's sorted scores
-        return ss[np.minimum(first + j + (j >= rank), qs.size - 1)]
-
-    median = (other(lo) + other(hi)) / 2.0
-    diff = np.where(shared, ss - median, 0.0)
-    fo = fc[order]
-    total = np.bincount(fo, weights=diff, minlength=names.size)
-    n_shared = np.bincount(fo, weights=shared, minlength=names.size).astype(np.int64)
+                         f"{_plain(f[at])!r} twice on question {_plain(q[at])!r}")
+    median = _others_median(s[order], first, size)
+    shared = ~np.isnan(median)
+    diff = np.where(shared, s[order] - np.where(shared, median, 0.0), 0.0)
+    total = np.bincount(fs, weights=diff, minlength=names.size)
+    n_shared = np.bincount(fs, weights=shared, minlength=names.size).astype(np.int64)
     with np.errstate(invalid="ignore", divide="ignore"):
         relative = np.where(n_shared > 0, total / n_shared, np.nan)
     return {
