@@ -74,6 +74,10 @@ _ROW_RULES = [
      "'is longer than 5000 characters'"),
     ("resolve_by", "TRY_CAST(resolve_by AS DATE) < TRY_CAST(opened AS DATE)",
      "printf('%s is before the question was opened (%s)', resolve_by, opened)"),
+    ("made_at", "made_utc > '__NOW__'::TIMESTAMP + INTERVAL 14 HOUR AND recorded_at IS NULL",
+     "printf('%s is in the future; log a forecast once it is made', made_at)"),
+    ("resolved_on", "TRY_CAST(resolved_on AS DATE) > CAST('__NOW__' AS DATE) + 1",
+     "printf('%s is in the future; resolve once it has happened', resolved_on)"),
     ("made_at", "made_on > TRY_CAST(resolved_on AS DATE)",
      "printf('%s is after the question resolved on %s; a forecast made once the outcome was "
      "known cannot be logged', made_on, resolved_on)"),
@@ -159,6 +163,7 @@ def _row_problems(con: Any, path: Path) -> list[Problem]:
     # One scan: each row yields the list of its problems (usually empty).
     cases = ", ".join(f"CASE WHEN {bad} THEN {{'field': '{field}', 'message': {message}}} END"
                       for field, bad, message in _ROW_RULES)
+    cases = cases.replace("__NOW__", iso_utc(utc_now()))  # "now" in UTC, as stored
     found = con.execute(f"""
         SELECT line, p.field, p.message FROM (
             SELECT line, unnest(list_filter([{cases}], lambda x: x IS NOT NULL)) AS p

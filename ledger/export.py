@@ -191,19 +191,39 @@ def export(con: Any, fmt: str, out: str | os.PathLike[str] | None = None, *,
             for row in cur.fetchall():
                 writer.writerow([_csv_cell(v) for v in row])
             return buf.getvalue()
-        # Written next to the target then renamed, so a failed export leaves no half file.
-        tmp = path.with_name(path.name + ".partial")
+        # Written to a fresh temporary name beside the target, then renamed over it.
+        import tempfile
+
+        tmp_dir = Path(tempfile.mkdtemp(prefix=".export-", dir=path.parent or "."))
+        tmp = tmp_dir / path.name
         option = "FORMAT csv, HEADER" if fmt == "csv" else "FORMAT parquet"
-        con.execute(f"COPY ({FLAT_SQL}) TO '{_sql_path(tmp)}' ({option})")
-        os.replace(tmp, path)
+        try:
+            con.execute(f"COPY ({FLAT_SQL}) TO '{_sql_path(tmp)}' ({option})")
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+            tmp_dir.rmdir()
         return None
     text = {"yaml": to_yaml, "json": to_json, "ics": to_ics}[fmt](con)
     if path is None:
         return text
-    tmp = path.with_name(path.name + ".partial")
-    tmp.write_text(text, encoding="utf-8", newline="")
-    os.replace(tmp, path)
+    _write_atomic(path, text.encode("utf-8"))
     return None
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write beside ``path`` in a fresh file (O_EXCL: never through a planted symlink), then
+    rename over it, so a failed export leaves no half-written file."""
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _csv_cell(value: Any) -> Any:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ledger.dates import parse_moment, utc_now
-from ledger.errors import Conflict, LedgerError, Problem, ValidationFailed
+from ledger.errors import Conflict, Problem, ValidationFailed
 from ledger.store import Ledger, NewEntry, append
 from ledger.yamlfile import ParsedFile, read_yaml
 
@@ -35,7 +35,7 @@ Progress = Callable[[str, int, int], None]
 
 @dataclass(frozen=True)
 class Change:
-    action: str  # new source | new question | edited question | new forecast | new resolution | correction
+    action: str  # one of ACTIONS
     subject: str
     where: str
 
@@ -75,7 +75,8 @@ def collect_paths(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], 
             files = sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml")
                            and p.is_file() and not any(part.startswith(".") for part in p.parts))
             if not files:
-                problems.append(Problem(str(path), None, "", "no .yaml or .yml files in this folder"))
+                problems.append(Problem(str(path), None, "",
+                                        "no .yaml or .yml files in this folder"))
             found.extend(files)
         elif path.is_file():
             found.append(path)
@@ -142,7 +143,9 @@ def _message(kind: str, err: dict, value: Any) -> str:
     if kind == "string_too_long":
         return f"is {len(value)} characters long; at most {ctx['max_length']} are allowed"
     if kind == "string_too_short":
-        return "is empty" if not value else f"{value!r} is too short (at least {ctx['min_length']} characters)"
+        if not value:
+            return "is empty"
+        return f"{value!r} is too short (at least {ctx['min_length']} characters)"
     if kind == "too_long":
         return f"has {ctx.get('actual_length')} items; at most {ctx.get('max_length')} are allowed"
     if kind in ("list_type", "dict_type", "model_type"):
@@ -285,7 +288,8 @@ class _Planner:
         self.seen_sources[src.id] = (where, fields)
         held = self.state.sources.get(src.id)
         if held is None:
-            self.add("new source", src.id, where, NewEntry("source", src.id, {"id": src.id, **fields}))
+            self.add("new source", src.id, where,
+                     NewEntry("source", src.id, {"id": src.id, **fields}))
             return
         for key in SOURCE_CONTENT:
             if not _same(held[key], fields[key]):
@@ -321,6 +325,12 @@ class _Planner:
                          "use either resolution: (one) or resolutions: (a history), not both")
             return
         resolutions = [q.resolution] if q.resolution is not None else list(q.resolutions)
+        latest_day = date.fromordinal(utc_now().date().toordinal() + 1)  # UTC+14 is tomorrow
+        for k, r in enumerate(resolutions):
+            if r.resolved_on > latest_day:
+                loc = (*at, "resolution") if q.resolution is not None else (*at, "resolutions", k)
+                self.problem(parsed, (*loc, "resolved_on"), "resolved_on",
+                             f"{r.resolved_on} is in the future; resolve once it has happened")
         for k, r in enumerate(resolutions[1:], 1):
             if not r.reason:
                 self.problem(parsed, (*at, "resolutions", k), "reason",
@@ -344,8 +354,13 @@ class _Planner:
                 "id": q.id, "version": latest["version"] + 1, **content,
                 "edit_reason": f"{', '.join(changed)} changed in {parsed.path}"}))
 
-        final = self.plan_resolutions(parsed, at, q.id, resolutions)
+        # Forecasts are appended before the resolution (the order they happened in, and the
+        # order a restore from an export must reproduce), checked against the final outcome.
+        held = self.state.resolutions.get(q.id, [])
+        final = (_ResolutionView(held[-1]["outcome"], held[-1]["resolved_on"])
+                 if len(held) > len(resolutions) else (resolutions[-1] if resolutions else None))
         self.plan_forecasts(parsed, at, q, final)
+        self.plan_resolutions(parsed, at, q.id, resolutions)
 
     def plan_resolutions(self, parsed: ParsedFile, at: tuple, qid: str,
                          resolutions: list[Any]) -> Any:
@@ -454,7 +469,7 @@ def plan(con: Any, loaded: list[tuple[ParsedFile, Any]]) -> ImportResult:
             planner.plan_source(parsed, doc.source)
     for parsed, doc in loaded:
         planner.plan_questions(parsed, doc)
-    planner.result.files = len(loaded)
+    planner.result.files = len({parsed.path for parsed, _ in loaded})  # files, not documents
     if planner.problems:
         raise ValidationFailed(planner.problems + planner.conflicts)
     if planner.conflicts:

@@ -699,10 +699,17 @@ def _distinct(y: np.ndarray, p: np.ndarray, w: np.ndarray | None
         count = np.diff(np.append(starts, keys.size))
         n_yes = np.add.reduceat(keys & 1, starts)
         return x, count, count.astype(np.float64), n_yes.astype(np.float64), None
+    ps = np.sort(p)
+    x = ps[np.concatenate(([True], ps[1:] != ps[:-1]))]
+    if x.size <= 1 << 16:
+        # Few distinct values (as people write them): a binary search in a table that fits in
+        # the cache beats moving every weight through an argsort.
+        inverse = np.searchsorted(x, p)
+        count = np.bincount(inverse, minlength=x.size)
+        weight = np.bincount(inverse, weights=w, minlength=x.size)
+        return x, count, weight, np.bincount(inverse, weights=w * y, minlength=x.size), inverse
     order = np.argsort(p, kind="stable")
-    ps = p[order]
     starts = np.flatnonzero(np.concatenate(([True], ps[1:] != ps[:-1])))
-    x = ps[starts]
     count = np.diff(np.append(starts, ps.size))
     weight = np.add.reduceat(w[order], starts)
     wyes = np.add.reduceat((w * y)[order], starts)

@@ -16,7 +16,7 @@ import random
 import re
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -158,10 +158,8 @@ class Ledger:
 
 def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     row = None
-    try:
+    with suppress(duckdb.CatalogException):
         row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
-    except duckdb.CatalogException:
-        pass
     if row:
         if int(row[0][0]) != schema.SCHEMA_VERSION:
             raise LedgerError(f"ledger schema version {row[0][0]} is not "

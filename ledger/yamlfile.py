@@ -274,14 +274,6 @@ def _indent_of(text: str, line: int) -> str:
     return here[: len(here) - len(here.lstrip(" \t"))]
 
 
-def field_path(loc: tuple) -> str:
-    """``('questions', 2, 'forecasts', 0, 'probability')`` -> ``questions[2].forecasts[0].probability``."""
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
 def suggest_key(unknown: str, allowed: list[str]) -> str:
     match = difflib.get_close_matches(str(unknown), allowed, n=1, cutoff=0.6)
     return f"; did you mean {match[0]!r}?" if match else f"; allowed: {', '.join(allowed)}"

@@ -119,3 +119,16 @@ def test_mixing_yaml_and_tables_is_a_usage_error(run, tmp_path):
     result = run("import", str(DATA / "good.yaml"), str(rows))
     assert result.exit_code == 2
     assert "import YAML files and CSV/Parquet tables in separate commands" in result.stderr
+
+
+def test_future_dates_are_refused(run, tmp_path):
+    rows = write(tmp_path / "f.csv", HEADER
+                 + "q-f,Will F happen?,Yes if F.,2999-06-01,2026-01-01,,fay,0.5,2999-01-01,,\n"
+                 + "q-g,Will G happen?,Yes if G.,2999-06-01,2026-01-01,,fay,0.5,2026-01-01,yes,"
+                   "2999-01-01\n")
+    result = run("import", str(rows))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[:2] == [
+        f"{rows}:2: made_at: 2999-01-01 is in the future; log a forecast once it is made",
+        f"{rows}:3: resolved_on: 2999-01-01 is in the future; resolve once it has happened",
+    ]

@@ -360,3 +360,37 @@ def test_console_script_end_to_end(tmp_path):
     assert bad.returncode == 1 and "Traceback" not in bad.stderr
     verified = run_script("--db", db, "verify")
     assert verified.returncode == 0 and verified.stdout.startswith("ok: 9 entries")
+
+
+def test_resolution_in_the_future_is_refused_in_files(run, tmp_path):
+    path = write(tmp_path / "r.yaml", """\
+questions:
+  - id: future-res
+    question: Will the future resolve early?
+    criteria: Yes if it does.
+    opened: 2026-01-01
+    resolve_by: 2999-01-01
+    resolution:
+      outcome: yes
+      resolved_on: 2999-01-01
+""")
+    result = run("import", str(path))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        f"{path}:9: resolved_on: 2999-01-01 is in the future; resolve once it has happened")
+
+
+def test_multi_document_file_counts_as_one_file(run, tmp_path):
+    run("import", str(DATA / "good.yaml"))
+    out = tmp_path / "backup.yaml"
+    run("add", "Will a personal question survive?", "--by", "2030-01-01")
+    assert run("export", "--out", str(out)).exit_code == 0
+    assert out.read_text().count("\n---\n") == 2
+    from conftest import Cli
+
+    restored = Cli(tmp_path / "restored.duckdb")
+    result = restored("import", str(out))
+    assert result.stdout.startswith("1 file read; added 1 new source, 3 new questions")
+    # forecasts come before the resolution in the restored log, as they did in the original
+    kinds = [e["kind"] for e in restored.json("show", "sample-ships")["entries"]]
+    assert kinds == ["question", "forecast", "forecast", "forecast", "resolution"]

@@ -146,6 +146,19 @@ def test_weighted_pav_matches_scikit_learn():
     np.testing.assert_allclose(r, expected, atol=TOL, rtol=0)
 
 
+def test_weighted_pav_with_many_distinct_values_matches_scikit_learn():
+    # Over 65536 distinct values takes the argsort path rather than the lookup table.
+    rng = np.random.default_rng(13)
+    p = rng.random(70_000)
+    y = (rng.random(70_000) < p**2).astype(int)
+    w = rng.random(70_000) + 0.01
+    d = corp_decomposition(y, p, sample_weight=w)
+    assert d["x"].size == 70_000
+    expected = IsotonicRegression().fit(p, y, sample_weight=w).predict(d["x"])
+    np.testing.assert_allclose(d["recalibrated"], expected, atol=TOL, rtol=0)
+    assert d["mcb"] - d["dsc"] + d["unc"] == pytest.approx(d["brier"], abs=1e-12)
+
+
 @pytest.mark.parametrize("hull", [True, False])
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_pav_paths_agree_with_scikit_learn(monkeypatch, hull, seed):
