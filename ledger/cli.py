@@ -141,7 +141,7 @@ def import_(c: Context, paths: tuple[str, ...], dry_run: bool, as_json: bool) ->
         from ledger.render import to_json
 
         click.echo(to_json({"files": result.files, "dry_run": dry_run, "counts": result.counts(),
-                            "changes": [vars(ch) for ch in result.changes]}))
+                            "changes": [ch.as_dict() for ch in result.changes]}))
         return
     if dry_run:
         for ch in result.changes:
