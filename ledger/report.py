@@ -334,13 +334,13 @@ _EMPTY = {"n": 0, "n_questions": 0, "n_forecasts": 0, "brier": None, "log_score"
           "n_reference": 0}
 
 
-def _rows(sums: dict[str, np.ndarray], labels: Sequence[str], counts: dict[str, Any],
+def _rows(sums: dict[str, np.ndarray], labels: Sequence[str | None], counts: dict[str, Any],
           rule: str) -> list[dict[str, Any]]:
     """A JSON row of counts and scores for each group holding forecasts."""
     scores = scoring.grouped_scores(sums)
     out = []
     for g in np.flatnonzero(sums["rows"] > 0).tolist():
-        row: dict[str, Any] = {"group": labels[g]}
+        row: dict[str, Any] = {} if labels[g] is None else {"group": labels[g]}
         row.update(n=int(round(counts["n"][g])), n_questions=int(counts["n_questions"][g]),
                    n_forecasts=int(sums["rows"][g]))
         row.update({k: _num(scores[k][g]) for k in (
@@ -369,18 +369,12 @@ def _score_table(data: dict[str, np.ndarray], by: str | None, rule: str, weighte
     has_ref = ~np.isnan(ref[pair_first])
     qstart, _, qrow = _question_rows(data)
     nq = qstart.size
-    # Overall, the pairwise sums of np.mean: the same figures whatever the grouping.
-    s = scoring.summary(y, p, reference=ref, sample_weight=w)
-    overall: dict[str, Any] = {"n": int(pair_first.size), "n_questions": int(nq),
-                               "n_forecasts": int(p.size)}
-    overall.update({k: _num(s[k]) for k in (
-        "brier", "log_score", "base_rate", "mean_forecast", "brier_skill",
-        "brier_skill_vs_50", "brier_skill_vs_reference")})
-    overall["score"] = overall["brier"] if rule == "brier" else overall["log_score"]
-    overall["log_clipped"] = int(s["log_clipped"])
-    overall["n_reference"] = int(has_ref.sum())
+    overall_counts = {"n": [pair_first.size], "n_questions": [nq],
+                      "n_reference": [int(has_ref.sum())]}
     if by is None:
-        return overall, []
+        sums = scoring.group_sums(np.zeros(p.size, dtype=np.intp), y, p, n_groups=1,
+                                  reference=ref, sample_weight=w)
+        return _rows(sums, [None], overall_counts, rule)[0], []
     if by == "tag":
         qsums = scoring.group_sums(qrow, y, p, n_groups=nq, reference=ref, sample_weight=w)
         tags = [NO_TAG_LIST if t is None or not len(t) else t
@@ -399,6 +393,7 @@ def _score_table(data: dict[str, np.ndarray], by: str | None, rule: str, weighte
         per_q = {"n": np.bincount(pair_q, minlength=nq).astype(np.float64),
                  "n_reference": np.bincount(pair_q, weights=has_ref, minlength=nq)}
         group_sums = {k: spread(v) for k, v in qsums.items()}
+        parts = qsums  # questions, unlike tags, do not overlap
         for k in ("rows", "clipped", "reference_rows"):
             group_sums[k] = np.rint(group_sums[k]).astype(np.int64)
         counts = {k: spread(v) for k, v in per_q.items()}
@@ -406,8 +401,8 @@ def _score_table(data: dict[str, np.ndarray], by: str | None, rule: str, weighte
     else:
         codes, labels = _group_codes(data, by)
         size = len(labels)
-        group_sums = scoring.group_sums(codes, y, p, n_groups=size, reference=ref,
-                                        sample_weight=w)
+        group_sums = parts = scoring.group_sums(codes, y, p, n_groups=size, reference=ref,
+                                                sample_weight=w)
         pair_group = codes[pair_first]
         counts = {"n": np.bincount(pair_group, minlength=size),
                   "n_reference": np.bincount(pair_group, weights=has_ref, minlength=size)}
@@ -419,6 +414,10 @@ def _score_table(data: dict[str, np.ndarray], by: str | None, rule: str, weighte
             seen = np.zeros((int(data["question_code"].max()) + 1) * size, dtype=bool)
             seen[data["question_code"][pair_first] * size + pair_group] = True
             counts["n_questions"] = np.bincount(np.flatnonzero(seen) % size, minlength=size)
+    # Overall: the groups' sums added up (per question for tags, which overlap): the same
+    # per-forecast sums whatever the grouping, equal up to rounding in the last digit.
+    total = {k: np.array([v.sum()]) for k, v in parts.items()}
+    overall = _rows(total, [None], overall_counts, rule)[0]
     return overall, _rows(group_sums, labels, counts, rule)
 
 

@@ -9,7 +9,8 @@ bin edges) are written in each docstring and, for forecasters, in ``docs/scoring
 ``sample_weight`` is accepted everywhere so that time-averaged scoring can weight each
 forecast by the share of days it stood (see :func:`day_weights`). Weights must be > 0.
 
-Only numpy is imported: the CLI's cold start and the dashboard depend on this module.
+Everything is vectorised (sorting, ``np.bincount``, ``np.searchsorted``); no Python loop runs
+over forecasts. Only numpy is imported: the CLI's cold start and the dashboard depend on it.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ import numpy.typing as npt
 __all__ = [
     "LOG_EPS",
     "WILSON_Z",
-    "brier_score",
+    "SUM_KEYS",
     "binned_calibration",
+    "brier_score",
     "brier_skill_score",
     "calibration_table",
     "clipped_count",
@@ -52,8 +54,8 @@ WILSON_Z = 1.959963984540054
 
 STRATEGIES = ("uniform", "quantile")
 
-# Past this many blocks left unmerged after a vectorised PAV pass, a pass that merges fewer than
-# 10% of the blocks hands over to the stack loop: the passes stay O(n) in total.
+# A vectorised PAV pass that leaves more than this share of the blocks unmerged hands over to
+# the stack loop, so the passes stay O(n) in total (their work shrinks geometrically).
 _PAV_SLOW_PASS = 0.9
 
 
@@ -395,19 +397,32 @@ def group_sums(groups: npt.ArrayLike, y_true: npt.ArrayLike, y_prob: npt.ArrayLi
     size = int(g.max()) + 1 if n_groups is None else int(n_groups)
     eps = _check_eps(eps)
 
+    one = size == 1 and (g.size == 0 or g.max() == 0)
+
     def total(values: np.ndarray | None) -> np.ndarray:
         if values is None:  # the weights themselves
-            return np.bincount(g, weights=w, minlength=size)
-        return np.bincount(g, weights=values if w is None else values * w, minlength=size)
+            values = w if w is not None else np.ones(y.size)
+        elif w is not None:
+            values = values * w
+        if one:  # a single group: numpy's pairwise sum is faster and more exact than bincount
+            return np.array([np.sum(values)])
+        return np.bincount(g, weights=values, minlength=size)
+
+    def count(flags: np.ndarray | None = None) -> np.ndarray:
+        if one:
+            return np.array([y.size if flags is None else int(np.count_nonzero(flags))])
+        if flags is None:
+            return np.bincount(g, minlength=size)
+        return np.bincount(g, weights=flags, minlength=size).astype(np.int64)
 
     sq = (p - y) ** 2
+    rows = count()
     out = {
-        "rows": np.bincount(g, minlength=size),
-        "weight": total(None) if w is not None else np.bincount(g, minlength=size) * 1.0,
+        "rows": rows,
+        "weight": total(None) if w is not None else rows.astype(np.float64),
         "brier": total(sq),
         "log": total(_log_losses(y, p, eps)),
-        "clipped": np.bincount(g, weights=(p < eps) | (p > 1.0 - eps),
-                               minlength=size).astype(np.int64),
+        "clipped": count((p < eps) | (p > 1.0 - eps)),
         "yes": total(y),
         "forecast": total(p),
     }
@@ -421,7 +436,7 @@ def group_sums(groups: npt.ArrayLike, y_true: npt.ArrayLike, y_prob: npt.ArrayLi
         raise ValueError(f"reference must have one forecast per question; got {ref.size} "
                          f"for {y.size} questions")
     has = ~np.isnan(ref)
-    out["reference_rows"] = np.bincount(g, weights=has, minlength=size).astype(np.int64)
+    out["reference_rows"] = count(has)
     out["reference_weight"] = total(has.astype(np.float64))
     out["reference_brier"] = total(np.where(has, sq, 0.0))
     out["reference_brier_ref"] = total(np.where(has, (np.where(has, ref, 0.0) - y) ** 2, 0.0))
