@@ -31,10 +31,10 @@ TABLE = ("the {} table no longer matches the log (a row was changed, added or de
 ENVELOPE = "its columns differ from its hashed content"
 
 # The ledger built below, by seq:
-#  1 source sample-outlet-2026     5 forecast sample-ships (bob)      9 resolution sample-ships
-#  2 question sample-ships         6 forecast sample-ships (alice)      (correction: no)
-#  3 resolution sample-ships (yes) 7 question sample-price-rises     10 forecast sample-price-rises
-#  4 forecast sample-ships (alice) 8 forecast sample-price-rises     11 question dave-question
+#  1 source sample-outlet-2026     5 forecast sample-ships (alice)    9 resolution sample-ships
+#  2 question sample-ships         6 resolution sample-ships (yes)      (correction: no)
+#  3 forecast sample-ships (alice) 7 question sample-price-rises     10 forecast sample-price-rises
+#  4 forecast sample-ships (bob)   8 forecast sample-price-rises     11 question dave-question
 ENTRIES = 11
 
 
@@ -93,31 +93,31 @@ def test_untouched_ledger_verifies(run, tampered):
 # -- a probability ---------------------------------------------------------------------------
 
 def test_probability_changed_in_the_typed_table(run, tampered):
-    tamper(tampered, "UPDATE forecasts SET probability = 0.95 WHERE seq = 6")
-    assert_first_bad(run, 6, "forecast", "sample-ships", TABLE.format("forecasts"))
+    tamper(tampered, "UPDATE forecasts SET probability = 0.95 WHERE seq = 5")
+    assert_first_bad(run, 5, "forecast", "sample-ships", TABLE.format("forecasts"))
 
 
 def test_probability_changed_in_the_entry_body(run, tampered):
-    tamper(tampered, body_replace(6, '"probability":0.8', '"probability":0.95'))
-    assert_first_bad(run, 6, "forecast", "sample-ships", CHANGED)
+    tamper(tampered, body_replace(5, '"probability":0.8', '"probability":0.95'))
+    assert_first_bad(run, 5, "forecast", "sample-ships", CHANGED)
 
 
 def test_probability_changed_in_both_consistently(run, tampered):
-    tamper(tampered, body_replace(4, '"probability":0.7', '"probability":0.95'),
-           "UPDATE forecasts SET probability = 0.95 WHERE seq = 4")
-    assert_first_bad(run, 4, "forecast", "sample-ships", CHANGED)
+    tamper(tampered, body_replace(3, '"probability":0.7', '"probability":0.95'),
+           "UPDATE forecasts SET probability = 0.95 WHERE seq = 3")
+    assert_first_bad(run, 3, "forecast", "sample-ships", CHANGED)
 
 
 def test_probability_changed_and_its_hash_recomputed(run, tampered):
     """A forger who re-hashes the changed entry breaks the next entry's link."""
     con = duckdb.connect(str(tampered))
-    body, prev = con.execute("SELECT body, prev_hash FROM entries WHERE seq = 4").fetchall()[0]
+    body, prev = con.execute("SELECT body, prev_hash FROM entries WHERE seq = 3").fetchall()[0]
     forged = body.replace('"probability":0.7', '"probability":0.95')
-    con.execute("UPDATE entries SET body = ?, hash = ? WHERE seq = 4",
+    con.execute("UPDATE entries SET body = ?, hash = ? WHERE seq = 3",
                 [forged, chain_hash(prev, forged)])
-    con.execute("UPDATE forecasts SET probability = 0.95 WHERE seq = 4")
+    con.execute("UPDATE forecasts SET probability = 0.95 WHERE seq = 3")
     con.close()
-    assert_first_bad(run, 5, "forecast", "sample-ships", LINK)
+    assert_first_bad(run, 4, "forecast", "sample-ships", LINK)
 
 
 # -- dates -----------------------------------------------------------------------------------
@@ -128,9 +128,9 @@ def test_made_at_changed_in_the_typed_table(run, tampered):
 
 
 def test_made_at_changed_in_the_entry_body(run, tampered):
-    tamper(tampered, body_replace(5, '"made_at":"2026-01-12T05:30:00.000000"',
+    tamper(tampered, body_replace(4, '"made_at":"2026-01-12T05:30:00.000000"',
                                   '"made_at":"2026-01-11T05:30:00.000000"'))
-    assert_first_bad(run, 5, "forecast", "sample-ships", CHANGED)
+    assert_first_bad(run, 4, "forecast", "sample-ships", CHANGED)
 
 
 def test_resolve_by_changed_in_the_typed_table(run, tampered):
@@ -160,8 +160,8 @@ def test_recorded_at_changed_in_the_entries_column(run, tampered):
 # -- outcomes --------------------------------------------------------------------------------
 
 def test_outcome_changed_in_the_typed_table(run, tampered):
-    tamper(tampered, "UPDATE resolutions SET outcome = 'no' WHERE seq = 3")
-    assert_first_bad(run, 3, "resolution", "sample-ships", TABLE.format("resolutions"))
+    tamper(tampered, "UPDATE resolutions SET outcome = 'no' WHERE seq = 6")
+    assert_first_bad(run, 6, "resolution", "sample-ships", TABLE.format("resolutions"))
 
 
 def test_outcome_changed_in_the_entry_body(run, tampered):
@@ -170,17 +170,17 @@ def test_outcome_changed_in_the_entry_body(run, tampered):
 
 
 def test_outcome_changed_in_both_consistently(run, tampered):
-    tamper(tampered, body_replace(3, '"outcome":"yes"', '"outcome":"annulled"'),
-           "UPDATE resolutions SET outcome = 'annulled' WHERE seq = 3")
-    assert_first_bad(run, 3, "resolution", "sample-ships", CHANGED)
+    tamper(tampered, body_replace(6, '"outcome":"yes"', '"outcome":"annulled"'),
+           "UPDATE resolutions SET outcome = 'annulled' WHERE seq = 6")
+    assert_first_bad(run, 6, "resolution", "sample-ships", CHANGED)
 
 
 # -- deleting, reordering, inserting ---------------------------------------------------------
 
 def test_entry_deleted_from_the_middle(run, tampered):
-    tamper(tampered, "DELETE FROM entries WHERE seq = 5", "DELETE FROM forecasts WHERE seq = 5")
-    assert_first_bad(run, 5, "forecast", "sample-ships",
-                     "sequence jumps from #4 to #6: entries were deleted or reordered")
+    tamper(tampered, "DELETE FROM entries WHERE seq = 4", "DELETE FROM forecasts WHERE seq = 4")
+    assert_first_bad(run, 4, "forecast", "sample-ships",
+                     "sequence jumps from #3 to #5: entries were deleted or reordered")
 
 
 def test_typed_row_deleted(run, tampered):
@@ -189,24 +189,24 @@ def test_typed_row_deleted(run, tampered):
 
 
 def test_entries_swapped(run, tampered):
-    swap = "UPDATE {} SET seq = CASE seq WHEN 4 THEN 5 ELSE 4 END WHERE seq IN (4, 5)"
+    swap = "UPDATE {} SET seq = CASE seq WHEN 3 THEN 4 ELSE 3 END WHERE seq IN (3, 4)"
     tamper(tampered, swap.format("entries"), swap.format("forecasts"))
-    assert_first_bad(run, 4, "forecast", "sample-ships", LINK)
+    assert_first_bad(run, 3, "forecast", "sample-ships", LINK)
 
 
 def test_entries_swapped_with_their_bodies_renumbered(run, tampered):
     con = duckdb.connect(str(tampered))
     rows = {seq: body for seq, body in con.execute(
-        "SELECT seq, body FROM entries WHERE seq IN (4, 5)").fetchall()}
-    for old, new in ((4, 5), (5, 4)):
+        "SELECT seq, body FROM entries WHERE seq IN (3, 4)").fetchall()}
+    for old, new in ((3, 4), (4, 3)):
         body = json.loads(rows[old])
         body["seq"] = new
         con.execute("UPDATE entries SET body = ? WHERE body = ?", [canonical(body), rows[old]])
-    swap = "UPDATE {} SET seq = CASE seq WHEN 4 THEN 5 ELSE 4 END WHERE seq IN (4, 5)"
+    swap = "UPDATE {} SET seq = CASE seq WHEN 3 THEN 4 ELSE 3 END WHERE seq IN (3, 4)"
     con.execute(swap.format("entries"))
     con.execute(swap.format("forecasts"))
     con.close()
-    assert_first_bad(run, 4, "forecast", "sample-ships", LINK)
+    assert_first_bad(run, 3, "forecast", "sample-ships", LINK)
 
 
 def _forged_forecast(seq: int, prev: str, recorded_at: str = "2026-11-01T00:00:00.000000"
@@ -227,15 +227,15 @@ FORGED_ROW = ("INSERT INTO forecasts VALUES (?, TIMESTAMP '2026-11-01', 'sample-
 def test_forged_entry_inserted_in_the_middle(run, tampered):
     """Renumbering everything after it, with a correct hash of its own and a typed row."""
     con = duckdb.connect(str(tampered))
-    prev = con.execute("SELECT hash FROM entries WHERE seq = 4").fetchall()[0][0]
+    prev = con.execute("SELECT hash FROM entries WHERE seq = 3").fetchall()[0][0]
     for table in ("entries", "sources", "questions", "forecasts", "resolutions"):
-        con.execute(f"UPDATE {table} SET seq = seq + 1 WHERE seq >= 5")
-    body, digest = _forged_forecast(5, prev)
-    con.execute("INSERT INTO entries VALUES (5, 'forecast', 'sample-ships', "
+        con.execute(f"UPDATE {table} SET seq = seq + 1 WHERE seq >= 4")
+    body, digest = _forged_forecast(4, prev)
+    con.execute("INSERT INTO entries VALUES (4, 'forecast', 'sample-ships', "
                 "TIMESTAMP '2026-11-01', ?, ?, ?)", [body, prev, digest])
-    con.execute(FORGED_ROW, [5])
+    con.execute(FORGED_ROW, [4])
     con.close()
-    assert_first_bad(run, 6, "forecast", "sample-ships", LINK)
+    assert_first_bad(run, 5, "forecast", "sample-ships", LINK)
 
 
 def test_forged_entry_with_a_made_up_hash(run, tampered):
@@ -260,9 +260,9 @@ def test_forged_entry_without_its_typed_row(run, tampered):
 
 
 def test_forged_typed_row_without_an_entry(run, tampered):
-    tamper(tampered, FORGED_ROW, params=[3])
-    assert_first_bad(run, 3, "resolution", "sample-ships", TABLE.format("forecasts"))
-    tamper(tampered, "DELETE FROM forecasts WHERE seq = 3")
+    tamper(tampered, FORGED_ROW, params=[6])
+    assert_first_bad(run, 6, "resolution", "sample-ships", TABLE.format("forecasts"))
+    tamper(tampered, "DELETE FROM forecasts WHERE seq = 6")
     tamper(tampered, FORGED_ROW, params=[99])  # a seq no entry has
     assert_first_bad(run, 99, "forecast", "?", TABLE.format("forecasts"))
 
@@ -278,8 +278,8 @@ def test_a_removed_last_entry_or_a_recomputed_chain_changes_the_head(run, tamper
     assert Ledger(tampered).head() != anchored
 
     con = duckdb.connect(str(tampered))  # rewrite a probability and re-hash the whole chain
-    con.execute(body_replace(4, '"probability":0.7', '"probability":0.95'))
-    con.execute("UPDATE forecasts SET probability = 0.95 WHERE seq = 4")
+    con.execute(body_replace(3, '"probability":0.7', '"probability":0.95'))
+    con.execute("UPDATE forecasts SET probability = 0.95 WHERE seq = 3")
     prev = "0" * 64
     for seq, body in con.execute("SELECT seq, body FROM entries ORDER BY seq").fetchall():
         digest = chain_hash(prev, body)
