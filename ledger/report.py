@@ -82,14 +82,14 @@ _COLUMNS = """question_code, forecaster_code, seq, probability, outcome, made_at
 _MODE_SQL = {
     # arg_max / arg_min: an aggregate per pair beats sorting all forecasts in a window.
     "final": f""", pick AS (
-    SELECT arg_max(seq, (made_at, seq)) AS seq FROM f GROUP BY question_code, forecaster_code
+    SELECT arg_max(seq, (made_on, made_at, seq)) AS seq FROM f GROUP BY question_code, forecaster_code
 ), scored AS (
     SELECT {_COLUMNS}, CAST(1 AS DOUBLE) AS weight, 0 AS days,
            date_diff('day', made_on, resolved_on) AS horizon_days
     FROM f SEMI JOIN pick USING (seq)
 )""",
     "first": f""", pick AS (
-    SELECT arg_min(seq, (made_at, seq)) AS seq FROM f GROUP BY question_code, forecaster_code
+    SELECT arg_min(seq, (made_on, made_at, seq)) AS seq FROM f GROUP BY question_code, forecaster_code
 ), scored AS (
     SELECT {_COLUMNS}, CAST(1 AS DOUBLE) AS weight, 0 AS days,
            date_diff('day', made_on, resolved_on) AS horizon_days

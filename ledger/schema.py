@@ -93,5 +93,5 @@ FROM forecasts f LEFT JOIN current_resolutions r USING (question_id)""",
     """CREATE OR REPLACE VIEW latest_forecasts AS
 SELECT * FROM forecasts_flagged
 QUALIFY row_number() OVER (PARTITION BY question_id, forecaster
-                           ORDER BY made_at DESC, seq DESC) = 1""",
+                           ORDER BY made_on DESC, made_at DESC, seq DESC) = 1""",
 ]

@@ -89,3 +89,25 @@ def test_nothing_to_score_says_what_to_do(run):
     run("add", "Will it happen?", "--by", "2030-01-01")
     assert run("score").stdout.startswith("nothing to score yet")
     assert run("calibration").stdout.startswith("no resolved forecasts yet")
+
+
+def test_final_is_the_latest_by_calendar_day_across_zones(run, tmp_path):
+    """A forecast dated the 5th (a date alone) comes after one made on the 4th at 20:00 in
+    California, although the latter's UTC instant (04:00 on the 5th) is later."""
+    path = write(tmp_path / "z.yaml", """\
+questions:
+  - id: zones
+    question: Will the zones agree?
+    criteria: Yes if they do.
+    opened: 2026-01-01
+    resolve_by: 2026-02-01
+    forecasts:
+      - {forecaster: zed, probability: 0.9, made_at: "2026-01-04T20:00:00-08:00"}
+      - {forecaster: zed, probability: 0.2, made_at: 2026-01-05}
+    resolution: {outcome: yes, resolved_on: 2026-01-20}
+""")
+    assert run("import", str(path)).exit_code == 0
+    assert run.json("score")["overall"]["brier"] == pytest.approx(0.64, abs=1e-12)
+    assert run.json("score", "--mode", "first")["overall"]["brier"] == pytest.approx(0.01,
+                                                                                     abs=1e-12)
+    assert [f["probability"] for f in run.json("list")[0]["forecasts"]] == [0.2]
