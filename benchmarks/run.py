@@ -133,6 +133,26 @@ print(time.perf_counter() - t)
     return float(out.stdout.strip().splitlines()[-1])
 
 
+def dashboard_render(db: Path, page: str) -> float:
+    """Seconds for a page's first AppTest run (cold cache) on ``db``: the render, not the
+    server start."""
+    code = f"""
+import os, time
+os.environ["FORECAST_LEDGER_DB"] = {str(db)!r}
+from streamlit.testing.v1 import AppTest
+at = AppTest.from_file({str(ROOT / "dashboard" / "streamlit_app.py")!r}, default_timeout=300)
+at.run()
+t = time.perf_counter()
+at.switch_page("app_pages/{page}.py").run()
+assert not at.exception, at.exception
+print(time.perf_counter() - t)
+"""
+    out = subprocess.run([PY, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    if out.returncode:
+        raise SystemExit(out.stderr[-2000:])
+    return float(out.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="10k,100k,1m")
@@ -187,6 +207,10 @@ def main() -> None:
                               if mode != "final" else
                               [CLI, "--db", str(db), "calibration", "--json"])
             record(f"calibration --mode {mode}", label, c, f"peak RSS {kib / 1024:,.0f} MiB")
+        if label in ("100k", "1m"):
+            for page in ("calibration", "open"):
+                record(f"dashboard {page} page render (AppTest)", label,
+                       dashboard_render(db, page))
         ours = in_memory_ours(db)
         theirs = baseline_pandas_sklearn(db)
         record("in memory: ours (numpy)", label, ours)
