@@ -21,9 +21,14 @@ def dashboard_command(db: str, *, port: int = 8501, address: str = "127.0.0.1",
 
 
 def run_dashboard(db: str, *, port: int = 8501, address: str = "127.0.0.1",
-                  headless: bool = False) -> int:
-    """Serve the dashboard on ``db`` until interrupted; returns streamlit's exit code."""
+                  headless: bool = False, forecaster: str | None = None) -> int:
+    """Serve the dashboard on ``db`` until interrupted; returns streamlit's exit code.
+
+    ``forecaster`` pre-fills the dashboard's "You are", as ``--as`` names you in the CLI.
+    """
     env = {**os.environ, "FORECAST_LEDGER_DB": str(Path(db).resolve())}
+    if forecaster:
+        env["FORECAST_LEDGER_FORECASTER"] = forecaster
     try:
         return subprocess.run(dashboard_command(db, port=port, address=address,
                                                 headless=headless), env=env).returncode

@@ -254,7 +254,8 @@ def test_dashboard_binds_localhost_by_default(run, monkeypatch):
     monkeypatch.setattr(serve, "run_dashboard", lambda db, **kw: calls.append((db, kw)) or 0)
     result = run("dashboard", "--headless")
     assert result.exit_code == 0
-    assert calls == [(str(run.db), {"port": 8501, "address": "127.0.0.1", "headless": True})]
+    assert calls == [(str(run.db), {"port": 8501, "address": "127.0.0.1", "headless": True,
+                                    "forecaster": "tester"})]  # --as pre-fills "You are"
     assert "http://127.0.0.1:8501" in result.stderr
 
 
