@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date
 from typing import Any
 
 from ledger.dates import parse_moment, today, utc_now
@@ -188,13 +187,3 @@ def resolve(ledger: Ledger, qid: str, outcome: str, *, resolved_by: str,
             "supersedes": current["seq"] if current else None, "reason": r.reason})])
     return {"seq": seq, "outcome": r.outcome, "resolved_on": r.resolved_on,
             "supersedes": current["seq"] if current else None}
-
-
-def parse_outcome(word: str) -> str:
-    w = word.strip().lower()
-    if w not in OUTCOMES:
-        raise InvalidValue(f"outcome: {word!r} is not one of {', '.join(OUTCOMES)}")
-    return w
-
-
-__all__ = ["add_forecast", "add_question", "resolve", "slugify", "date"]

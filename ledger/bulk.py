@@ -16,9 +16,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from ledger import schema
 from ledger.dates import iso_utc, utc_now
-from ledger.errors import Conflict, LedgerError, Problem, ValidationFailed
+from ledger.errors import Conflict, Problem, ValidationFailed
 from ledger.importer import ImportResult
 from ledger.store import Ledger, _head, _projection, chain_hash
 
@@ -135,9 +137,7 @@ def _stage(con: Any, path: Path, problems: list[Problem]) -> bool:
     source, offset = _source_sql(path)
     try:
         cols = _columns(con, source)
-    except LedgerError:
-        raise
-    except Exception as exc:  # DuckDB's reader errors: say which file and why, no traceback
+    except duckdb.Error as exc:  # a reader's error: say which file and why, no traceback
         problems.append(Problem(str(path), None, "", f"cannot read it: {str(exc).splitlines()[0]}"))
         return False
     unknown = [c for c in cols if c not in KNOWN]
@@ -342,18 +342,18 @@ def _chain(con: Any, prev: str, total: int, progress: Progress | None,
 
 
 def import_tables(ledger: Ledger, paths: list[Path], *, dry_run: bool = False,
-                  progress: Progress | None = None) -> ImportResult:
+                  progress: Progress | None = None, _scratch: bool = False
+                  ) -> ImportResult:
     """Validate CSV/Parquet files in SQL and append what is new, all or nothing."""
-    result = ImportResult(files=len(paths), dry_run=dry_run)
-    create = not dry_run
-    if dry_run and not ledger.exists():
-        # Plan against an empty ledger without creating the user's file.
+    if dry_run and not _scratch and not ledger.exists():
+        # Plan against an empty scratch ledger, so the user's file is not created.
         import tempfile
 
-        tmp = Path(tempfile.mkdtemp()) / "dry-run.duckdb"
-        ledger = Ledger(tmp)
-        create = True
-    with ledger.transaction(create=create) as con:
+        with tempfile.TemporaryDirectory() as scratch:
+            return import_tables(Ledger(Path(scratch) / "dry-run.duckdb"), paths,
+                                 dry_run=True, progress=progress, _scratch=True)
+    result = ImportResult(files=len(paths), dry_run=dry_run)
+    with ledger.transaction(create=not dry_run or _scratch) as con:
         total_counts: dict[str, int] = {}
         for path in paths:
             problems: list[Problem] = []
@@ -395,5 +395,3 @@ def import_tables(ledger: Ledger, paths: list[Path], *, dry_run: bool = False,
         result.changes.extend(Change(names[kind], "", "") for _ in range(n))
     return result
 
-
-__all__ = ["import_tables", "is_table", "iso_utc"]

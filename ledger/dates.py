@@ -144,14 +144,9 @@ def iso_utc(ts: datetime) -> str:
     return ts.strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
-def days_between(a: date, b: date) -> int:
-    return (b - a).days
-
-
 __all__ = [
     "Moment",
     "format_moment",
-    "days_between",
     "iso_utc",
     "local_zone",
     "parse_date",

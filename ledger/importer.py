@@ -384,8 +384,7 @@ class _Planner:
     def plan_resolutions(self, parsed: ParsedFile, at: tuple, qid: str,
                          resolutions: list[Any]) -> Any:
         held = self.state.resolutions.get(qid, [])
-        key = "resolution" if len(resolutions) == 1 and parsed.line_of((*at, "resolution")) \
-            and _has_key(parsed, at, "resolution") else "resolutions"
+        key = "resolution" if _has_key(parsed, at, "resolution") else "resolutions"
         for k, r in enumerate(resolutions):
             loc = (*at, key) if key == "resolution" else (*at, key, k)
             fields = {f: getattr(r, f) for f in RESOLUTION_CONTENT}

@@ -79,22 +79,20 @@ _COLUMNS = """question_code, forecaster_code, seq, probability, outcome, made_at
            resolved_on"""
 
 # Per mode, ``scored``: the rows that count, with their weight, standing days and horizon.
+# One forecast per (question, forecaster): the last (final) or the first, by calendar day, then
+# instant, then entry. An aggregate per pair beats sorting all forecasts in a window.
+_PICK_SQL = """, pick AS (
+    SELECT {pick}(seq, (made_on, made_at, seq)) AS seq
+    FROM f GROUP BY question_code, forecaster_code
+), scored AS (
+    SELECT {columns}, CAST(1 AS DOUBLE) AS weight, 0 AS days,
+           date_diff('day', made_on, resolved_on) AS horizon_days
+    FROM f SEMI JOIN pick USING (seq)
+)"""
+
 _MODE_SQL = {
-    # arg_max / arg_min: an aggregate per pair beats sorting all forecasts in a window.
-    "final": f""", pick AS (
-    SELECT arg_max(seq, (made_on, made_at, seq)) AS seq FROM f GROUP BY question_code, forecaster_code
-), scored AS (
-    SELECT {_COLUMNS}, CAST(1 AS DOUBLE) AS weight, 0 AS days,
-           date_diff('day', made_on, resolved_on) AS horizon_days
-    FROM f SEMI JOIN pick USING (seq)
-)""",
-    "first": f""", pick AS (
-    SELECT arg_min(seq, (made_on, made_at, seq)) AS seq FROM f GROUP BY question_code, forecaster_code
-), scored AS (
-    SELECT {_COLUMNS}, CAST(1 AS DOUBLE) AS weight, 0 AS days,
-           date_diff('day', made_on, resolved_on) AS horizon_days
-    FROM f SEMI JOIN pick USING (seq)
-)""",
+    "final": _PICK_SQL.format(pick="arg_max", columns=_COLUMNS),
+    "first": _PICK_SQL.format(pick="arg_min", columns=_COLUMNS),
     # A forecast stands from its made_on until the next one's (the last one through the
     # resolution day); one made the same day as a later one stands for no day and is dropped.
     # The pair's days add up to resolved_on - first made_on + 1, so that is the denominator.

@@ -132,3 +132,23 @@ def test_future_dates_are_refused(run, tmp_path):
         f"{rows}:2: made_at: 2999-01-01 is in the future; log a forecast once it is made",
         f"{rows}:3: resolved_on: 2999-01-01 is in the future; resolve once it has happened",
     ]
+
+
+def test_dry_run_on_a_missing_ledger_creates_nothing(run, tmp_path, db):
+    rows = write(tmp_path / "d.csv", HEADER
+                 + "q-d,Will D happen?,Yes if D.,2026-06-01,2026-01-01,,dee,0.4,2026-02-01,,\n")
+    result = run("import", "--dry-run", str(rows))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip() == "1 file read; would add 1 new question, 1 new forecast"
+    assert not db.exists()
+
+
+def test_unreadable_table_is_refused_with_the_file_named(run, tmp_path, db):
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(b"PAR1 this is not really parquet")
+    result = run("import", str(broken))
+    assert result.exit_code == 1
+    first = result.stderr.splitlines()[0]
+    assert first.startswith(f"{broken}: cannot read it: ")
+    assert "Traceback" not in result.stderr
+    assert not db.exists() or snapshot(db).startswith("entries: []")
