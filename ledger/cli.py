@@ -145,7 +145,8 @@ def import_(c: Context, paths: tuple[str, ...], dry_run: bool, as_json: bool) ->
         return
     if dry_run:
         for ch in result.changes:
-            click.echo(f"{ch.where}: would add {ch.action} {ch.subject}")
+            if ch.where:  # tables are planned in SQL, row by row counts only
+                click.echo(f"{ch.where}: would add {ch.action} {ch.subject}")
     click.echo(result.summary())
 
 
