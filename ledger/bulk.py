@@ -22,7 +22,7 @@ from ledger import schema
 from ledger.dates import iso_utc, utc_now
 from ledger.errors import Conflict, Problem, ValidationFailed
 from ledger.importer import ImportResult
-from ledger.store import Ledger, _head, _projection, chain_hash
+from ledger.store import Ledger, _head, seal
 
 TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
 REQUIRED = ("question_id", "forecaster", "probability", "made_at")
@@ -250,26 +250,10 @@ def _ledger_problems(con: Any, path: Path) -> tuple[list[Problem], list[Problem]
     return problems, conflicts
 
 
-_BODY = {
-    "question": """json_object('id', question_id, 'version', 1, 'question', question,
-        'criteria', coalesce(criteria, question), 'resolve_by', CAST(resolve_by AS DATE),
-        'opened', CAST(opened AS DATE),
-        'tags', coalesce(list_filter(string_split(tags, ';'), lambda x: x <> ''), []),
-        'source_id', source_id, 'quote', NULL, 'horizon', NULL, 'resolve_by_rule', NULL,
-        'reference_probability', NULL, 'reference_note', NULL, 'blind', false,
-        'edit_reason', NULL""",
-    "forecast": """json_object('question_id', question_id, 'forecaster', trim(forecaster),
-        'probability', p, 'made_at', strftime(made_utc, '%Y-%m-%dT%H:%M:%S.%f'),
-        'made_on', made_on, 'utc_offset', utc_offset_min, 'rationale', rationale,
-        'basis', coalesce(basis, 'stated'), 'implied_from', implied_from""",
-    "resolution": """json_object('question_id', question_id, 'outcome', outcome,
-        'resolved_on', CAST(resolved_on AS DATE), 'evidence', evidence, 'note', NULL,
-        'resolved_by', NULL, 'supersedes', NULL, 'reason', NULL""",
-}
-
 _QCOLS = ("question", "criteria", "resolve_by", "opened", "tags", "source_id", "outcome",
           "resolved_on", "evidence")
 
+# What is new, per kind: one row per entry to append, with the line it came from.
 _NEW = {
     "question": """SELECT question_id AS subject, question_id, min(line) AS line,
         any_value(question) AS question,
@@ -291,54 +275,81 @@ _NEW = {
         GROUP BY question_id""",
 }
 
-
-def _stage_entries(con: Any, first_seq: int, now: Any) -> dict[str, int]:
-    con.execute("DROP TABLE IF EXISTS bulk_entries")
-    con.execute("CREATE TEMP TABLE bulk_entries (seq BIGINT, kind VARCHAR, subject VARCHAR, "
-                "recorded_at TIMESTAMP, body VARCHAR)")
-    counts = {}
-    seq = first_seq
-    for kind in ("question", "forecast", "resolution"):
-        body = _BODY[kind]
-        con.execute(f"""
-            INSERT INTO bulk_entries
-            SELECT {seq} + row_number() OVER (ORDER BY line) - 1, '{kind}', subject,
-                   coalesce(rec, $now),
-                   {body}, 'seq', {seq} + row_number() OVER (ORDER BY line) - 1,
-                     'kind', '{kind}', 'subject', subject,
-                     'recorded_at', strftime(coalesce(rec, $now), '%Y-%m-%dT%H:%M:%S.%f'))
-            FROM ({_NEW[kind]}) n""", {"now": now})
-        n = con.execute("SELECT count(*) FROM bulk_entries WHERE kind = $1", [kind]
-                        ).fetchall()[0][0]
-        counts[kind] = n
-        seq += n
-    return counts
+# The typed row of each new entry, column by column (every column of its table, in order).
+_TYPED = {
+    "question": {
+        "id": "question_id", "version": "1", "question": "question",
+        "criteria": "coalesce(criteria, question)", "resolve_by": "resolve_by",
+        "opened": "opened",
+        "tags": "coalesce(list_filter(string_split(tags, ';'), lambda x: x <> ''), [])",
+        "source_id": "source_id", "blind": "false",
+    },
+    "forecast": {
+        "question_id": "question_id", "forecaster": "trim(forecaster)", "probability": "p",
+        "made_at": "made_utc", "made_on": "made_on", "utc_offset": "utc_offset_min",
+        "rationale": "rationale", "basis": "coalesce(basis, 'stated')",
+        "implied_from": "implied_from",
+    },
+    "resolution": {
+        "question_id": "question_id", "outcome": "outcome", "resolved_on": "resolved_on",
+        "evidence": "evidence",
+    },
+}
 
 
-def _chain(con: Any, prev: str, total: int, progress: Progress | None,
-           chunk: int = 500_000) -> str:
-    """Hash-chain the staged entries in order; only bodies cross into Python, in chunks."""
-    con.execute("DROP TABLE IF EXISTS bulk_hashes")
-    con.execute("CREATE TEMP TABLE bulk_hashes (seq BIGINT, hash VARCHAR)")
-    done = 0
-    lo = con.execute("SELECT coalesce(min(seq), 0) FROM bulk_entries").fetchall()[0][0]
-    while done < total:
-        start = lo + done
-        rows = con.execute("SELECT body FROM bulk_entries WHERE seq >= $1 AND seq < $2 "
-                           "ORDER BY seq", [start, start + chunk]).fetchall()
-        hashes = []
-        append = hashes.append
-        for (body,) in rows:
-            prev = chain_hash(prev, body)
-            append(prev)
-        con.execute("INSERT INTO bulk_hashes SELECT $1 + generate_subscripts($2, 1) - 1, "
-                    "unnest($2)", [start, hashes])
-        done += len(rows)
-        if progress:
-            progress("hashing", done, total)
-        if not rows:
-            break
-    return prev
+def _json_of(column: str, typ: str) -> str:
+    # Instants are written as Python's iso_utc writes them, so every body reads back the same.
+    if typ == "TIMESTAMP":
+        return f"strftime({column}, '%Y-%m-%dT%H:%M:%S.%f')"
+    return column
+
+
+def _write_kind(con: Any, kind: str, first_seq: int, now: Any) -> int:
+    """Append the new entries of ``kind`` from the staged rows; returns how many.
+
+    The typed rows are staged once; the log's bodies and the typed table are both written
+    from them, so nothing is parsed back. :func:`ledger.store.seal` hashes them afterwards.
+    """
+    table = schema.KIND_TABLE[kind]
+    columns = schema.COLUMNS[table]
+    exprs = _TYPED[kind]
+    typed = ", ".join(f"CAST({exprs.get(c, 'NULL')} AS {t}) AS {c}" for c, t in columns.items())
+    source, seq = _NEW[kind], "$first + row_number() OVER (ORDER BY line) - 1"
+    if kind == "forecast" and not _any_known_forecast(con):
+        # Every row is new, and lines are numbered densely from the first, so each row's entry
+        # number follows from its line: no anti-join, and no sort of millions of wide rows.
+        source, seq = "SELECT question_id AS subject, *, TRY_CAST(recorded_at AS TIMESTAMP) " \
+                      "AS rec FROM bulk_rows", \
+                      "$first + line - (SELECT min(line) FROM bulk_rows)"
+    con.execute("DROP TABLE IF EXISTS bulk_new")
+    con.execute(f"""CREATE TEMP TABLE bulk_new AS
+        SELECT {seq} AS seq, coalesce(rec, $now) AS recorded_at, subject, {typed}
+        FROM ({source}) n""", {"first": first_seq, "now": now})
+    n = con.execute("SELECT count(*) FROM bulk_new").fetchall()[0][0]
+    if not n:
+        return 0
+    # The body's keys in sorted order, as canonical() writes them from Python.
+    keys = {**{c: _json_of(c, t) for c, t in columns.items()}, "seq": "seq",
+            "kind": f"'{kind}'", "subject": "subject",
+            "recorded_at": _json_of("recorded_at", "TIMESTAMP")}
+    body = "json_object(" + ", ".join(f"'{k}', {keys[k]}" for k in sorted(keys)) + ")"
+    con.execute(f"INSERT INTO entries SELECT seq, '{kind}', subject, recorded_at, {body} "
+                "FROM bulk_new")
+    con.execute(f"INSERT INTO {table} SELECT seq, recorded_at, {', '.join(columns)} "
+                "FROM bulk_new")
+    return n
+
+
+def _any_known_forecast(con: Any) -> bool:
+    """Whether the ledger already holds any staged forecast (then those rows are skipped)."""
+    return bool(con.execute("""SELECT count(*) FROM (SELECT 1 FROM bulk_rows b SEMI JOIN
+        forecasts f ON f.question_id = b.question_id AND f.forecaster = b.forecaster
+        AND f.made_at = b.made_utc LIMIT 1)""").fetchall()[0][0])
+
+
+def _count_new(con: Any) -> dict[str, int]:
+    return {kind: con.execute(f"SELECT count(*) FROM ({sql})").fetchall()[0][0]
+            for kind, sql in _NEW.items()}
 
 
 def import_tables(ledger: Ledger, paths: list[Path], *, dry_run: bool = False,
@@ -367,23 +378,21 @@ def import_tables(ledger: Ledger, paths: list[Path], *, dry_run: bool = False,
                 raise ValidationFailed(problems + conflicts)
             if conflicts:
                 raise Conflict(conflicts)
-            last_seq, prev = _head(con)
-            counts = _stage_entries(con, last_seq + 1, utc_now())
-            total = sum(counts.values())
+            if dry_run:
+                counts = _count_new(con)
+            else:
+                last_seq, _ = _head(con)
+                now, seq, counts = utc_now(), last_seq + 1, {}
+                total = sum(_count_new(con).values()) if progress else 0
+                for kind in _NEW:
+                    counts[kind] = _write_kind(con, kind, seq, now)
+                    seq += counts[kind]
+                    if progress:
+                        progress("writing", seq - last_seq - 1, total)
+                if seq > last_seq + 1:
+                    seal(con, last_seq + 1, seq - 1, progress)
             for kind, n in counts.items():
                 total_counts[kind] = total_counts.get(kind, 0) + n
-            if dry_run or total == 0:
-                continue
-            _chain(con, prev, total, progress)
-            con.execute("""INSERT INTO entries SELECT e.seq, e.kind, e.subject, e.recorded_at,
-                           e.body, coalesce(lag(h.hash) OVER (ORDER BY e.seq), $1), h.hash
-                           FROM bulk_entries e JOIN bulk_hashes h USING (seq) ORDER BY e.seq""",
-                        [prev])
-            for kind, n in counts.items():
-                if n:
-                    table = schema.KIND_TABLE[kind]
-                    con.execute(f"INSERT INTO {table} SELECT {_projection(table)} FROM entries "
-                                "WHERE seq > $1 AND kind = $2 ORDER BY seq", [last_seq, kind])
         if dry_run:
             con.rollback()
             con.begin()  # the context manager commits an empty transaction

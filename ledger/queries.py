@@ -111,8 +111,10 @@ def question_detail(con: Any, qid: str, *, viewer: str | None = None,
     if current["hidden"]:
         forecasts = [f for f in forecasts if f["forecaster"] == viewer]
     resolutions = rows(con, "SELECT * FROM resolutions WHERE question_id = $1 ORDER BY seq", [qid])
-    entries = rows(con, "SELECT seq, kind, recorded_at, hash FROM entries WHERE subject = $1 "
-                        "ORDER BY seq", [qid])
+    # Each entry with the hash of the block holding it (its own, unless bulk-imported).
+    entries = rows(con, "SELECT e.seq, e.kind, e.recorded_at, b.hash FROM entries e "
+                        "ASOF JOIN blocks b ON e.seq >= b.first_seq WHERE e.subject = $1 "
+                        "ORDER BY e.seq", [qid])
     return {**current, "quote": versions[-1]["quote"], "horizon": versions[-1]["horizon"],
             "resolve_by_rule": versions[-1]["resolve_by_rule"],
             "reference_probability": versions[-1]["reference_probability"],

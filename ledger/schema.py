@@ -1,7 +1,10 @@
 """The ledger's DuckDB schema: one append-only log and typed tables written with it.
 
-``entries`` is the log. Each row holds the canonical JSON ``body`` of one change and a SHA-256
-``hash`` over the previous entry's hash and that body, so history cannot be rewritten unseen.
+``entries`` is the log: each row holds the JSON ``body`` of one change. ``blocks`` chains it:
+each block is a run of consecutive entries with the SHA-256 of their bodies (``content``) and
+a ``hash`` over the previous block's hash, its range and that content (see
+:func:`ledger.store.link_hash`), so history cannot be rewritten unseen. Entries appended a few
+at a time get a block each; a bulk import seals blocks of thousands.
 The typed tables (``sources``, ``questions``, ``forecasts``, ``resolutions``) hold the same
 facts in columns for fast queries; they are written in the same transaction as the log and
 ``verify`` checks that they still equal it. Nothing is ever updated or deleted: current state
@@ -10,7 +13,7 @@ comes from the views below.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 1 chained every entry in its own row (upgraded on first write)
 
 # column name -> DuckDB type, per typed table; every table also has seq and recorded_at.
 # Body keys equal column names, which is what lets verify compare the two in SQL.
@@ -63,8 +66,12 @@ DDL = [
     kind VARCHAR NOT NULL,
     subject VARCHAR NOT NULL,
     recorded_at TIMESTAMP NOT NULL,
-    body VARCHAR NOT NULL,
-    prev_hash VARCHAR NOT NULL,
+    body VARCHAR NOT NULL
+)""",
+    """CREATE TABLE IF NOT EXISTS blocks (
+    first_seq BIGINT NOT NULL,
+    last_seq BIGINT NOT NULL,
+    content VARCHAR NOT NULL,
     hash VARCHAR NOT NULL
 )""",
     *(_table_ddl(t) for t in COLUMNS),

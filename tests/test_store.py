@@ -2,26 +2,94 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import duckdb
 import pytest
-from conftest import DATA
+from conftest import DATA, write
 
+from ledger import schema, store
+from ledger.actions import add_forecast
 from ledger.errors import LedgerMissing, TamperDetected
 from ledger.importer import import_paths
-from ledger.store import GENESIS, Ledger, chain_hash
+from ledger.store import Ledger
 
 
-def test_entries_chain_from_genesis(ledger):
+def recomputed_chain(path) -> tuple[list[tuple[int, int]], str]:
+    """The blocks and head of a ledger, recomputed here from the bodies with hashlib alone,
+    as the README documents them (an independent check of ledger.store)."""
+    con = duckdb.connect(str(path))
+    try:
+        bodies = dict(con.execute("SELECT seq, body FROM entries").fetchall())
+        blocks = con.execute("SELECT first_seq, last_seq, content, hash FROM blocks "
+                             "ORDER BY first_seq").fetchall()
+    finally:
+        con.close()
+    prev, spans = "0" * 64, []
+    for first, last, content, digest in blocks:
+        text = "\n".join(bodies[s] for s in range(first, last + 1))
+        assert content == hashlib.sha256(text.encode()).hexdigest()
+        prev = hashlib.sha256(f"{prev}\n{first}\n{last}\n{content}".encode()).hexdigest()
+        assert digest == prev
+        spans.append((first, last))
+    assert sorted(bodies) == list(range(1, len(bodies) + 1))
+    return spans, prev
+
+
+def test_entries_chain_from_genesis_a_block_each(ledger):
     import_paths(ledger, [DATA / "good.yaml"])
-    with ledger.connect() as con:
-        rows = con.execute("SELECT seq, prev_hash, hash, body FROM entries ORDER BY seq").fetchall()
-    assert [r[0] for r in rows] == list(range(1, len(rows) + 1))
-    prev = GENESIS
-    for _seq, prev_hash, digest, body in rows:
-        assert prev_hash == prev
-        assert digest == chain_hash(prev, body)
-        prev = digest
-    assert ledger.verify() == (len(rows), prev)
+    spans, head = recomputed_chain(ledger.path)
+    assert spans == [(s, s) for s in range(1, 9)]  # appended by the library: one block each
+    assert ledger.verify() == (8, head)
+    assert ledger.head() == (8, head)
+
+
+HEADER = "question_id,question,resolve_by,opened,forecaster,probability,made_at\n"
+
+
+def bulk_csv(path, n: int, start: int = 0):
+    rows = (f"q-{i // 10:05d},Will event {i // 10} happen?,2026-06-01,2026-01-01,"
+            f"f{i % 10},0.{i % 9 + 1},2026-02-01\n" for i in range(start, start + n))
+    return write(path, HEADER + "".join(rows))
+
+
+def test_a_bulk_import_is_sealed_in_blocks(ledger, tmp_path):
+    from ledger.bulk import import_tables
+
+    import_paths(ledger, [DATA / "good.yaml"])
+    n = 2 * store.BLOCK + 100  # 2 full blocks and a partial one of forecasts, plus questions
+    import_tables(ledger, [bulk_csv(tmp_path / "a.csv", n)])
+    add_forecast(ledger, "q-00000", "0.5", forecaster="after", made_at="2026-03-01")
+    spans, head = recomputed_chain(ledger.path)
+    questions = -(-n // 10)  # ten forecasts a question, the last one short
+    first_bulk, last_bulk = 9, 8 + questions + n
+    assert spans[:8] == [(s, s) for s in range(1, 9)]
+    assert spans[8:-1] == [(lo, min(lo + store.BLOCK - 1, last_bulk))
+                           for lo in range(first_bulk, last_bulk + 1, store.BLOCK)]
+    assert spans[-1] == (last_bulk + 1, last_bulk + 1)
+    assert ledger.verify() == (last_bulk + 1, head)
+
+
+def test_a_changed_entry_inside_a_bulk_block(ledger, tmp_path):
+    from ledger.bulk import import_tables
+
+    import_tables(ledger, [bulk_csv(tmp_path / "a.csv", store.BLOCK + 10)])
+    seq = 700  # inside the first block (entries 1-4096)
+    con = duckdb.connect(str(ledger.path))
+    con.execute("UPDATE entries SET body = replace(body, '\"probability\":0.', "
+                "'\"probability\":0.0') WHERE seq = ?", [seq])
+    con.close()
+    with pytest.raises(TamperDetected) as err:  # the typed row still differs: named exactly
+        ledger.verify()
+    assert err.value.bad.seq == seq
+    con = duckdb.connect(str(ledger.path))
+    con.execute("UPDATE forecasts SET probability = probability / 10 WHERE seq = ?", [seq])
+    con.close()
+    with pytest.raises(TamperDetected) as err:  # consistent change: only the block knows
+        ledger.verify()
+    assert str(err.value).startswith(
+        f"entry #1 (question q-00000): entries #1-#{store.BLOCK}, sealed together by a bulk "
+        "import, do not match their hash: one of them was changed")
 
 
 def test_typed_tables_equal_the_log(ledger):
@@ -58,3 +126,56 @@ def test_missing_ledger(tmp_path):
     with pytest.raises(LedgerMissing):
         Ledger(tmp_path / "none.duckdb").verify()
     assert not (tmp_path / "none.duckdb").exists()
+
+
+def make_v1(path) -> str:
+    """Turn a fresh ledger into the schema-1 layout (a per-entry chain in the entries table),
+    computed here with hashlib; returns its head."""
+    con = duckdb.connect(str(path))
+    con.execute("ALTER TABLE entries ADD COLUMN prev_hash VARCHAR")
+    con.execute("ALTER TABLE entries ADD COLUMN hash VARCHAR")
+    prev = "0" * 64
+    for seq, body in con.execute("SELECT seq, body FROM entries ORDER BY seq").fetchall():
+        digest = hashlib.sha256((prev + body).encode()).hexdigest()
+        con.execute("UPDATE entries SET prev_hash = ?, hash = ? WHERE seq = ?",
+                    [prev, digest, seq])
+        prev = digest
+    con.execute("DROP TABLE blocks")
+    con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    con.close()
+    return prev
+
+
+def test_a_schema_1_ledger_verifies_and_is_upgraded_on_its_first_write(ledger):
+    import_paths(ledger, [DATA / "good.yaml"])
+    old_head = make_v1(ledger.path)
+    assert ledger.verify() == (8, old_head)
+    assert ledger.head() == (8, old_head)
+    add_forecast(ledger, "sample-ships", "0.6", forecaster="later", made_at="2026-03-01")
+    spans, head = recomputed_chain(ledger.path)
+    assert spans == [(s, s) for s in range(1, 10)]
+    assert ledger.verify() == (9, head)
+    with ledger.connect() as con:
+        meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+        columns = [d[0] for d in con.execute("SELECT * FROM entries LIMIT 0").description]
+    assert meta == {"schema_version": str(schema.SCHEMA_VERSION), "v1_head": old_head}
+    assert columns == ["seq", "kind", "subject", "recorded_at", "body"]
+
+
+def test_a_tampered_schema_1_ledger_is_not_upgraded(ledger):
+    import_paths(ledger, [DATA / "good.yaml"])
+    make_v1(ledger.path)
+    con = duckdb.connect(str(ledger.path))
+    con.execute("UPDATE entries SET body = replace(body, '0.8', '0.9') WHERE seq = 5")
+    con.close()
+    message = ("entry #5 (forecast sample-ships): its schema-1 hash chain is broken, so the "
+               "ledger cannot be upgraded")
+    with pytest.raises(TamperDetected, match="^" + message.replace("(", r"\(").replace(
+            ")", r"\)")):
+        add_forecast(ledger, "sample-ships", "0.6", forecaster="later", made_at="2026-03-01")
+    with pytest.raises(TamperDetected):
+        ledger.verify()
+    with ledger.connect() as con:  # nothing was written or upgraded
+        assert con.execute("SELECT value FROM meta WHERE key = 'schema_version'"
+                           ).fetchall() == [("1",)]
+        assert con.execute("SELECT count(*) FROM entries").fetchall() == [(8,)]

@@ -19,7 +19,7 @@ import pytest
 from conftest import DATA
 
 from ledger.importer import import_paths
-from ledger.store import Ledger, canonical, chain_hash
+from ledger.store import GENESIS, Ledger, canonical, content_hash, link_hash
 
 HINT = ("(the ledger file was changed outside forecast-ledger; restore it from a backup or an "
         "export)")
@@ -29,6 +29,8 @@ LINK = ("its link to the previous entry is broken: an entry before it was change
 TABLE = ("the {} table no longer matches the log (a row was changed, added or deleted outside "
          "forecast-ledger)")
 ENVELOPE = "its columns differ from its hashed content"
+# Every entry below was appended through the library, a few at a time, so each is a block of
+# its own in the hash chain and verify names it exactly.
 
 # The ledger built below, by seq:
 #  1 source sample-outlet-2026     5 forecast sample-ships (alice)    9 resolution sample-ships
@@ -108,13 +110,19 @@ def test_probability_changed_in_both_consistently(run, tampered):
     assert_first_bad(run, 3, "forecast", "sample-ships", CHANGED)
 
 
+def block_hash(con: duckdb.DuckDBPyConnection, seq: int) -> str:
+    return con.execute("SELECT hash FROM blocks WHERE last_seq = ?", [seq]).fetchall()[0][0]
+
+
 def test_probability_changed_and_its_hash_recomputed(run, tampered):
     """A forger who re-hashes the changed entry breaks the next entry's link."""
     con = duckdb.connect(str(tampered))
-    body, prev = con.execute("SELECT body, prev_hash FROM entries WHERE seq = 3").fetchall()[0]
+    body = con.execute("SELECT body FROM entries WHERE seq = 3").fetchall()[0][0]
     forged = body.replace('"probability":0.7', '"probability":0.95')
-    con.execute("UPDATE entries SET body = ?, hash = ? WHERE seq = 3",
-                [forged, chain_hash(prev, forged)])
+    content = content_hash(forged)
+    con.execute("UPDATE entries SET body = ? WHERE seq = 3", [forged])
+    con.execute("UPDATE blocks SET content = ?, hash = ? WHERE first_seq = 3",
+                [content, link_hash(block_hash(con, 2), 3, 3, content)])
     con.execute("UPDATE forecasts SET probability = 0.95 WHERE seq = 3")
     con.close()
     assert_first_bad(run, 4, "forecast", "sample-ships", LINK)
@@ -191,7 +199,7 @@ def test_typed_row_deleted(run, tampered):
 def test_entries_swapped(run, tampered):
     swap = "UPDATE {} SET seq = CASE seq WHEN 3 THEN 4 ELSE 3 END WHERE seq IN (3, 4)"
     tamper(tampered, swap.format("entries"), swap.format("forecasts"))
-    assert_first_bad(run, 3, "forecast", "sample-ships", LINK)
+    assert_first_bad(run, 3, "forecast", "sample-ships", CHANGED)
 
 
 def test_entries_swapped_with_their_bodies_renumbered(run, tampered):
@@ -206,17 +214,32 @@ def test_entries_swapped_with_their_bodies_renumbered(run, tampered):
     con.execute(swap.format("entries"))
     con.execute(swap.format("forecasts"))
     con.close()
+    assert_first_bad(run, 3, "forecast", "sample-ships", CHANGED)
+
+
+def test_entries_swapped_with_their_blocks(run, tampered):
+    """Moving the blocks along with the entries breaks the links instead."""
+    swap = "UPDATE {} SET {} = CASE {} WHEN 3 THEN 4 ELSE 3 END WHERE {} IN (3, 4)"
+    tamper(tampered, swap.format("entries", "seq", "seq", "seq"),
+           swap.format("forecasts", "seq", "seq", "seq"),
+           "UPDATE blocks SET first_seq = CASE first_seq WHEN 3 THEN 4 ELSE 3 END, "
+           "last_seq = CASE last_seq WHEN 3 THEN 4 ELSE 3 END WHERE first_seq IN (3, 4)")
     assert_first_bad(run, 3, "forecast", "sample-ships", LINK)
 
 
 def _forged_forecast(seq: int, prev: str, recorded_at: str = "2026-11-01T00:00:00.000000"
-                     ) -> tuple[str, str]:
+                     ) -> tuple[str, str, str]:
+    """A forged forecast's body, and the content and hash of a block holding just it."""
     body = canonical({
         "basis": "stated", "forecaster": "mallory", "implied_from": None, "kind": "forecast",
         "made_at": "2026-01-05T00:00:00.000000", "made_on": "2026-01-05", "probability": 0.99,
         "question_id": "sample-ships", "rationale": "forged", "recorded_at": recorded_at,
         "seq": seq, "subject": "sample-ships", "utc_offset": None})
-    return body, chain_hash(prev, body)
+    return body, content_hash(body), link_hash(prev, seq, seq, content_hash(body))
+
+
+FORGED_ENTRY = "INSERT INTO entries VALUES (?, 'forecast', 'sample-ships', " \
+               "TIMESTAMP '2026-11-01', ?)"
 
 
 FORGED_ROW = ("INSERT INTO forecasts VALUES (?, TIMESTAMP '2026-11-01', 'sample-ships', "
@@ -227,12 +250,14 @@ FORGED_ROW = ("INSERT INTO forecasts VALUES (?, TIMESTAMP '2026-11-01', 'sample-
 def test_forged_entry_inserted_in_the_middle(run, tampered):
     """Renumbering everything after it, with a correct hash of its own and a typed row."""
     con = duckdb.connect(str(tampered))
-    prev = con.execute("SELECT hash FROM entries WHERE seq = 3").fetchall()[0][0]
+    prev = block_hash(con, 3)
     for table in ("entries", "sources", "questions", "forecasts", "resolutions"):
         con.execute(f"UPDATE {table} SET seq = seq + 1 WHERE seq >= 4")
-    body, digest = _forged_forecast(4, prev)
-    con.execute("INSERT INTO entries VALUES (4, 'forecast', 'sample-ships', "
-                "TIMESTAMP '2026-11-01', ?, ?, ?)", [body, prev, digest])
+    con.execute("UPDATE blocks SET first_seq = first_seq + 1, last_seq = last_seq + 1 "
+                "WHERE first_seq >= 4")
+    body, content, digest = _forged_forecast(4, prev)
+    con.execute(FORGED_ENTRY, [4, body])
+    con.execute("INSERT INTO blocks VALUES (4, 4, ?, ?)", [content, digest])
     con.execute(FORGED_ROW, [4])
     con.close()
     assert_first_bad(run, 5, "forecast", "sample-ships", LINK)
@@ -240,10 +265,12 @@ def test_forged_entry_inserted_in_the_middle(run, tampered):
 
 def test_forged_entry_with_a_made_up_hash(run, tampered):
     con = duckdb.connect(str(tampered))
-    prev = con.execute(f"SELECT hash FROM entries WHERE seq = {ENTRIES}").fetchall()[0][0]
-    body, _ = _forged_forecast(ENTRIES + 1, prev)
-    con.execute("INSERT INTO entries VALUES (?, 'forecast', 'sample-ships', "
-                "TIMESTAMP '2026-11-01', ?, ?, ?)", [ENTRIES + 1, body, prev, "f" * 64])
+    prev = block_hash(con, ENTRIES)
+    body, _, _ = _forged_forecast(ENTRIES + 1, prev)
+    con.execute(FORGED_ENTRY, [ENTRIES + 1, body])
+    con.execute("INSERT INTO blocks VALUES (?, ?, ?, ?)",
+                [ENTRIES + 1, ENTRIES + 1, "f" * 64, link_hash(prev, ENTRIES + 1, ENTRIES + 1,
+                                                               "f" * 64)])
     con.execute(FORGED_ROW, [ENTRIES + 1])
     con.close()
     assert_first_bad(run, ENTRIES + 1, "forecast", "sample-ships", CHANGED)
@@ -251,12 +278,25 @@ def test_forged_entry_with_a_made_up_hash(run, tampered):
 
 def test_forged_entry_without_its_typed_row(run, tampered):
     con = duckdb.connect(str(tampered))
-    prev = con.execute(f"SELECT hash FROM entries WHERE seq = {ENTRIES}").fetchall()[0][0]
-    body, digest = _forged_forecast(ENTRIES + 1, prev)
-    con.execute("INSERT INTO entries VALUES (?, 'forecast', 'sample-ships', "
-                "TIMESTAMP '2026-11-01', ?, ?, ?)", [ENTRIES + 1, body, prev, digest])
+    prev = block_hash(con, ENTRIES)
+    body, content, digest = _forged_forecast(ENTRIES + 1, prev)
+    con.execute(FORGED_ENTRY, [ENTRIES + 1, body])
+    con.execute("INSERT INTO blocks VALUES (?, ?, ?, ?)",
+                [ENTRIES + 1, ENTRIES + 1, content, digest])
     con.close()
     assert_first_bad(run, ENTRIES + 1, "forecast", "sample-ships", TABLE.format("forecasts"))
+
+
+def test_forged_entry_outside_the_chain(run, tampered):
+    """An entry (and typed row) added without a block of the chain is caught by itself."""
+    con = duckdb.connect(str(tampered))
+    body, _, _ = _forged_forecast(ENTRIES + 1, block_hash(con, ENTRIES))
+    con.execute(FORGED_ENTRY, [ENTRIES + 1, body])
+    con.execute(FORGED_ROW, [ENTRIES + 1])
+    con.close()
+    assert_first_bad(run, ENTRIES + 1, "forecast", "sample-ships",
+                     f"it belongs to no block of the hash chain (the last ends at #{ENTRIES}): "
+                     "it was added outside forecast-ledger")
 
 
 def test_forged_typed_row_without_an_entry(run, tampered):
@@ -269,23 +309,33 @@ def test_forged_typed_row_without_an_entry(run, tampered):
 
 # -- what only an anchored head shows --------------------------------------------------------
 
-def test_a_removed_last_entry_or_a_recomputed_chain_changes_the_head(run, tampered):
-    """The chain cannot know it was cut short or rebuilt; the head kept elsewhere does."""
-    anchored = Ledger(tampered).head()
+def test_a_removed_last_entry_is_caught_by_the_chain(run, tampered):
     tamper(tampered, f"DELETE FROM entries WHERE seq = {ENTRIES}",
            f"DELETE FROM questions WHERE seq = {ENTRIES}")
+    assert_first_bad(run, ENTRIES, "entry", "?",
+                     f"the hash chain covers entries up to #{ENTRIES} but the log ends at "
+                     f"#{ENTRIES - 1}: entries were deleted from the end")
+
+
+def test_a_cut_or_recomputed_chain_changes_the_head(run, tampered):
+    """The chain cannot know it was cut short with its blocks, or rebuilt; a head kept
+    elsewhere does."""
+    anchored = Ledger(tampered).head()
+    tamper(tampered, f"DELETE FROM entries WHERE seq = {ENTRIES}",
+           f"DELETE FROM questions WHERE seq = {ENTRIES}",
+           f"DELETE FROM blocks WHERE first_seq = {ENTRIES}")
     assert run("verify").exit_code == 0
     assert Ledger(tampered).head() != anchored
 
     con = duckdb.connect(str(tampered))  # rewrite a probability and re-hash the whole chain
     con.execute(body_replace(3, '"probability":0.7', '"probability":0.95'))
     con.execute("UPDATE forecasts SET probability = 0.95 WHERE seq = 3")
-    prev = "0" * 64
+    con.execute("DELETE FROM blocks")
+    prev = GENESIS
     for seq, body in con.execute("SELECT seq, body FROM entries ORDER BY seq").fetchall():
-        digest = chain_hash(prev, body)
-        con.execute("UPDATE entries SET prev_hash = ?, hash = ? WHERE seq = ?",
-                    [prev, digest, seq])
-        prev = digest
+        content = content_hash(body)
+        prev = link_hash(prev, seq, seq, content)
+        con.execute("INSERT INTO blocks VALUES (?, ?, ?, ?)", [seq, seq, content, prev])
     con.close()
     result = run("verify")
     assert result.exit_code == 0
