@@ -88,7 +88,7 @@ _ROW_RULES = [
 # Staged columns, typed, with the line each row came from.
 _STAGE = """
 CREATE TEMP TABLE bulk_rows AS
-WITH raw AS (SELECT *, row_number() OVER () AS rn FROM {source}),
+WITH raw AS ({numbered}),
 norm AS (
     SELECT rn + {line_offset} AS line, * EXCLUDE (rn),
            CASE WHEN trim(probability) LIKE '%\\%' ESCAPE '\\'
@@ -126,11 +126,13 @@ def _source_sql(path: Path) -> tuple[str, int]:
         # Header on line 1, so data row n sits on line n + 1 (no quoted newlines assumed for
         # line numbers; they stay correct for files our export writes).
         return f"read_csv('{quoted}', all_varchar = true, header = true)", 1
-    return f"read_parquet('{quoted}')", 0
+    # Parquet numbers its rows itself, which spares a window over millions of wide rows.
+    return f"read_parquet('{quoted}', file_row_number = true)", 0
 
 
 def _columns(con: Any, source: str) -> list[str]:
-    return [d[0] for d in con.execute(f"SELECT * FROM {source} LIMIT 0").description]
+    return [d[0] for d in con.execute(f"SELECT * FROM {source} LIMIT 0").description
+            if d[0] != "file_row_number"]
 
 
 def _stage(con: Any, path: Path, problems: list[Problem]) -> bool:
@@ -155,7 +157,10 @@ def _stage(con: Any, path: Path, problems: list[Problem]) -> bool:
         f"CAST({c} AS VARCHAR) AS {c}" if c in cols else f"CAST(NULL AS VARCHAR) AS {c}"
         for c in KNOWN if c not in ("seq", "made_on", "utc_offset", "late"))
     con.execute("DROP TABLE IF EXISTS bulk_rows")
-    con.execute(_STAGE.format(source=f"(SELECT {select} FROM {source})", line_offset=offset))
+    numbered = (f"SELECT {select}, file_row_number + 1 AS rn FROM {source}"
+                if "file_row_number" in source else
+                f"SELECT *, row_number() OVER () AS rn FROM (SELECT {select} FROM {source})")
+    con.execute(_STAGE.format(numbered=numbered, line_offset=offset))
     return True
 
 
@@ -181,7 +186,8 @@ def _row_problems(con: Any, path: Path) -> list[Problem]:
     # Question-level columns must agree on every row of a question: one GROUP BY finds which
     # columns disagree anywhere; the slower search for the lines runs only for those.
     checks = ", ".join(f"bool_or(d{i})" for i in range(len(_QCOLS)))
-    per_q = ", ".join(f"count(DISTINCT coalesce({c}, chr(0))) > 1 AS d{i}"
+    # min <> max is count(DISTINCT) > 1 without a hash set per question and column.
+    per_q = ", ".join(f"min(coalesce({c}, chr(0))) <> max(coalesce({c}, chr(0))) AS d{i}"
                       for i, c in enumerate(_QCOLS))
     flags = con.execute(f"SELECT {checks} FROM (SELECT {per_q} FROM bulk_rows "
                         "GROUP BY question_id)").fetchall()[0]
@@ -308,7 +314,7 @@ def _write_kind(con: Any, kind: str, first_seq: int, now: Any) -> int:
     """Append the new entries of ``kind`` from the staged rows; returns how many.
 
     The typed rows are staged once; the log's bodies and the typed table are both written
-    from them, so nothing is parsed back. :func:`ledger.store.seal` hashes them afterwards.
+    from them, so nothing is parsed back.
     """
     table = schema.KIND_TABLE[kind]
     columns = schema.COLUMNS[table]
@@ -338,6 +344,18 @@ def _write_kind(con: Any, kind: str, first_seq: int, now: Any) -> int:
     con.execute(f"INSERT INTO {table} SELECT seq, recorded_at, {', '.join(columns)} "
                 "FROM bulk_new")
     return n
+
+
+def _write(con: Any, progress: Progress | None) -> dict[str, int]:
+    """Append what is new in the staged rows, then seal it into the hash chain."""
+    last_seq, _ = _head(con)
+    now, seq, counts = utc_now(), last_seq + 1, {}
+    for kind in _NEW:
+        counts[kind] = _write_kind(con, kind, seq, now)
+        seq += counts[kind]
+    if seq > last_seq + 1:
+        seal(con, last_seq + 1, seq - 1, progress)
+    return counts
 
 
 def _any_known_forecast(con: Any) -> bool:
@@ -378,19 +396,7 @@ def import_tables(ledger: Ledger, paths: list[Path], *, dry_run: bool = False,
                 raise ValidationFailed(problems + conflicts)
             if conflicts:
                 raise Conflict(conflicts)
-            if dry_run:
-                counts = _count_new(con)
-            else:
-                last_seq, _ = _head(con)
-                now, seq, counts = utc_now(), last_seq + 1, {}
-                total = sum(_count_new(con).values()) if progress else 0
-                for kind in _NEW:
-                    counts[kind] = _write_kind(con, kind, seq, now)
-                    seq += counts[kind]
-                    if progress:
-                        progress("writing", seq - last_seq - 1, total)
-                if seq > last_seq + 1:
-                    seal(con, last_seq + 1, seq - 1, progress)
+            counts = _count_new(con) if dry_run else _write(con, progress)
             for kind, n in counts.items():
                 total_counts[kind] = total_counts.get(kind, 0) + n
         if dry_run:

@@ -278,9 +278,10 @@ def _insert_blocks(con: duckdb.DuckDBPyConnection, blocks: Sequence[Block]) -> N
                     cols)
 
 
-def _block_texts(con: duckdb.DuckDBPyConnection, spans: Sequence[tuple[int, int]]
-                 ) -> list[str]:
-    """The joined bodies of each ``(first_seq, last_seq)`` span, consecutive and in order."""
+def _block_texts(con: duckdb.DuckDBPyConnection, spans: Sequence[tuple[int, int]],
+                 source: str = "entries") -> list[str]:
+    """The joined bodies of each ``(first_seq, last_seq)`` span, consecutive and in order,
+    read from ``source`` (``entries``, or a staged copy of new entries)."""
     if not spans:
         return []
     first, last = spans[0][0], spans[-1][1]
@@ -288,12 +289,12 @@ def _block_texts(con: duckdb.DuckDBPyConnection, spans: Sequence[tuple[int, int]
             all(lo == first + i * BLOCK for i, (lo, _) in enumerate(spans)):
         # Blocks a bulk import sealed: found by arithmetic, without a join.
         return [t for (t,) in con.execute(
-            f"""SELECT string_agg(body, chr(10) ORDER BY seq) FROM entries
+            f"""SELECT string_agg(body, chr(10) ORDER BY seq) FROM {source}
                 WHERE seq BETWEEN $1 AND $2 GROUP BY (seq - $1) // {BLOCK}
                 ORDER BY (seq - $1) // {BLOCK}""", [first, last]).fetchall()]
     rows = con.execute(
-        """SELECT b.first_seq, string_agg(e.body, chr(10) ORDER BY e.seq)
-           FROM entries e ASOF JOIN (SELECT unnest($1) AS first_seq) b ON e.seq >= b.first_seq
+        f"""SELECT b.first_seq, string_agg(e.body, chr(10) ORDER BY e.seq)
+           FROM {source} e ASOF JOIN (SELECT unnest($1) AS first_seq) b ON e.seq >= b.first_seq
            WHERE e.seq BETWEEN $2 AND $3
            GROUP BY b.first_seq ORDER BY b.first_seq""",
         [[f for f, _ in spans], first, last]).fetchall()
@@ -327,14 +328,17 @@ def _batches(spans: Sequence[tuple[int, int]]) -> Iterator[list[tuple[int, int]]
 
 
 def seal(con: duckdb.DuckDBPyConnection, first_seq: int, last_seq: int,
-         progress: Callable[[str, int, int], None] | None = None) -> str:
-    """Chain entries ``first_seq``..``last_seq``, already in ``entries``, in blocks of
-    :data:`BLOCK`: the bulk path. Returns the new head."""
+         progress: Callable[[str, int, int], None] | None = None,
+         source: str = "entries") -> str:
+    """Chain entries ``first_seq``..``last_seq`` in blocks of :data:`BLOCK`: the bulk path.
+
+    Their bodies are read from ``source`` (the entries table, or a staged copy holding the
+    same rows). Returns the new head."""
     _last, prev = _head(con)
     spans = [(lo, min(lo + BLOCK - 1, last_seq)) for lo in range(first_seq, last_seq + 1, BLOCK)]
     total = last_seq - first_seq + 1
     for batch in _batches(spans):
-        contents = _hash_texts(_block_texts(con, batch))
+        contents = _hash_texts(_block_texts(con, batch, source))
         blocks = []
         for (lo, hi), content in zip(batch, contents, strict=True):
             prev = link_hash(prev, lo, hi, content)
