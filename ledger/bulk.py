@@ -382,6 +382,25 @@ def import_tables(ledger: Ledger, paths: list[Path], *, dry_run: bool = False,
             return import_tables(Ledger(Path(scratch) / "dry-run.duckdb"), paths,
                                  dry_run=True, progress=progress, _scratch=True)
     result = ImportResult(files=len(paths), dry_run=dry_run)
+    created = not ledger.exists()
+    try:
+        total_counts = _import(ledger, paths, dry_run, progress, _scratch)
+    except ValidationFailed:
+        if created:  # the rules run in SQL inside the new file: a refused import leaves none
+            for leftover in (ledger.path, ledger.path.with_name(ledger.path.name + ".wal")):
+                leftover.unlink(missing_ok=True)
+        raise
+    names = {"question": "new question", "forecast": "new forecast",
+             "resolution": "new resolution"}
+    from ledger.importer import Change
+
+    for kind, n in total_counts.items():
+        result.changes.extend(Change(names[kind], "", "") for _ in range(n))
+    return result
+
+
+def _import(ledger: Ledger, paths: list[Path], dry_run: bool, progress: Progress | None,
+            _scratch: bool) -> dict[str, int]:
     with ledger.transaction(create=not dry_run or _scratch) as con:
         total_counts: dict[str, int] = {}
         for path in paths:
@@ -402,11 +421,5 @@ def import_tables(ledger: Ledger, paths: list[Path], *, dry_run: bool = False,
         if dry_run:
             con.rollback()
             con.begin()  # the context manager commits an empty transaction
-    names = {"question": "new question", "forecast": "new forecast",
-             "resolution": "new resolution"}
-    from ledger.importer import Change
-
-    for kind, n in total_counts.items():
-        result.changes.extend(Change(names[kind], "", "") for _ in range(n))
-    return result
+    return total_counts
 

@@ -152,3 +152,19 @@ def test_unreadable_table_is_refused_with_the_file_named(run, tmp_path, db):
     assert first.startswith(f"{broken}: cannot read it: ")
     assert "Traceback" not in result.stderr
     assert not db.exists() or snapshot(db).startswith("entries: []")
+
+
+def test_parquet_rows_are_numbered_from_one_in_messages(run, tmp_path, db):
+    """Parquet has no header line: the reader's own row numbers name the bad row."""
+    src = write(tmp_path / "rows.csv", HEADER
+                + "q-c,Will C happen?,Yes if C.,2026-06-01,2026-01-01,,cy,0.2,2026-02-01,,\n"
+                + "q-c,Will C happen?,Yes if C.,2026-06-01,2026-01-01,,cy,0.3,2026-02-02,,\n"
+                + "q-c,Will C happen?,Yes if C.,2026-06-01,2026-01-01,,cy,140%,2026-02-03,,\n")
+    pq = tmp_path / "rows.parquet"
+    duckdb.sql(f"COPY (SELECT * FROM read_csv('{src}', all_varchar=true)) TO '{pq}' "
+               "(FORMAT parquet, ROW_GROUP_SIZE 1)")  # one row group a row: order still holds
+    result = run("import", str(pq))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        f'{pq}:3: probability: 140% is not between 0 and 1 (write 0.8 or "80%")')
+    assert not db.exists()
