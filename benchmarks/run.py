@@ -46,17 +46,38 @@ def timed(cmd: list[str], repeat: int, env: dict | None = None) -> tuple[float, 
     return statistics.median(times), peak
 
 
-def peak_rss(cmd: list[str]) -> tuple[float, int]:
-    """Wall time and peak RSS (KiB) of one run, measured by a fresh wrapper process."""
+def interleaved(cmds: list[list[str]], repeat: int) -> list[float]:
+    """Median wall time of each command, run round-robin so that a busy moment of the machine
+    falls on all of them alike (the cold-start ratios compare commands measured this way)."""
+    times: list[list[float]] = [[] for _ in cmds]
+    for _ in range(repeat):
+        for i, cmd in enumerate(cmds):
+            t = time.perf_counter()
+            subprocess.run(cmd, capture_output=True, check=True)
+            times[i].append(time.perf_counter() - t)
+    return [statistics.median(t) for t in times]
+
+
+def peak_rss(cmd: list[str]) -> tuple[float, int, float]:
+    """Wall time, peak RSS (KiB) and CPU seconds (user + system, all threads) of one run,
+    measured by a fresh wrapper process."""
     probe = ("import resource, subprocess, sys, time, json; t = time.perf_counter(); "
              "r = subprocess.run(sys.argv[1:], capture_output=True); "
-             "print(json.dumps([time.perf_counter() - t, r.returncode, "
-             "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss]))")
+             "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+             "print(json.dumps([time.perf_counter() - t, r.returncode, u.ru_maxrss, "
+             "u.ru_utime + u.ru_stime]))")
     out = subprocess.run([PY, "-c", probe, *cmd], capture_output=True, text=True, check=True)
-    elapsed, code, kib = json.loads(out.stdout)
+    elapsed, code, kib, cpu = json.loads(out.stdout)
     if code:
         raise SystemExit(f"failed: {' '.join(cmd)}")
-    return elapsed, kib
+    return elapsed, kib, cpu
+
+
+def measured(cmd: list[str], repeat: int) -> tuple[float, int, float]:
+    """Median wall time, the largest peak RSS and the median CPU time of ``repeat`` runs."""
+    runs = [peak_rss(cmd) for _ in range(repeat)]
+    return (statistics.median(r[0] for r in runs), max(r[1] for r in runs),
+            statistics.median(r[2] for r in runs))
 
 
 def ensure_data(label: str, n: int) -> Path:
@@ -72,14 +93,18 @@ def ensure_data(label: str, n: int) -> Path:
     return out
 
 
-def ledger_for(label: str, data: Path, repeat: int) -> tuple[Path, float]:
+def ledger_for(label: str, data: Path, repeat: int) -> tuple[Path, float, int, float]:
+    """A fresh ledger of ``label`` imported from Parquet ``repeat`` times: the last one, and
+    the import's median wall time, largest peak RSS and median CPU time."""
     db = DATA / f"{label}.duckdb"
-    for suffix in ("", ".wal"):
-        Path(str(db) + suffix).unlink(missing_ok=True)
-    t = time.perf_counter()
-    subprocess.run([CLI, "--db", str(db), "import", str(data / "flat" / "forecasts.parquet")],
-                   check=True, capture_output=True)
-    return db, time.perf_counter() - t
+    runs = []
+    for _ in range(repeat):
+        for suffix in ("", ".wal"):
+            Path(str(db) + suffix).unlink(missing_ok=True)
+        runs.append(peak_rss([CLI, "--db", str(db), "import",
+                              str(data / "flat" / "forecasts.parquet")]))
+    return (db, statistics.median(r[0] for r in runs), max(r[1] for r in runs),
+            statistics.median(r[2] for r in runs))
 
 
 def baseline_pandas_sklearn(db: Path) -> float:
@@ -154,27 +179,35 @@ def main() -> None:
     ap.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
     args = ap.parse_args()
     labels = [s.strip().lower() for s in args.sizes.split(",")]
-    rows: list[tuple[str, str, str, str]] = []
+    rows: list[tuple[str, str, float, str]] = []
 
-    def record(what: str, size: str, seconds: float | None, note: str = "") -> None:
-        shown = f"{seconds:.3f}" if seconds is not None else "-"
-        rows.append((what, size, shown, note))
-        print(f"{what:<48} {size:>6} {shown:>9} s  {note}", file=sys.stderr)
+    def record(what: str, size: str, seconds: float, note: str = "") -> None:
+        rows.append((what, size, seconds, note))
+        print(f"{what:<52} {size:>6} {seconds:>9.3f} s  {note}", file=sys.stderr)
 
-    # Cold start, against `python -c "import duckdb"` in the same run.
-    base, _ = timed([PY, "-c", "import duckdb"], args.repeat * 2)
-    record('python -c "import duckdb" (reference)', "-", base)
-    helpt, _ = timed([CLI, "--help"], args.repeat * 2)
-    record("forecast-ledger --help", "-", helpt, f"{helpt / base:.2f}x the reference")
+    def usage(kib: int, cpu: float) -> str:
+        return f"peak RSS {kib / 1024:,.0f} MiB, CPU {cpu:.1f} s"
+
+    # Cold start, against `python -c "import duckdb"`, interleaved in the same run; `list`
+    # on the 10k ledger once it exists.
+    cold = [[PY, "-c", "import duckdb"], [CLI, "--help"]]
 
     for label in labels:
         n = SIZES[label]
         data = ensure_data(label, n)
-        db, import_s = ledger_for(label, data, args.repeat)
-        record("import Parquet", label, import_s, f"{n / import_s:,.0f} forecasts/s")
-        if label == "10k":
-            listt, _ = timed([CLI, "--db", str(db), "list"], args.repeat * 2)
-            record("forecast-ledger list", label, listt, f"{listt / base:.2f}x the reference")
+        # A 10M import takes a minute or more: once is enough there.
+        db, import_s, kib, cpu = ledger_for(label, data, 1 if n >= 10_000_000 else
+                                            max(args.repeat // 2, 1))
+        record("import Parquet", label, import_s,
+               f"{n / import_s:,.0f} forecasts/s; {usage(kib, cpu)}")
+        if label == "10k" or label == labels[0]:
+            with_list = [*cold, [CLI, "--db", str(db), "list"]] if label == "10k" else cold
+            base, helpt, *listt = interleaved(with_list, args.repeat * 4)
+            record('python -c "import duckdb" (reference)', "-", base)
+            record("forecast-ledger --help", "-", helpt, f"{helpt / base:.2f}x the reference")
+            if listt:
+                record("forecast-ledger list", label, listt[0],
+                       f"{listt[0] / base:.2f}x the reference")
         if (data / "yaml").exists():
             files = sorted((data / "yaml").glob("*.yaml"))
             parse_code = ("import sys, yaml\n"
@@ -192,18 +225,16 @@ def main() -> None:
             yaml_s = statistics.median(ytimes)
             record("parse YAML only (CSafeLoader, reference)", label, parse_s)
             record("import YAML", label, yaml_s, f"{yaml_s / parse_s:.2f}x parse only")
-        verify_s, _ = timed([CLI, "--db", str(db), "verify"], 1)
-        record("verify", label, verify_s)
+        verify_s, kib, cpu = measured([CLI, "--db", str(db), "verify"], 1)
+        record("verify", label, verify_s, usage(kib, cpu))
         final_score = 0.0
         for mode in ("final", "time-averaged"):
-            s, kib = peak_rss([CLI, "--db", str(db), "score", "--mode", mode, "--json"])
-            if mode == "final":
-                final_score = s
-            record(f"score --mode {mode}", label, s, f"peak RSS {kib / 1024:,.0f} MiB")
-            c, kib = peak_rss([CLI, "--db", str(db), "calibration", "--mode", mode, "--json"]
-                              if mode != "final" else
-                              [CLI, "--db", str(db), "calibration", "--json"])
-            record(f"calibration --mode {mode}", label, c, f"peak RSS {kib / 1024:,.0f} MiB")
+            for command in ("score", "calibration"):
+                secs, kib, cpu = measured([CLI, "--db", str(db), command, "--mode", mode,
+                                           "--json"], args.repeat)
+                if (command, mode) == ("score", "final"):
+                    final_score = secs
+                record(f"{command} --mode {mode}", label, secs, usage(kib, cpu))
         if label in ("100k", "1m"):
             for page in ("calibration", "open"):
                 record(f"dashboard {page} page render (AppTest)", label,
@@ -214,9 +245,30 @@ def main() -> None:
         record("in memory: our numpy cores (final, by forecaster)", label, ours,
                f"{theirs / ours:.1f}x faster than the reference")
         record("score --mode final, whole CLI run vs reference", label, final_score,
-               f"{theirs / final_score:.2f}x the reference's speed")
+               f"{theirs / final_score:.2f}x the reference's speed (process start, SQL "
+               "selection and output included)")
 
     write_doc(Path(args.out), rows, args)
+
+
+def growth(rows: list) -> list[str]:
+    """Each measure across sizes, with how much it grew per 10x more forecasts (10 is linear;
+    less is better than linear)."""
+    order = [label for label in SIZES if any(r[1] == label for r in rows)]
+    by_what: dict[str, dict[str, float]] = {}
+    for what, size, secs, _ in rows:
+        if size in SIZES:
+            by_what.setdefault(what, {})[size] = secs
+    lines = ["| what | " + " | ".join(order) + " | growth per 10x |",
+             "| --- | " + " | ".join("---:" for _ in order) + " | --- |"]
+    for what, figures in by_what.items():
+        if len(figures) < 2:
+            continue
+        steps = [f"{figures[b] / figures[a]:.1f}x" for a, b in zip(order, order[1:], strict=False)
+                 if a in figures and b in figures and figures[a] > 0]
+        cells = [f"{figures[o]:.3f}" if o in figures else "-" for o in order]
+        lines.append(f"| {what} | " + " | ".join(cells) + f" | {', '.join(steps)} |")
+    return lines
 
 
 def write_doc(path: Path, rows: list, args: argparse.Namespace) -> None:
@@ -224,21 +276,29 @@ def write_doc(path: Path, rows: list, args: argparse.Namespace) -> None:
     import numpy
     import yaml
 
+    load = os.getloadavg()
     lines = [
         "# Benchmarks",
         "",
         "Produced by `.venv/bin/python benchmarks/run.py "
-        f"--sizes {args.sizes} --repeat {args.repeat}` (medians; not part of the tests).",
+        f"--sizes {args.sizes} --repeat {args.repeat}` (medians of wall time; not part of the "
+        "tests). CPU is user + system time of all threads, which shows the work done when the "
+        "machine is shared.",
         "",
         f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
-        f"- machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}",
+        f"- machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}; "
+        f"load average at the end {load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f}",
         f"- Python {platform.python_version()}, duckdb {duckdb.__version__}, "
         f"numpy {numpy.__version__}, PyYAML {yaml.__version__} "
         f"(libyaml: {hasattr(yaml, 'CSafeLoader')})",
         "",
         "| what | size | seconds | note |",
         "| --- | --- | ---: | --- |",
-        *(f"| {w} | {s} | {t} | {n} |" for w, s, t, n in rows),
+        *(f"| {w} | {s} | {t:.3f} | {n} |" for w, s, t, n in rows),
+        "",
+        "## Growth from 10k to 10M",
+        "",
+        *growth(rows),
         "",
     ]
     path.write_text("\n".join(lines))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -350,11 +351,20 @@ def _write(con: Any, progress: Progress | None) -> dict[str, int]:
     """Append what is new in the staged rows, then seal it into the hash chain."""
     last_seq, _ = _head(con)
     now, seq, counts = utc_now(), last_seq + 1, {}
-    for kind in _NEW:
-        counts[kind] = _write_kind(con, kind, seq, now)
-        seq += counts[kind]
-    if seq > last_seq + 1:
-        seal(con, last_seq + 1, seq - 1, progress)
+    # Every row carries its entry number and every read orders by it, so the storage need not
+    # keep rows in insertion order: DuckDB then writes in parallel and its checkpoint has
+    # nothing to rearrange (measured at 1M bodies: 4 s instead of 12, and a third smaller).
+    # Only this session, only while writing (staging numbered the file's rows before this).
+    con.execute("SET SESSION preserve_insertion_order = false")
+    try:
+        for kind in _NEW:
+            counts[kind] = _write_kind(con, kind, seq, now)
+            seq += counts[kind]
+        if seq > last_seq + 1:
+            seal(con, last_seq + 1, seq - 1, progress)
+    finally:
+        with suppress(duckdb.Error):  # an aborted transaction refuses even this; it is closed
+            con.execute("RESET SESSION preserve_insertion_order")
     return counts
 
 
