@@ -203,20 +203,23 @@ def counts(con: Any, today: date | None = None, due_days: int = 30) -> dict[str,
     return out
 
 
-def question_titles(con: Any, *, status: Sequence[str] | None = None,
+def question_titles(con: Any, *, status: Sequence[str] | None = None, limit: int | None = None,
                     today: date | None = None) -> list[dict[str, Any]]:
-    """``id``, ``question`` and ``status`` of the current questions (optionally only those in
-    ``status``), by resolve-by date: :func:`list_questions` without the forecasts, for
-    pickers."""
+    """``id``, ``question``, ``status``, ``resolve_by`` and ``days_left`` of the current
+    questions (optionally only those in ``status``, the first ``limit``), by resolve-by date:
+    :func:`list_questions` without reading any forecast, for pickers and timelines."""
     from ledger.dates import today as local_today
 
     params: dict[str, Any] = {"today": today or local_today()}
-    where = "TRUE"
+    sql = f"SELECT id, question, status, resolve_by, days_left FROM ({_BASE_SQL})"
     if status is not None:
-        where = "status IN (SELECT unnest($statuses))"
+        sql += " WHERE status IN (SELECT unnest($statuses))"
         params["statuses"] = list(status)
-    return rows(con, f"SELECT id, question, status FROM ({_BASE_SQL}) WHERE {where} "
-                     "ORDER BY resolve_by, id", params)
+    sql += " ORDER BY resolve_by, id"
+    if limit is not None:
+        sql += " LIMIT $limit"
+        params["limit"] = int(limit)
+    return rows(con, sql, params)
 
 
 def latest_seq(con: Any) -> int:

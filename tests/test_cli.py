@@ -476,9 +476,11 @@ def test_list_questions_agrees_with_the_views(tmp_path):
             assert n[status] == sum(q["status"] == status for q in everything)
         assert n["due_soon"] == sum(q["status"] == "open" and q["days_left"] <= 30
                                     for q in everything)
-        assert question_titles(con, today=TODAY) == [
-            {"id": q["id"], "question": q["question"], "status": q["status"]}
-            for q in everything]
+        keys = ("id", "question", "status", "resolve_by", "days_left")
+        assert question_titles(con, today=TODAY) == [{k: q[k] for k in keys}
+                                                     for q in everything]
+        assert question_titles(con, status=("open",), limit=2, today=TODAY) == [
+            {k: q[k] for k in keys} for q in everything if q["status"] == "open"][:2]
         assert [q["id"] for q in question_titles(con, status=("overdue",), today=TODAY)] == [
             q["id"] for q in everything if q["status"] == "overdue"]
 
