@@ -54,25 +54,18 @@ _LATEST_KEY = ("((date_diff('day', DATE '1800-01-01', made_on)::HUGEINT << 104)"
                " | ((epoch_us(made_at) - epoch_us(TIMESTAMP '1800-01-01'))::HUGEINT << 48)"
                " | seq::HUGEINT)")
 
-# Each (question, forecaster) pair's latest forecast, late as in the forecasts_flagged view,
-# and the pair's first recording (for edited_after_forecast), by forecaster name. A flat
-# aggregate instead of the window of latest_forecasts, and flat rows rather than a nested
-# list per question: DuckDB hands over flat rows to Python several times faster.
+# Each (question, forecaster) pair's latest forecast and the pair's first recording (for
+# edited_after_forecast), by forecaster name. A flat aggregate instead of the window of
+# latest_forecasts, and flat rows rather than a nested list per question: DuckDB hands flat
+# rows to Python several times faster.
 _PAIRS_SQL = f"""
-WITH pairs AS (
-    SELECT question_id, forecaster, arg_max(probability, k) AS probability,
-           arg_max(made_on, k) AS made_on, arg_max(recorded_at, k) AS recorded_at,
-           min(recorded_at) AS first_recorded_at
-    FROM (SELECT question_id, forecaster, probability, made_on, recorded_at,
-                 {_LATEST_KEY} AS k
-          FROM forecasts{{where}})
-    GROUP BY question_id, forecaster
-)
-SELECT p.question_id, p.forecaster, p.probability, p.made_on,
-       coalesce(p.recorded_at > r.first_recorded_at OR p.made_on > r.resolved_on, false),
-       p.first_recorded_at
-FROM pairs p LEFT JOIN current_resolutions r USING (question_id)
-ORDER BY p.forecaster"""
+SELECT question_id, forecaster, arg_max(probability, k) AS probability,
+       arg_max(made_on, k) AS made_on, arg_max(recorded_at, k) AS recorded_at,
+       min(recorded_at) AS first_recorded_at
+FROM (SELECT question_id, forecaster, probability, made_on, recorded_at, {_LATEST_KEY} AS k
+      FROM forecasts{{where}})
+GROUP BY question_id, forecaster
+ORDER BY forecaster"""
 
 
 def list_questions(con: Any, *, status: str | Sequence[str] | None = None,
@@ -130,10 +123,15 @@ def list_questions(con: Any, *, status: str | Sequence[str] | None = None,
     else:
         pair_rows = con.execute(_PAIRS_SQL.format(where=""))
     first_forecast: dict[str, Any] = {}
-    for qid, who, p, made_on, late, first in pair_rows.fetchall():
+    for qid, who, p, made_on, recorded_at, first in pair_rows.fetchall():
         q = chosen.get(qid)
         if q is None:  # a forecast on a question with no question row: nothing to list
             continue
+        # Late as in the forecasts_flagged view: recorded after the question's first
+        # resolution was, or made after the day it resolved (the base row holds both).
+        resolved_first, resolved_on = q["first_recorded_at"], q["resolved_on"]
+        late = ((resolved_first is not None and recorded_at > resolved_first)
+                or (resolved_on is not None and made_on > resolved_on))
         q["forecasts"].append({"forecaster": who, "probability": p, "made_on": made_on,
                                "late": late})
         if qid not in first_forecast or first < first_forecast[qid]:
