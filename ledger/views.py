@@ -24,6 +24,9 @@ from ledger.render import days_text, forecasts_text
 from ledger.store import Ledger
 
 UNRESOLVED = ("open", "overdue")
+#: The outcomes a resolution can have: ``ledger.models.OUTCOMES`` (a test holds them equal),
+#: repeated here so a page offering them does not load pydantic and the models to show a form.
+OUTCOMES = ("yes", "no", "ambiguous", "annulled")
 DEMO_TITLE_PREFIX = "SYNTHETIC DEMO"
 
 #: Shown when there is no ledger file yet.

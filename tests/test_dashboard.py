@@ -223,6 +223,26 @@ def test_open_table_equals_the_library_and_filters(monkeypatch, small):
     assert list(at.dataframe[0].value["id"]) == ["alpha"]
 
 
+def test_open_table_colours_exactly_the_overdue_rows(monkeypatch, small):
+    import re
+
+    at = goto(open_app(monkeypatch, small), "open")
+    df = at.dataframe[0].value
+    css = at.dataframe[0].proto.arrow_data.styler.styles
+    red = [rule for rule in css.split("}") if "#fde2e1" in rule]
+    cells = {(int(r), int(c)) for rule in red
+             for r, c in re.findall(r"row(\d+)_col(\d+)", rule)}
+    overdue = [i for i, s in enumerate(df["status"]) if s == "overdue"]
+    assert overdue and len(overdue) < len(df)
+    assert cells == {(r, c) for r in overdue for c in range(len(df.columns))}
+
+
+def test_outcomes_offered_are_the_models_outcomes():
+    from ledger.models import OUTCOMES
+
+    assert views.OUTCOMES == OUTCOMES
+
+
 def test_resolve_an_overdue_question_from_the_open_page(monkeypatch, small):
     at = goto(open_app(monkeypatch, small, viewer="carol"), "open")
     assert at.selectbox(key="overdue_question").options == ["beta: Will beta pass before its "
