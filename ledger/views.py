@@ -317,8 +317,12 @@ def resolved_view(con: Any, *, forecaster: Any = None, tag: str | None = None,
 
     names = _names(forecaster)
     filters = {"forecaster": names, "tag": tag, "source": source}
-    rep = report.score_report(con, by="forecaster", mode=mode, **filters)
+    # One selection feeds both the table and the scores by forecaster (score_report would
+    # select the same rows again); relative scores need everyone's when forecasters are chosen.
     data = report.scored_forecasts(con, mode=mode, **filters)
+    others = (report.scored_forecasts(con, mode=mode, **{**filters, "forecaster": None})
+              if names is not None else None)
+    rep = report.score_arrays(data, by="forecaster", mode=mode, others=others)
     n = data["probability"].size
     brier = scoring.score_each(data["outcome"], data["probability"]) if n else []
     log = scoring.score_each(data["outcome"], data["probability"], rule="log") if n else []

@@ -477,6 +477,25 @@ def test_resolved_page_equals_the_report(monkeypatch, small):
     assert list(table[table["forecaster"] == ""]["id"]) == ["epsilon"]
 
 
+@pytest.mark.parametrize("forecaster", [None, ("ann",), ("ann", "bob")])
+def test_resolved_view_scores_equal_the_report_with_relative_scores(demo, forecaster):
+    from ledger.report import score_report
+
+    with demo.connect() as con:
+        names = con.execute("SELECT DISTINCT forecaster FROM forecasts ORDER BY 1 LIMIT 2"
+                            ).fetchall()
+        chosen = None if forecaster is None else tuple(n for (n,) in names[:len(forecaster)])
+        view = views.resolved_view(con, forecaster=chosen)
+        rep = score_report(con, by="forecaster",
+                           forecaster=None if chosen is None else list(chosen))
+    assert view["overall"] == rep["overall"]
+    if chosen is not None:
+        assert view["overall"]["n_shared"] > 0  # relative scores against everyone else
+    assert list(view["by_forecaster"]["forecaster"]) == [g["group"] for g in rep["groups"]]
+    assert list(view["by_forecaster"]["relative"]) == pytest.approx(
+        [g["relative"] for g in rep["groups"]], nan_ok=True)
+
+
 def test_resolved_page_empty_state(monkeypatch, tmp_path):
     led = Ledger(tmp_path / "l.duckdb")
     actions.add_question(led, "Will anything resolve?", resolve_by=today() + timedelta(9),
