@@ -19,11 +19,14 @@ import pandas as pd
 
 from ledger.dates import to_local
 from ledger.probability import format_probability
-from ledger.queries import counts, latest_seq, list_questions, question_detail
+from ledger.queries import counts, latest_seq, list_questions, question_detail, question_titles
 from ledger.render import days_text, forecasts_text
 from ledger.store import Ledger
 
 UNRESOLVED = ("open", "overdue")
+#: The outcomes a resolution can have: ``ledger.models.OUTCOMES`` (a test holds them equal),
+#: repeated here so a page offering them does not load pydantic and the models to show a form.
+OUTCOMES = ("yes", "no", "ambiguous", "annulled")
 DEMO_TITLE_PREFIX = "SYNTHETIC DEMO"
 
 #: Shown when there is no ledger file yet.
@@ -92,8 +95,11 @@ def percent(p: float | None) -> str:
 
 def filter_options(con: Any) -> dict[str, Any]:
     """Values the filters offer: tags, forecasters, sources (id -> title)."""
+    # The current version's tags, read from questions: the current_questions view would also
+    # compute edited_after_forecast, an EXISTS over every forecast.
     tags = [r[0] for r in con.execute(
-        "SELECT DISTINCT unnest(tags) AS t FROM current_questions ORDER BY t").fetchall()]
+        "SELECT DISTINCT unnest(tags) AS t FROM (SELECT tags FROM questions QUALIFY "
+        "row_number() OVER (PARTITION BY id ORDER BY version DESC) = 1) ORDER BY t").fetchall()]
     forecasters = [r[0] for r in con.execute(
         "SELECT DISTINCT forecaster FROM forecasts ORDER BY forecaster").fetchall()]
     sources = {r[0]: r[1] for r in con.execute(
@@ -106,10 +112,9 @@ def question_choices(con: Any, *, statuses: tuple[str, ...] | None = None,
                      today: date | None = None) -> dict[str, str]:
     """``{id: label}`` of questions (optionally only those in ``statuses``), by resolve-by."""
     out = {}
-    for q in list_questions(con, today=today):
-        if statuses is None or q["status"] in statuses:
-            text = q["question"] if len(q["question"]) <= 90 else q["question"][:87] + "..."
-            out[q["id"]] = f"{q['id']}: {text}"
+    for q in question_titles(con, status=statuses, today=today):
+        text = q["question"] if len(q["question"]) <= 90 else q["question"][:87] + "..."
+        out[q["id"]] = f"{q['id']}: {text}"
     return out
 
 
@@ -121,9 +126,9 @@ def overview(con: Any, *, today: date | None = None, due_days: int = 30,
     ``overdue`` most overdue ones."""
     from ledger.dates import today as local_today
 
-    qs = list_questions(con, today=today)
-    late = [q for q in qs if q["status"] == "overdue"][:overdue]
-    soon = [q for q in qs if q["status"] == "open"][:upcoming]
+    # Only the few questions the timeline shows are read, and no forecast.
+    late = question_titles(con, status=("overdue",), limit=overdue, today=today)
+    soon = question_titles(con, status=("open",), limit=upcoming, today=today)
     chosen = late + soon
     labels: list[str] = []
     for q in chosen:
@@ -151,9 +156,8 @@ def unresolved_table(con: Any, *, tag: str | None = None, forecaster: str | None
     ``viewer`` hides others' probabilities on blind questions the viewer has not forecast;
     with no viewer name, blind questions hide everyone's.
     """
-    qs = [q for q in list_questions(con, tag=tag, forecaster=forecaster, source=source,
-                                    viewer=viewer or "", today=today)
-          if q["status"] in UNRESOLVED]
+    qs = list_questions(con, status=UNRESOLVED, tag=tag, forecaster=forecaster, source=source,
+                        viewer=viewer or "", today=today)
     return pd.DataFrame({
         "id": pd.Series([q["id"] for q in qs], dtype=object),
         "question": [q["question"] for q in qs],
@@ -251,8 +255,8 @@ def blind_table(con: Any, *, viewer: str | None, today: date | None = None) -> p
     With no viewer name everyone else's probabilities are hidden.
     """
     who = viewer or ""  # an empty name has logged nothing, so nothing of others shows
-    qs = [q for q in list_questions(con, viewer=who, today=today)
-          if q["blind"] and q["status"] in UNRESOLVED]
+    qs = [q for q in list_questions(con, status=UNRESOLVED, viewer=who, today=today)
+          if q["blind"]]
     mine = {q["id"]: next((f for f in q["forecasts"] if f["forecaster"] == who), None)
             for q in qs}
     return pd.DataFrame({
@@ -313,8 +317,12 @@ def resolved_view(con: Any, *, forecaster: Any = None, tag: str | None = None,
 
     names = _names(forecaster)
     filters = {"forecaster": names, "tag": tag, "source": source}
-    rep = report.score_report(con, by="forecaster", mode=mode, **filters)
+    # One selection feeds both the table and the scores by forecaster (score_report would
+    # select the same rows again); relative scores need everyone's when forecasters are chosen.
     data = report.scored_forecasts(con, mode=mode, **filters)
+    others = (report.scored_forecasts(con, mode=mode, **{**filters, "forecaster": None})
+              if names is not None else None)
+    rep = report.score_arrays(data, by="forecaster", mode=mode, others=others)
     n = data["probability"].size
     brier = scoring.score_each(data["outcome"], data["probability"]) if n else []
     log = scoring.score_each(data["outcome"], data["probability"], rule="log") if n else []
@@ -322,9 +330,8 @@ def resolved_view(con: Any, *, forecaster: Any = None, tag: str | None = None,
     for i, qid in enumerate(data["question_id"].tolist()):
         by_question.setdefault(qid, []).append(i)
     one = names[0] if isinstance(names, list) and len(names) == 1 else names
-    qs = [q for q in list_questions(con, tag=tag, source=source, today=today,
-                                    forecaster=one if isinstance(one, str) else None)
-          if q["status"] in SCORED_STATUSES]
+    qs = list_questions(con, status=SCORED_STATUSES, tag=tag, source=source, today=today,
+                        forecaster=one if isinstance(one, str) else None)
     if isinstance(names, list) and len(names) > 1:
         keep = set(data["question_id"].tolist())
         qs = [q for q in qs if q["id"] in keep or any(f["forecaster"] in names
@@ -417,16 +424,19 @@ def calibration_view(con: Any, *, n_bins: int = 10, strategy: str = "uniform",
     """:func:`ledger.report.calibration_report` and :func:`~ledger.report.calibration_over_time`
     shaped for the calibration page: bins as a table with their interval text, the CORP curve,
     a sharpness histogram (forecasts counted in ``hist_bins`` equal-width bins) and the
-    rolling Brier score and calibration-in-the-large by resolution date."""
+    rolling Brier score and calibration-in-the-large by resolution date.
+
+    The forecasts are selected once (:func:`~ledger.report.scored_forecasts`) and handed to
+    the reports' numpy cores, rather than each report selecting the same rows again."""
     import numpy as np
 
     from ledger import report
 
-    filters = {"forecaster": _names(forecaster), "tag": tag, "source": source,
-               "since": since, "until": until, "mode": mode}
-    cal = report.calibration_report(con, n_bins=n_bins, strategy=strategy, **filters)
-    over = report.calibration_over_time(con, window=window, **filters)
-    probs = report.scored_forecasts(con, **filters)["probability"]
+    data = report.scored_forecasts(con, forecaster=_names(forecaster), tag=tag, source=source,
+                                   since=since, until=until, mode=mode)
+    cal = report.calibration_arrays(data, n_bins=n_bins, strategy=strategy, mode=mode)
+    over = report.over_time_arrays(data, window=window, mode=mode)
+    probs = data["probability"]
     bins = cal["bins"]
     closed = _closed_flags(bins, strategy)
     table = pd.DataFrame({

@@ -393,3 +393,102 @@ def test_multi_document_file_counts_as_one_file(run, tmp_path):
     # forecasts come before the resolution in the restored log, as they did in the original
     kinds = [e["kind"] for e in restored.json("show", "sample-ships")["entries"]]
     assert kinds == ["question", "forecast", "forecast", "forecast", "resolution"]
+
+
+# The list as the schema's views define it (current_questions, current_resolutions,
+# latest_forecasts): list_questions reads the typed tables directly for speed and must agree.
+VIEWS_LIST_SQL = """
+WITH latest AS (
+    SELECT question_id, list({'forecaster': forecaster, 'probability': probability,
+                              'made_on': made_on, 'late': late} ORDER BY forecaster) AS latest
+    FROM latest_forecasts GROUP BY question_id
+), seen AS (SELECT DISTINCT question_id FROM forecasts WHERE forecaster = $viewer)
+SELECT q.id, q.question, q.criteria, q.resolve_by, q.opened, q.tags, q.source_id, q.blind,
+       q.version, q.edited_after_forecast, s.title AS source_title,
+       s.publisher AS source_publisher, r.outcome, r.resolved_on, r.evidence,
+       CASE WHEN r.outcome IN ('yes', 'no') THEN 'resolved'
+            WHEN r.outcome IS NOT NULL THEN r.outcome
+            WHEN q.resolve_by < $today THEN 'overdue' ELSE 'open' END AS status,
+       datediff('day', $today::DATE, q.resolve_by) AS days_left,
+       coalesce(latest.latest, []) AS forecasts,
+       q.blind AND $viewer IS NOT NULL AND seen.question_id IS NULL AS hidden
+FROM current_questions q
+LEFT JOIN current_resolutions r ON r.question_id = q.id
+LEFT JOIN (SELECT * FROM sources
+           QUALIFY row_number() OVER (PARTITION BY id ORDER BY seq) = 1) s ON s.id = q.source_id
+LEFT JOIN latest ON latest.question_id = q.id
+LEFT JOIN seen ON seen.question_id = q.id
+ORDER BY q.resolve_by, q.id
+"""
+
+
+def _views_list(con, today, viewer=None):
+    from ledger.queries import rows
+
+    out = rows(con, VIEWS_LIST_SQL, {"today": today, "viewer": viewer})
+    for q in out:
+        if q["hidden"]:
+            q["forecasts"] = [f for f in q["forecasts"] if f["forecaster"] == viewer]
+    return out
+
+
+def test_list_questions_agrees_with_the_views(tmp_path):
+    from ledger import actions
+    from ledger.fixtures import build_demo
+    from ledger.queries import counts, question_titles
+
+    path = tmp_path / "demo.duckdb"
+    build_demo(path, n_questions=200, today=TODAY)
+    led = Ledger(path)
+    with led.connect() as con:
+        resolved = con.execute("SELECT question_id, resolved_on FROM current_resolutions "
+                               "WHERE outcome = 'yes' ORDER BY question_id LIMIT 1").fetchone()
+        blind = con.execute("SELECT id FROM current_questions WHERE blind "
+                            "ORDER BY id LIMIT 1").fetchone()[0]
+    # A late forecast (recorded after the resolution) and two forecasts on one day, the later
+    # one by the clock winning.
+    actions.add_forecast(led, resolved[0], 0.42, forecaster="latecomer",
+                         made_at=resolved[1].isoformat())
+    day = TODAY - timedelta(days=1)
+    actions.add_forecast(led, blind, 0.2, forecaster="twice", made_at=f"{day}T09:00:00")
+    actions.add_forecast(led, blind, 0.3, forecaster="twice", made_at=f"{day}T08:00:00")
+    with led.connect() as con:
+        for viewer in (None, "", "twice", "nobody"):
+            assert list_questions(con, today=TODAY, viewer=viewer) == _views_list(
+                con, TODAY, viewer)
+        everything = _views_list(con, TODAY)
+        assert any(q["edited_after_forecast"] for q in everything)
+        assert any(f["late"] for q in everything for f in q["forecasts"])
+        assert [f["probability"] for q in everything if q["id"] == blind
+                for f in q["forecasts"] if f["forecaster"] == "twice"] == [0.2]
+        unresolved = list_questions(con, status=("open", "overdue"), today=TODAY)
+        assert unresolved == [q for q in everything if q["status"] in ("open", "overdue")]
+        assert unresolved and {q["status"] for q in unresolved} == {"open", "overdue"}
+        ids = [everything[5]["id"], everything[2]["id"]]
+        assert list_questions(con, ids=ids, today=TODAY) == [everything[2], everything[5]]
+        assert list_questions(con, status="resolved", limit=3, today=TODAY) == [
+            q for q in everything if q["status"] == "resolved"][:3]
+        assert list_questions(con, forecaster="latecomer", today=TODAY) == [
+            q for q in everything if q["id"] == resolved[0]]
+        n = counts(con, today=TODAY, due_days=30)
+        assert n["total"] == len(everything)
+        for status in ("open", "overdue", "resolved", "ambiguous", "annulled"):
+            assert n[status] == sum(q["status"] == status for q in everything)
+        assert n["due_soon"] == sum(q["status"] == "open" and q["days_left"] <= 30
+                                    for q in everything)
+        keys = ("id", "question", "status", "resolve_by", "days_left")
+        assert question_titles(con, today=TODAY) == [{k: q[k] for k in keys}
+                                                     for q in everything]
+        assert question_titles(con, status=("open",), limit=2, today=TODAY) == [
+            {k: q[k] for k in keys} for q in everything if q["status"] == "open"][:2]
+        assert [q["id"] for q in question_titles(con, status=("overdue",), today=TODAY)] == [
+            q["id"] for q in everything if q["status"] == "overdue"]
+
+
+def test_list_questions_refuses_an_unknown_status_among_several(ledger):
+    import pytest
+
+    from ledger.errors import InvalidValue
+
+    with ledger.connect(create=True) as con, pytest.raises(InvalidValue, match="'later'"):
+        list_questions(con, status=("open", "later"))

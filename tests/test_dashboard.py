@@ -223,6 +223,26 @@ def test_open_table_equals_the_library_and_filters(monkeypatch, small):
     assert list(at.dataframe[0].value["id"]) == ["alpha"]
 
 
+def test_open_table_colours_exactly_the_overdue_rows(monkeypatch, small):
+    import re
+
+    at = goto(open_app(monkeypatch, small), "open")
+    df = at.dataframe[0].value
+    css = at.dataframe[0].proto.arrow_data.styler.styles
+    red = [rule for rule in css.split("}") if "#fde2e1" in rule]
+    cells = {(int(r), int(c)) for rule in red
+             for r, c in re.findall(r"row(\d+)_col(\d+)", rule)}
+    overdue = [i for i, s in enumerate(df["status"]) if s == "overdue"]
+    assert overdue and len(overdue) < len(df)
+    assert cells == {(r, c) for r in overdue for c in range(len(df.columns))}
+
+
+def test_outcomes_offered_are_the_models_outcomes():
+    from ledger.models import OUTCOMES
+
+    assert views.OUTCOMES == OUTCOMES
+
+
 def test_resolve_an_overdue_question_from_the_open_page(monkeypatch, small):
     at = goto(open_app(monkeypatch, small, viewer="carol"), "open")
     assert at.selectbox(key="overdue_question").options == ["beta: Will beta pass before its "
@@ -455,6 +475,25 @@ def test_resolved_page_equals_the_report(monkeypatch, small):
     table = at.dataframe[-1].value
     assert set(table["forecaster"]) == {"bob", ""}  # "": bob's annulled question, not scored
     assert list(table[table["forecaster"] == ""]["id"]) == ["epsilon"]
+
+
+@pytest.mark.parametrize("forecaster", [None, ("ann",), ("ann", "bob")])
+def test_resolved_view_scores_equal_the_report_with_relative_scores(demo, forecaster):
+    from ledger.report import score_report
+
+    with demo.connect() as con:
+        names = con.execute("SELECT DISTINCT forecaster FROM forecasts ORDER BY 1 LIMIT 2"
+                            ).fetchall()
+        chosen = None if forecaster is None else tuple(n for (n,) in names[:len(forecaster)])
+        view = views.resolved_view(con, forecaster=chosen)
+        rep = score_report(con, by="forecaster",
+                           forecaster=None if chosen is None else list(chosen))
+    assert view["overall"] == rep["overall"]
+    if chosen is not None:
+        assert view["overall"]["n_shared"] > 0  # relative scores against everyone else
+    assert list(view["by_forecaster"]["forecaster"]) == [g["group"] for g in rep["groups"]]
+    assert list(view["by_forecaster"]["relative"]) == pytest.approx(
+        [g["relative"] for g in rep["groups"]], nan_ok=True)
 
 
 def test_resolved_page_empty_state(monkeypatch, tmp_path):
