@@ -93,10 +93,13 @@ def cli(ctx: click.Context, db: str, forecaster: str | None) -> None:
 
 
 def _progress(stage: str, n: int, total: int) -> None:
-    if total >= 20 and (n == total or n % max(total // 50, 1) == 0):
-        end = "\n" if n == total else ""
-        click.echo(f"\r{stage} {n}/{total} files", err=True, nl=False)
-        if end:
+    # Files are read one by one (a line every 2%); a bulk import hashes entries in batches of
+    # about 262k, each worth a line.
+    reading = stage == "reading"
+    if total >= 20 and (not reading or n == total or n % max(total // 50, 1) == 0):
+        click.echo(f"\r{stage} {n:,}/{total:,} {'files' if reading else 'entries'}", err=True,
+                   nl=False)
+        if n == total:
             click.echo("", err=True)
 
 

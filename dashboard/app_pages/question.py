@@ -95,5 +95,6 @@ if len(q["versions"]) > 1:
 st.markdown("**Ledger entries**")
 st.dataframe(q["entries"], hide_index=True, width="stretch",
              column_config={"hash": st.column_config.TextColumn("hash", width="large")})
-st.caption("Each entry's hash covers the previous entry's hash and its content; "
+st.caption("Each entry's hash is that of its block in the chain, covering the previous block's "
+           "hash and the block's content (the entry alone, unless it came in a bulk import); "
            "`forecast-ledger verify` checks the whole chain.")
