@@ -235,7 +235,12 @@ def _too_deep(text: str) -> int | None:
                     return event.start_mark.line + 1
             elif isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
                 depth -= 1
-    except yaml.YAMLError:
+    except yaml.YAMLError as exc:
+        if "nesting depth" in str(exc):
+            # libyaml from PyYAML 6.0.4 refuses deep flow nesting while scanning ahead, before
+            # any event; that is the same problem, so it gets the same message.
+            mark = getattr(exc, "problem_mark", None)
+            return mark.line + 1 if mark else 1
         return None  # the parse that follows reports it, with its line
     finally:
         events.dispose()
