@@ -43,12 +43,14 @@ def canonical(body: dict[str, Any]) -> str:
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def content_hash(bodies: str | Sequence[str]) -> str:
+def content_hash(bodies: str | bytes | Sequence[str]) -> str:
     """SHA-256 (hex) of a block's entry bodies in order, joined by newlines (UTF-8).
 
     A body is JSON, whose strings escape newlines, so the joined text splits back into the
     same bodies and no two blocks can hash alike by moving text across a boundary.
     """
+    if isinstance(bodies, bytes):  # already joined and UTF-8, as DuckDB hands a BLOB over
+        return hashlib.sha256(bodies).hexdigest()
     text = bodies if isinstance(bodies, str) else "\n".join(bodies)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -278,31 +280,34 @@ def _insert_blocks(con: duckdb.DuckDBPyConnection, blocks: Sequence[Block]) -> N
                     cols)
 
 
-def _block_texts(con: duckdb.DuckDBPyConnection, spans: Sequence[tuple[int, int]],
-                 source: str = "entries") -> list[str]:
-    """The joined bodies of each ``(first_seq, last_seq)`` span, consecutive and in order,
-    read from ``source`` (``entries``, or a staged copy of new entries)."""
+def _block_texts(con: duckdb.DuckDBPyConnection, spans: Sequence[tuple[int, int]]
+                 ) -> list[bytes]:
+    """The joined bodies of each ``(first_seq, last_seq)`` span, consecutive and in order.
+
+    As BLOBs: UTF-8 bytes ready for hashing, never decoded into Python text and encoded back.
+    """
     if not spans:
         return []
     first, last = spans[0][0], spans[-1][1]
+    joined = "CAST(string_agg(body, chr(10) ORDER BY seq) AS BLOB)"
     if all(hi - lo + 1 == BLOCK for lo, hi in spans[:-1]) and \
             all(lo == first + i * BLOCK for i, (lo, _) in enumerate(spans)):
         # Blocks a bulk import sealed: found by arithmetic, without a join.
         return [t for (t,) in con.execute(
-            f"""SELECT string_agg(body, chr(10) ORDER BY seq) FROM {source}
-                WHERE seq BETWEEN $1 AND $2 GROUP BY (seq - $1) // {BLOCK}
-                ORDER BY (seq - $1) // {BLOCK}""", [first, last]).fetchall()]
+            f"""SELECT {joined} FROM entries WHERE seq BETWEEN $1 AND $2
+                GROUP BY (seq - $1) // {BLOCK} ORDER BY (seq - $1) // {BLOCK}""",
+            [first, last]).fetchall()]
     rows = con.execute(
-        f"""SELECT b.first_seq, string_agg(e.body, chr(10) ORDER BY e.seq)
-           FROM {source} e ASOF JOIN (SELECT unnest($1) AS first_seq) b ON e.seq >= b.first_seq
+        f"""SELECT b.first_seq, {joined}
+           FROM entries e ASOF JOIN (SELECT unnest($1) AS first_seq) b ON e.seq >= b.first_seq
            WHERE e.seq BETWEEN $2 AND $3
            GROUP BY b.first_seq ORDER BY b.first_seq""",
         [[f for f, _ in spans], first, last]).fetchall()
     found = dict(rows)
-    return [found.get(f, "") for f, _ in spans]
+    return [found.get(f, b"") for f, _ in spans]
 
 
-def _hash_texts(texts: list[str]) -> list[str]:
+def _hash_texts(texts: list[bytes]) -> list[str]:
     """:func:`content_hash` of each text; two threads, since hashlib lets go of the GIL on
     large inputs."""
     if len(texts) < 4:
@@ -328,17 +333,14 @@ def _batches(spans: Sequence[tuple[int, int]]) -> Iterator[list[tuple[int, int]]
 
 
 def seal(con: duckdb.DuckDBPyConnection, first_seq: int, last_seq: int,
-         progress: Callable[[str, int, int], None] | None = None,
-         source: str = "entries") -> str:
-    """Chain entries ``first_seq``..``last_seq`` in blocks of :data:`BLOCK`: the bulk path.
-
-    Their bodies are read from ``source`` (the entries table, or a staged copy holding the
-    same rows). Returns the new head."""
+         progress: Callable[[str, int, int], None] | None = None) -> str:
+    """Chain entries ``first_seq``..``last_seq``, already in ``entries``, in blocks of
+    :data:`BLOCK`: the bulk path. Returns the new head."""
     _last, prev = _head(con)
     spans = [(lo, min(lo + BLOCK - 1, last_seq)) for lo in range(first_seq, last_seq + 1, BLOCK)]
     total = last_seq - first_seq + 1
     for batch in _batches(spans):
-        contents = _hash_texts(_block_texts(con, batch, source))
+        contents = _hash_texts(_block_texts(con, batch))
         blocks = []
         for (lo, hi), content in zip(batch, contents, strict=True):
             prev = link_hash(prev, lo, hi, content)

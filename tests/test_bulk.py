@@ -168,3 +168,21 @@ def test_parquet_rows_are_numbered_from_one_in_messages(run, tmp_path, db):
     assert result.stderr.splitlines()[0] == (
         f'{pq}:3: probability: 140% is not between 0 and 1 (write 0.8 or "80%")')
     assert not db.exists()
+
+
+def test_a_forecast_twice_and_a_question_that_disagrees_are_refused(run, tmp_path, db):
+    bad = write(tmp_path / "twice.csv", HEADER
+                + "q-d,Will D happen?,Yes if D.,2026-06-01,2026-01-01,,dee,0.2,2026-02-01,,\n"
+                + "q-d,Will D happen?,Yes if D.,2026-06-01,2026-01-01,,eve,0.3,2026-02-01,,\n"
+                + "q-d,Will D happen?,Yes if D.,2026-06-01,2026-01-01,,dee,0.4,2026-02-01,,\n"
+                + "q-d,Will D happen?,Yes if D!,2026-06-01,2026-01-01,,eve,0.5,2026-02-02,,\n")
+    result = run("import", str(bad))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"{bad}:4: made_at: dee already has a forecast made at 2026-02-01 on this question "
+        "(line 2)",
+        f"{bad}:5: criteria: differs from the first row of question 'q-d' ('Yes if D.'); every "
+        "row of a question must agree",
+        "error: 2 problems found; nothing was written",
+    ]
+    assert not db.exists()
