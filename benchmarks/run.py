@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import resource
 import statistics
 import subprocess
@@ -251,6 +252,20 @@ def main() -> None:
     write_doc(Path(args.out), rows, args)
 
 
+def _steps(rows: list) -> list[tuple[str, tuple[str, str], tuple[float, float]]]:
+    """``(what, (size, next size), (seconds, next seconds))`` for each measure and each pair
+    of consecutive sizes it was measured at."""
+    order = list(SIZES)
+    by_what: dict[str, dict[str, float]] = {}
+    for what, size, secs, _ in rows:
+        if size in SIZES:
+            by_what.setdefault(what, {})[size] = secs
+    return [(what, (a, b), (figures[a], figures[b]))
+            for what, figures in by_what.items()
+            for a, b in zip(order, order[1:], strict=False)
+            if a in figures and b in figures and figures[a] > 0]
+
+
 def growth(rows: list) -> list[str]:
     """Each measure across sizes, with how much it grew per 10x more forecasts (10 is linear;
     less is better than linear)."""
@@ -268,6 +283,60 @@ def growth(rows: list) -> list[str]:
                  if a in figures and b in figures and figures[a] > 0]
         cells = [f"{figures[o]:.3f}" if o in figures else "-" for o in order]
         lines.append(f"| {what} | " + " | ".join(cells) + f" | {', '.join(steps)} |")
+    return lines
+
+
+def targets(rows: list) -> list[str]:
+    """The issue's targets, each judged from this run's figures: met, missed (by how much), or
+    not measured (a size left out of ``--sizes``)."""
+    fig = {(what, size): (secs, note) for what, size, secs, note in rows}
+
+    def ratio(what: str, size: str, word: str) -> float | None:
+        note = fig.get((what, size), (None, ""))[1]
+        found = re.search(rf"([0-9.]+)x {word}", note)
+        return float(found.group(1)) if found else None
+
+    def rss(what: str, size: str) -> float | None:
+        found = re.search(r"peak RSS ([0-9,]+) MiB", fig.get((what, size), (None, ""))[1])
+        return float(found.group(1).replace(",", "")) if found else None
+
+    def seconds(what: str, size: str) -> float | None:
+        return fig.get((what, size), (None, ""))[0]
+
+    checks: list[tuple[str, float | None, str, float]] = [
+        ("`--help` within 1.5x of `import duckdb`",
+         ratio("forecast-ledger --help", "-", "the reference"), "<=", 1.5),
+        ("`list` on 10k within 1.5x of `import duckdb`",
+         ratio("forecast-ledger list", "10k", "the reference"), "<=", 1.5),
+        ("YAML import of 100k within 1.5x of parsing only",
+         ratio("import YAML", "100k", "parse only"), "<=", 1.5),
+        ("Parquet import of 10M within 30 s", seconds("import Parquet", "10m"), "<=", 30.0),
+    ]
+    for mode in ("final", "time-averaged"):
+        for command in ("score", "calibration"):
+            what = f"{command} --mode {mode}"
+            checks.append((f"`{what}` on 10M under 2 s", seconds(what, "10m"), "<", 2.0))
+            checks.append((f"`{what}` on 10M under 2 GB peak RSS", rss(what, "10m"), "<",
+                           2048.0))
+    checks.append(("`score` on 10M at least 5x faster than pandas + scikit-learn in memory",
+                   ratio("score --mode final, whole CLI run vs reference", "10m",
+                         "the reference's speed"), ">=", 5.0))
+    for page in ("calibration", "open"):
+        checks.append((f"dashboard {page} page on 1M within 2 s",
+                       seconds(f"dashboard {page} page render (AppTest)", "1m"), "<=", 2.0))
+    steps = [(b_secs / a_secs, what) for what, (a, b), (a_secs, b_secs) in _steps(rows)]
+    worst = max(steps, default=None)
+    checks.append((f"nothing grows faster than linearly (largest growth per 10x: "
+                   f"{worst[1] if worst else '-'})", worst[0] if worst else None, "<=", 10.0))
+    lines = ["| target | measured | verdict |", "| --- | ---: | --- |"]
+    for text, value, op, bound in checks:
+        if value is None:
+            lines.append(f"| {text} | - | not measured in this run |")
+            continue
+        met = value <= bound if op == "<=" else value < bound if op == "<" else value >= bound
+        by = value / bound if op != ">=" else bound / value
+        lines.append(f"| {text} | {value:,.3f} | "
+                     f"{'met' if met else f'missed ({by:.2f}x the bound)'} |")
     return lines
 
 
@@ -295,6 +364,10 @@ def write_doc(path: Path, rows: list, args: argparse.Namespace) -> None:
         "| what | size | seconds | note |",
         "| --- | --- | ---: | --- |",
         *(f"| {w} | {s} | {t:.3f} | {n} |" for w, s, t, n in rows),
+        "",
+        "## Targets",
+        "",
+        *targets(rows),
         "",
         "## Growth from 10k to 10M",
         "",
