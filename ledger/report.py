@@ -177,6 +177,10 @@ COLUMNS = ("question_id", "forecaster", "probability", "outcome", "weight", "day
 # Always returned: the reports' core, and cheap (no strings).
 _CORE = ("probability", "outcome", "weight", "question_code", "forecaster_code", "pair")
 _PER_QUESTION = ("question_id", "source_id", "tags", "reference_probability")
+# Keys by code, not by row, that reports ask :func:`_select` for: ``forecaster_names`` (by
+# forecaster code), ``question_source_ids`` (by question code), and the questions' tags as
+# ``tag_question_codes`` / ``tag_labels``, one element per (question, tag).
+_LABELS = ("forecaster_names", "question_source_ids", "tag_labels")
 
 # The questions in scope and the forecasters, numbered as in _BASE_SQL; then the forecasts on
 # those questions that are not late. ``late`` is the forecasts_flagged view's rule, written
@@ -305,40 +309,13 @@ def _segments(q: np.ndarray, f: np.ndarray, made_on: np.ndarray, resolved_on: np
             "weight": days / (horizon + 1).astype(np.float64)}
 
 
-def scored_forecasts(con: Any, *, mode: str = "final",
-                     forecaster: str | Sequence[str] | None = None, tag: str | None = None,
-                     source: str | None = None, since: Any = None, until: Any = None,
-                     columns: Sequence[str] | None = None) -> dict[str, np.ndarray]:
-    """The forecasts that count, as numpy arrays, one element per scored forecast.
-
-    ``mode`` is ``final``, ``first`` or ``time-averaged`` (see the module docstring). Filters:
-    ``forecaster`` (a name or several), ``tag``, ``source`` (a source id), and ``since`` /
-    ``until`` on the resolution date, both included (a ``date`` or ``YYYY-MM-DD``).
-    ``columns`` names the keys wanted (all of :data:`COLUMNS` when None); the core keys
-    ``probability``, ``outcome``, ``weight``, ``question_code``, ``forecaster_code`` and
-    ``pair`` always come, and nothing else is fetched or built, which is what keeps reports
-    on millions of forecasts fast and small.
-
-    Rows are ordered by question, forecaster, then time. Keys: ``question_id``,
-    ``forecaster`` (str), ``probability`` (float), ``outcome`` (1 yes, 0 no), ``weight`` (1, or
-    in time-averaged mode the share of its pair's days it stood), ``days`` (time-averaged: the
-    days it stood, resolution day included; 0 in the other modes), ``made_at`` (datetime64,
-    UTC), ``made_on``, ``resolved_on`` (datetime64[D]), ``horizon_days`` (made_on, or the
-    pair's first made_on when time-averaged, to resolved_on), ``source_id`` (None when none),
-    ``tags`` (arrays of str), ``reference_probability`` (nan when none), ``seq`` (entry
-    number), integer codes ``question_code`` / ``forecaster_code`` (numbering the questions in
-    scope and the forecasters by id and name) and ``pair`` (numbering the (question,
-    forecaster) pairs in row order). Strings are shared per question and forecaster, not
-    copied per row.
-
-    Raises
-    ------
-    InvalidValue
-        For a mode, filter or column name that is not one of those above.
-    """
+def _select(con: Any, mode: str, need: set[str], filter_values: tuple[Any, ...]
+            ) -> dict[str, np.ndarray]:
+    """:func:`scored_forecasts`'s arrays for the keys in ``need``, plus, when asked for,
+    :data:`_LABELS`: names by code rather than one per row (a question's source, a
+    forecaster's name), which is what reports group by."""
     _choice("mode", mode, MODES)
-    need = set(COLUMNS) if columns is None else {_choice("columns", c, COLUMNS) for c in columns}
-    filters, params = _filters(forecaster, tag, source, since, until)
+    filters, params = _filters(*filter_values)
     scope = _SCOPE_SQL.format(**filters)
     sql, cols = _rows_sql(con, mode, need)
     raw = con.execute(scope + _ROWS_SQL + sql, params).fetchnumpy()
@@ -388,10 +365,62 @@ def scored_forecasts(con: Any, *, mode: str = "final",
                 out[c] = _filled(qs[c], np.nan).astype(np.float64)[qcode]
             else:
                 out[c] = _filled(qs[c], None).astype(object)[qcode]
-    if "forecaster" in need:
-        names = con.execute(f"{scope}\nSELECT forecaster FROM who ORDER BY forecaster_code",
-                            params).fetchnumpy()["forecaster"]
-        out["forecaster"] = _filled(names, None).astype(object)[fcode]
+    if {"forecaster", "forecaster_names"} & need:
+        names = _filled(con.execute(f"{scope}\nSELECT forecaster FROM who ORDER BY "
+                                    "forecaster_code", params).fetchnumpy()["forecaster"],
+                        None).astype(object)
+        out["forecaster_names"] = names
+        if "forecaster" in need:
+            out["forecaster"] = names[fcode]
+    if "question_source_ids" in need:
+        out["question_source_ids"] = _filled(con.execute(
+            f"{scope}\nSELECT source_id FROM scope ORDER BY question_code",
+            params).fetchnumpy()["source_id"], None).astype(object)
+    if "tag_labels" in need:
+        # Flat, one row per (question, tag): a LIST column would come back as one numpy
+        # array per question. Only the question order matters (tags of one question go to
+        # different groups), so the order within a question is left to DuckDB.
+        flat = con.execute(f"""{scope}
+SELECT question_code, unnest(CASE WHEN len(tags) > 0 THEN tags ELSE ['{NO_TAG}'] END) AS tag
+FROM scope ORDER BY question_code""", params).fetchnumpy()
+        out["tag_question_codes"] = _filled(flat["question_code"], 0).astype(np.int64)
+        out["tag_labels"] = _filled(flat["tag"], None).astype(object)
+    return out
+
+
+def scored_forecasts(con: Any, *, mode: str = "final",
+                     forecaster: str | Sequence[str] | None = None, tag: str | None = None,
+                     source: str | None = None, since: Any = None, until: Any = None,
+                     columns: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+    """The forecasts that count, as numpy arrays, one element per scored forecast.
+
+    ``mode`` is ``final``, ``first`` or ``time-averaged`` (see the module docstring). Filters:
+    ``forecaster`` (a name or several), ``tag``, ``source`` (a source id), and ``since`` /
+    ``until`` on the resolution date, both included (a ``date`` or ``YYYY-MM-DD``).
+    ``columns`` names the keys wanted (all of :data:`COLUMNS` when None); the core keys
+    ``probability``, ``outcome``, ``weight``, ``question_code``, ``forecaster_code`` and
+    ``pair`` always come, and nothing else is fetched or built, which is what keeps reports
+    on millions of forecasts fast and small.
+
+    Rows are ordered by question, forecaster, then time. Keys: ``question_id``,
+    ``forecaster`` (str), ``probability`` (float), ``outcome`` (1 yes, 0 no), ``weight`` (1, or
+    in time-averaged mode the share of its pair's days it stood), ``days`` (time-averaged: the
+    days it stood, resolution day included; 0 in the other modes), ``made_at`` (datetime64,
+    UTC), ``made_on``, ``resolved_on`` (datetime64[D]), ``horizon_days`` (made_on, or the
+    pair's first made_on when time-averaged, to resolved_on), ``source_id`` (None when none),
+    ``tags`` (arrays of str), ``reference_probability`` (nan when none), ``seq`` (entry
+    number), integer codes ``question_code`` / ``forecaster_code`` (numbering the questions in
+    scope and the forecasters by id and name) and ``pair`` (numbering the (question,
+    forecaster) pairs in row order). Strings are shared per question and forecaster, not
+    copied per row.
+
+    Raises
+    ------
+    InvalidValue
+        For a mode, filter or column name that is not one of those above.
+    """
+    need = set(COLUMNS) if columns is None else {_choice("columns", c, COLUMNS) for c in columns}
+    out = _select(con, mode, need, (forecaster, tag, source, since, until))
     return {k: out[k] for k in COLUMNS if k in out}
 
 
@@ -466,6 +495,35 @@ def _labels(codes: np.ndarray, values: np.ndarray) -> np.ndarray:
     return labels
 
 
+def _forecaster_names(data: dict[str, np.ndarray]) -> np.ndarray:
+    """The name behind each forecaster code (None for a code no row has, unless known)."""
+    if "forecaster_names" in data:
+        return data["forecaster_names"]
+    return _labels(data["forecaster_code"], data["forecaster"])
+
+
+def _question_tags(data: dict[str, np.ndarray], qstart: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """``(question ordinal, tag)`` of every (question, tag) of the questions in ``data``, in
+    question order; :data:`NO_TAG` for a question without tags."""
+    nq = qstart.size
+    if "tag_question_codes" in data:
+        ordinal = np.full(int(data["question_code"].max()) + 1 if nq else 0, -1, dtype=np.int64)
+        ordinal[data["question_code"][qstart]] = np.arange(nq)
+        codes = data["tag_question_codes"]
+        inside = codes < ordinal.size
+        qt = np.full(codes.size, -1, dtype=np.int64)
+        qt[inside] = ordinal[codes[inside]]
+        keep = qt >= 0
+        return qt[keep], data["tag_labels"][keep]
+    tags = [NO_TAG_LIST if t is None or not len(t) else t
+            for t in data["tags"][qstart].tolist()]
+    lens = np.fromiter(map(len, tags), dtype=np.int64, count=nq)
+    flat = np.empty(int(lens.sum()), dtype=object)
+    flat[:] = list(chain.from_iterable(tags))
+    return np.repeat(np.arange(nq), lens), flat
+
+
 def _question_rows(data: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(first row of each question, its row count, question ordinal of every row)``."""
     starts = _starts(data["question_code"])
@@ -477,11 +535,14 @@ def _group_codes(data: dict[str, np.ndarray], by: str) -> tuple[np.ndarray, list
     """``(group code of every row, labels in display order)`` for one-group-per-row groupings."""
     if by == "forecaster":
         codes = data["forecaster_code"]
-        return codes, [str(x) for x in _labels(codes, data["forecaster"])]  # None: no rows
+        return codes, [str(x) for x in _forecaster_names(data)]  # None: no rows
     if by == "source":
         qstart, _, qrow = _question_rows(data)
-        src = np.array([NO_SOURCE if s is None else s for s in data["source_id"][qstart].tolist()],
-                       dtype=object)
+        if "question_source_ids" in data:
+            ids = data["question_source_ids"][data["question_code"][qstart]]
+        else:
+            ids = data["source_id"][qstart]
+        src = np.array([NO_SOURCE if s is None else s for s in ids.tolist()], dtype=object)
         qcode, names = _factorize(src)
         return qcode[qrow], [str(x) for x in names]
     if by == "month":
@@ -543,14 +604,9 @@ def _score_table(data: dict[str, np.ndarray], by: str | None, rule: str, weighte
         return _rows(sums, [None], overall_counts, rule)[0], []
     if by == "tag":
         qsums = scoring.group_sums(qrow, y, p, n_groups=nq, reference=ref, sample_weight=w)
-        tags = [NO_TAG_LIST if t is None or not len(t) else t
-                for t in data["tags"][qstart].tolist()]
-        lens = np.fromiter(map(len, tags), dtype=np.int64, count=nq)
-        flat = np.empty(int(lens.sum()), dtype=object)
-        flat[:] = list(chain.from_iterable(tags))
+        qt, flat = _question_tags(data, qstart)  # the question of each (question, tag)
         tag_code, names = _factorize(flat)
         labels: list[str] = [str(x) for x in names]
-        qt = np.repeat(np.arange(nq), lens)  # the question of each (question, tag)
 
         def spread(per_question: np.ndarray) -> np.ndarray:
             return np.bincount(tag_code, weights=per_question[qt], minlength=len(labels))
@@ -605,7 +661,7 @@ def _relative(data: dict[str, np.ndarray], rule: str) -> dict[str, tuple[float |
         return {}
     q, f, score = _pair_scores(data, rule)
     rel = scoring.relative_scores(q, f, score)
-    names = _labels(data["forecaster_code"], data["forecaster"])
+    names = _forecaster_names(data)
     return {str(names[code]): (_num(r), int(k))
             for code, r, k in zip(rel["forecaster"].tolist(), rel["relative"].tolist(),
                                   rel["n_shared"].tolist(), strict=True)}
@@ -630,7 +686,7 @@ def score_arrays(data: dict[str, np.ndarray], *, by: str | None = None, rule: st
     if others is not None:
         # The selected forecasters' mean difference from the others' median, over every
         # question they shared (so a forecaster sharing more questions weighs more).
-        names = _labels(data["forecaster_code"], data["forecaster"]).tolist()
+        names = _forecaster_names(data).tolist()
         mine = [relative[name] for name in names if name is not None and name in relative]
         shared = sum(k for _, k in mine)
         if shared:
@@ -640,6 +696,12 @@ def score_arrays(data: dict[str, np.ndarray], *, by: str | None = None, rule: st
         for group in groups:
             group["relative"], group["n_shared"] = relative.get(group["group"], (None, 0))
     return {"mode": mode, "rule": rule, "by": by, "overall": overall, "groups": groups}
+
+
+# What each grouping reads beyond the core keys; nothing else is fetched.
+_NEEDS = {"forecaster": ("forecaster_names",), "tag": ("tag_labels",),
+          "source": ("question_source_ids",), "month": ("resolved_on",),
+          "horizon": ("horizon_days",)}
 
 
 def score_report(con: Any, *, by: str | None = None, rule: str = "brier", mode: str = "final",
@@ -663,12 +725,15 @@ def score_report(con: Any, *, by: str | None = None, rule: str = "brier", mode: 
     the median of the others', averaged over the ``n_shared`` questions shared; negative is
     better) and ``overall`` has it when a forecaster filter is given.
     """
-    kwargs = {"forecaster": forecaster, "tag": tag, "source": source, "since": since,
-              "until": until}
-    data = scored_forecasts(con, mode=mode, **kwargs)
+    _choice("rule", rule, RULES)
+    _choice("by", by, (None, *GROUPINGS))
+    need = {"reference_probability", *_NEEDS.get(by, ())}
+    if forecaster is not None:
+        need.add("forecaster_names")
+    data = _select(con, mode, need, (forecaster, tag, source, since, until))
     others = None
     if forecaster is not None:
-        others = scored_forecasts(con, mode=mode, **{**kwargs, "forecaster": None})
+        others = _select(con, mode, need, (None, tag, source, since, until))
     return score_arrays(data, by=by, rule=rule, mode=mode, others=others)
 
 
@@ -828,8 +893,7 @@ def calibration_report(con: Any, *, n_bins: int = 10, strategy: str = "uniform",
     with ``n_boot > 0`` curve points also carry the consistency band ``lower`` / ``upper``.
     ``murphy`` and ``corp`` are None when nothing is scored.
     """
-    data = scored_forecasts(con, mode=mode, forecaster=forecaster, tag=tag, source=source,
-                            since=since, until=until)
+    data = _select(con, mode, set(), (forecaster, tag, source, since, until))
     return calibration_arrays(data, n_bins=n_bins, strategy=strategy, mode=mode,
                               n_boot=n_boot, seed=seed, alpha=alpha)
 
@@ -902,6 +966,5 @@ def calibration_over_time(con: Any, *, window: int = 50, by: str | None = None,
     ``calibration_in_the_large`` (mean forecast minus observed frequency: positive means yes
     was forecast more often than it happened).
     """
-    data = scored_forecasts(con, mode=mode, forecaster=forecaster, tag=tag, source=source,
-                            since=since, until=until)
+    data = _select(con, mode, {"resolved_on"}, (forecaster, tag, source, since, until))
     return over_time_arrays(data, window=window, by=by, mode=mode)
