@@ -176,7 +176,7 @@ COLUMNS = ("question_id", "forecaster", "probability", "outcome", "weight", "day
            "reference_probability", "seq", "question_code", "forecaster_code", "pair")
 # Always returned: the reports' core, and cheap (no strings).
 _CORE = ("probability", "outcome", "weight", "question_code", "forecaster_code", "pair")
-_PER_QUESTION = ("question_id", "source_id", "tags", "reference_probability")
+_PER_QUESTION = ("question_id", "source_id", "tags")
 # Keys by code, not by row, that reports ask :func:`_select` for: ``forecaster_names`` (by
 # forecaster code), ``question_source_ids`` (by question code), and the questions' tags as
 # ``tag_question_codes`` / ``tag_labels``, one element per (question, tag).
@@ -203,7 +203,7 @@ WITH scope AS (
 
 _ROWS_SQL = """, f AS (
     SELECT s.question_code, w.forecaster_code, f.probability, f.made_on, f.made_at, f.seq,
-           s.outcome, s.resolved_on
+           s.outcome, s.resolved_on, s.reference_probability
     FROM forecasts f JOIN scope s USING (question_id) JOIN who w USING (forecaster)
     WHERE NOT coalesce(f.recorded_at > s.first_recorded_at OR f.made_on > s.resolved_on, false)
 )"""
@@ -249,7 +249,7 @@ def _rows_sql(con: Any, mode: str, need: set[str]) -> tuple[str, list[str]]:
         # from neighbouring rows (:func:`_segments`), which spares DuckDB a window's sort.
         extra = [f"{days('made_on')} AS made_on", f"{days('resolved_on')} AS resolved_on"]
         cols += ["made_on", "resolved_on"]
-        for name in ("made_at", "seq"):
+        for name in ("made_at", "seq", "reference_probability"):
             if name in need:
                 extra.append(name)
                 cols.append(name)
@@ -270,6 +270,12 @@ def _rows_sql(con: Any, mode: str, need: set[str]) -> tuple[str, list[str]]:
         inner.append("any_value(resolved_on) AS resolved_on")
         outer.append(f"{days('resolved_on')} AS resolved_on")
         cols.append("resolved_on")
+    if "reference_probability" in need:
+        # Carried along rather than fetched per question afterwards, which would compute
+        # the scope a second time.
+        inner.append("any_value(reference_probability) AS reference_probability")
+        outer.append("reference_probability")
+        cols.append("reference_probability")
     sql = (f", keyed AS (SELECT *, {key['key']} AS key FROM f), picked AS (\n"
            f"    SELECT question_code, forecaster_code, {', '.join(inner)}\n"
            f"    FROM keyed GROUP BY question_code, forecaster_code\n)\n"
@@ -351,6 +357,9 @@ def _select(con: Any, mode: str, need: set[str], filter_values: tuple[Any, ...]
         out["made_at"] = _filled(raw["made_at"], np.datetime64("NaT")).astype("datetime64[us]")
     if "seq" in raw:
         out["seq"] = _filled(raw["seq"], 0).astype(np.int64)
+    if "reference_probability" in raw:
+        out["reference_probability"] = _filled(raw["reference_probability"], np.nan).astype(
+            np.float64, copy=False)
     out["question_code"], out["forecaster_code"] = qcode, fcode
     new_pair = np.ones(qcode.size, dtype=bool)
     new_pair[1:] = (qcode[1:] != qcode[:-1]) | (fcode[1:] != fcode[:-1])
@@ -361,10 +370,7 @@ def _select(con: Any, mode: str, need: set[str], filter_values: tuple[Any, ...]
         qs = con.execute(f"{scope}\nSELECT {', '.join(wanted)} FROM scope "
                          "ORDER BY question_code", params).fetchnumpy()
         for c in wanted:
-            if c == "reference_probability":
-                out[c] = _filled(qs[c], np.nan).astype(np.float64)[qcode]
-            else:
-                out[c] = _filled(qs[c], None).astype(object)[qcode]
+            out[c] = _filled(qs[c], None).astype(object)[qcode]
     if {"forecaster", "forecaster_names"} & need:
         names = _filled(con.execute(f"{scope}\nSELECT forecaster FROM who ORDER BY "
                                     "forecaster_code", params).fetchnumpy()["forecaster"],
