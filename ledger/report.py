@@ -177,6 +177,8 @@ COLUMNS = ("question_id", "forecaster", "probability", "outcome", "weight", "day
 # Always returned: the reports' core, and cheap (no strings).
 _CORE = ("probability", "outcome", "weight", "question_code", "forecaster_code", "pair")
 _PER_QUESTION = ("question_id", "source_id", "tags")
+# Integer keys that _select keeps at 32 bits and scored_forecasts hands out as int64.
+_WIDE = ("question_code", "forecaster_code", "days", "horizon_days")
 # Keys by code, not by row, that reports ask :func:`_select` for: ``forecaster_names`` (by
 # forecaster code), ``question_source_ids`` (by question code), and the questions' tags as
 # ``tag_question_codes`` / ``tag_labels``, one element per (question, tag).
@@ -284,35 +286,51 @@ def _rows_sql(con: Any, mode: str, need: set[str]) -> tuple[str, list[str]]:
 
 
 def _segments(q: np.ndarray, f: np.ndarray, made_on: np.ndarray, resolved_on: np.ndarray
-              ) -> dict[str, np.ndarray]:
-    """Time-averaged segments from every non-late forecast in ``_ORDER`` (days as integers).
+              ) -> np.ndarray | None:
+    """Which of the non-late forecasts, in ``_ORDER``, stand in time-averaged mode.
 
-    A forecast stands from its ``made_on`` until the next one's in its pair, the last one
-    through the resolution day; of several made the same day only the last stands (for that
-    day on), so the others are dropped. Returns ``keep`` (the rows that stand), and per kept
-    row ``days``, ``weight`` (days over the pair's days, from its first forecast through the
-    resolution day) and ``horizon_days`` (first forecast to resolution): what the window of
-    _MODE_SQL's time-averaged ``seg`` computes.
+    Of several forecasts a forecaster made on a question the same day only the last stands
+    (from that day on); the others stand for no day and are dropped, as _MODE_SQL's
+    ``until_on > made_on`` drops them. Returns the rows that stand, or None when all do.
     """
-    n = q.size
-    new_pair = np.ones(n, dtype=bool)
+    if q.size < 2:
+        return None
+    replaced = made_on[1:] == made_on[:-1]
+    replaced &= q[1:] == q[:-1]
+    replaced &= f[1:] == f[:-1]
+    if not replaced.any():
+        return None
+    return np.flatnonzero(~np.append(replaced, False))
+
+
+def _weights_of(new_pair: np.ndarray, made_on: np.ndarray, resolved_on: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(weight, days, horizon_days)`` of standing forecasts in ``_ORDER`` (days as ints).
+
+    Each stands from its ``made_on`` until the next one's in its pair, the last one through
+    the resolution day included; its weight is those days over the pair's days, from its
+    first forecast through the resolution day: what the window of _MODE_SQL's time-averaged
+    ``seg`` computes, from neighbouring rows instead of a sort.
+    """
+    ends_pair = np.empty_like(new_pair)
+    ends_pair[:-1] = new_pair[1:]
+    ends_pair[-1:] = True
+    days = np.empty_like(made_on)
+    days[:-1] = made_on[1:]
+    days[ends_pair] = resolved_on[ends_pair] + 1
+    days -= made_on
+    # The pair's first forecast's day is the made_on at the start of its run of rows.
+    horizon = resolved_on - made_on[new_pair][np.cumsum(new_pair) - 1]
+    return days / (horizon + 1.0), days, horizon
+
+
+def _new_pairs(q: np.ndarray, f: np.ndarray) -> np.ndarray:
+    """Where each (question, forecaster) pair's rows start."""
+    new_pair = np.empty(q.size, dtype=bool)
+    new_pair[:1] = True
     np.not_equal(q[1:], q[:-1], out=new_pair[1:])
     new_pair[1:] |= f[1:] != f[:-1]
-    ends_pair = np.ones(n, dtype=bool)
-    ends_pair[:-1] = new_pair[1:]
-    stands = ends_pair.copy()
-    stands[:-1] |= made_on[1:] != made_on[:-1]
-    first_on = made_on[np.flatnonzero(new_pair)][np.cumsum(new_pair) - 1]
-    keep = np.flatnonzero(stands)
-    on, last = made_on[keep], ends_pair[keep]
-    resolved = resolved_on[keep]
-    until = np.empty_like(on)
-    until[:-1] = on[1:]
-    until[last] = resolved[last] + 1
-    days = (until - on).astype(np.int64)
-    horizon = (resolved - first_on[keep]).astype(np.int64)
-    return {"keep": keep, "days": days, "horizon_days": horizon,
-            "weight": days / (horizon + 1).astype(np.float64)}
+    return new_pair
 
 
 def _select(con: Any, mode: str, need: set[str], filter_values: tuple[Any, ...]
@@ -325,33 +343,39 @@ def _select(con: Any, mode: str, need: set[str], filter_values: tuple[Any, ...]
     scope = _SCOPE_SQL.format(**filters)
     sql, cols = _rows_sql(con, mode, need)
     raw = con.execute(scope + _ROWS_SQL + sql, params).fetchnumpy()
-    qcode = _filled(raw["question_code"], 0).astype(np.int64)
-    fcode = _filled(raw["forecaster_code"], 0).astype(np.int64)
+    # Codes stay 32-bit here (DuckDB's INTEGER); scored_forecasts widens them for callers.
+    qcode = _filled(raw["question_code"], 0)
+    fcode = _filled(raw["forecaster_code"], 0)
     out: dict[str, np.ndarray] = {
         "probability": _filled(raw["probability"], np.nan).astype(np.float64, copy=False),
         "outcome": _filled(raw["outcome"], 0).astype(np.int8, copy=False),
     }
+    made_on = _filled(raw["made_on"], 0) if "made_on" in raw else None
+    resolved_on = _filled(raw["resolved_on"], 0) if "resolved_on" in raw else None
     if mode == "time-averaged":
-        made_on = _filled(raw["made_on"], 0)
-        resolved_on = _filled(raw["resolved_on"], 0)
-        seg = _segments(qcode, fcode, made_on, resolved_on)
-        keep = seg["keep"]
-        if keep.size < qcode.size:  # some forecasts were replaced the same day
-            qcode, fcode = qcode[keep], fcode[keep]
+        keep = _segments(qcode, fcode, made_on, resolved_on)
+        if keep is not None:
+            qcode, fcode, made_on, resolved_on = (v[keep] for v in (qcode, fcode, made_on,
+                                                                    resolved_on))
             raw = {k: v[keep] for k, v in raw.items() if k in cols}
             out = {k: v[keep] for k, v in out.items()}
-            made_on, resolved_on = made_on[keep], resolved_on[keep]
-        out.update(weight=seg["weight"], days=seg["days"], horizon_days=seg["horizon_days"])
+        new_pair = _new_pairs(qcode, fcode)
+        out["weight"], days, horizon = _weights_of(new_pair, made_on, resolved_on)
+        out["pair"] = np.cumsum(new_pair) - 1
+        if "days" in need:
+            out["days"] = days
+        if "horizon_days" in need:
+            out["horizon_days"] = horizon
     else:
         out["weight"] = np.ones(qcode.size)
-        out["days"] = np.zeros(qcode.size, dtype=np.int64)
-        made_on = _filled(raw["made_on"], 0) if "made_on" in raw else None
-        resolved_on = _filled(raw["resolved_on"], 0) if "resolved_on" in raw else None
+        out["pair"] = np.arange(qcode.size)  # one row per pair
+        if "days" in need:
+            out["days"] = np.zeros(qcode.size, dtype=np.int64)
         if "horizon_days" in need:
-            out["horizon_days"] = (resolved_on - made_on).astype(np.int64)
-    if made_on is not None:
+            out["horizon_days"] = resolved_on - made_on
+    if "made_on" in need:
         out["made_on"] = made_on.astype("datetime64[D]")
-    if resolved_on is not None:
+    if "resolved_on" in need:
         out["resolved_on"] = resolved_on.astype("datetime64[D]")
     if "made_at" in raw:
         out["made_at"] = _filled(raw["made_at"], np.datetime64("NaT")).astype("datetime64[us]")
@@ -361,9 +385,6 @@ def _select(con: Any, mode: str, need: set[str], filter_values: tuple[Any, ...]
         out["reference_probability"] = _filled(raw["reference_probability"], np.nan).astype(
             np.float64, copy=False)
     out["question_code"], out["forecaster_code"] = qcode, fcode
-    new_pair = np.ones(qcode.size, dtype=bool)
-    new_pair[1:] = (qcode[1:] != qcode[:-1]) | (fcode[1:] != fcode[:-1])
-    out["pair"] = np.cumsum(new_pair) - 1
     # Per question and per forecaster once; rows pick theirs by code (sharing the objects).
     wanted = [c for c in _PER_QUESTION if c in need]
     if wanted:
@@ -427,7 +448,7 @@ def scored_forecasts(con: Any, *, mode: str = "final",
     """
     need = set(COLUMNS) if columns is None else {_choice("columns", c, COLUMNS) for c in columns}
     out = _select(con, mode, need, (forecaster, tag, source, since, until))
-    return {k: out[k] for k in COLUMNS if k in out}
+    return {k: out[k].astype(np.int64) if k in _WIDE else out[k] for k in COLUMNS if k in out}
 
 
 def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -640,7 +661,7 @@ def _score_table(data: dict[str, np.ndarray], by: str | None, rule: str, weighte
             counts["n_questions"] = np.bincount(codes[qstart], minlength=size)
         else:  # a question's pairs may fall in several horizons: count distinct ones
             seen = np.zeros((int(data["question_code"].max()) + 1) * size, dtype=bool)
-            seen[data["question_code"][pair_first] * size + pair_group] = True
+            seen[data["question_code"][pair_first].astype(np.int64) * size + pair_group] = True
             counts["n_questions"] = np.bincount(np.flatnonzero(seen) % size, minlength=size)
     # Overall: the groups' sums added up (per question for tags, which overlap): the same
     # per-forecast sums whatever the grouping, equal up to rounding in the last digit.
