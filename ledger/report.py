@@ -185,17 +185,30 @@ _WIDE = ("question_code", "forecaster_code", "days", "horizon_days")
 _LABELS = ("forecaster_names", "question_source_ids", "tag_labels")
 
 # The questions in scope and the forecasters, numbered as in _BASE_SQL; then the forecasts on
-# those questions that are not late. ``late`` is the forecasts_flagged view's rule, written
-# here over the in-scope questions only: the view computes it for every forecast through a
-# join with every resolution, which at 10M forecasts cost seconds (the tests hold the two
-# equal). Question and forecaster columns travel as small integers, never as text.
+# those questions that are not late. The current resolution (the latest entry, with the first
+# one's recorded_at) and the current question version (the latest, of a question that has a
+# first) are those of the current_resolutions and current_questions views, as aggregates:
+# the views' self-joins, and current_questions' edited_after_forecast subquery, which DuckDB
+# still plans when unused, cost several times more. ``late`` is the forecasts_flagged view's
+# rule, written here over the in-scope questions only: the view computes it for every
+# forecast through a join with every resolution, which at 10M forecasts cost seconds. The
+# tests hold all three equal to the views. Question and forecaster columns travel as small
+# integers, never as text.
 _SCOPE_SQL = """
 WITH scope AS (
     SELECT r.question_id,
            CAST(row_number() OVER (ORDER BY r.question_id) - 1 AS INTEGER) AS question_code,
            CAST(r.outcome = 'yes' AS TINYINT) AS outcome, r.resolved_on, r.first_recorded_at,
            q.tags, q.source_id, q.reference_probability
-    FROM current_resolutions r JOIN current_questions q ON q.id = r.question_id
+    FROM (
+        SELECT question_id, arg_max(outcome, seq) AS outcome,
+               arg_max(resolved_on, seq) AS resolved_on, min(recorded_at) AS first_recorded_at
+        FROM resolutions GROUP BY question_id
+    ) r JOIN (
+        SELECT id, arg_max(tags, version) AS tags, arg_max(source_id, version) AS source_id,
+               arg_max(reference_probability, version) AS reference_probability
+        FROM questions GROUP BY id HAVING min(version) = 1
+    ) q ON q.id = r.question_id
     WHERE r.outcome IN ('yes', 'no'){question_filters}
 ), who AS (
     SELECT forecaster,
