@@ -738,6 +738,24 @@ def score_arrays(data: dict[str, np.ndarray], *, by: str | None = None, rule: st
     return {"mode": mode, "rule": rule, "by": by, "overall": overall, "groups": groups}
 
 
+def _only(data: dict[str, np.ndarray], forecaster: str | Sequence[str]
+          ) -> dict[str, np.ndarray]:
+    """The rows of ``data`` (from :func:`_select`, with ``forecaster_names``) of the named
+    forecasters, numbered among themselves as their own selection numbers them (so that
+    group sums add up in the same order, to the last bit)."""
+    wanted = {forecaster} if isinstance(forecaster, str) else set(forecaster)
+    names = data["forecaster_names"]
+    chosen = np.array([n in wanted for n in names.tolist()], dtype=bool)
+    fcode = data["forecaster_code"]
+    rows = np.flatnonzero(chosen[fcode]) if chosen.size else np.zeros(0, dtype=np.intp)
+    by_code = {"forecaster_names", "question_source_ids", "tag_question_codes", "tag_labels"}
+    out = {k: v if k in by_code else v[rows] for k, v in data.items()}
+    out["forecaster_code"] = (np.cumsum(chosen) - 1).astype(fcode.dtype)[fcode[rows]]
+    out["forecaster_names"] = names[chosen]
+    out["pair"] = np.cumsum(_new_pairs(out["question_code"], out["forecaster_code"])) - 1
+    return out
+
+
 # What each grouping reads beyond the core keys; nothing else is fetched.
 _NEEDS = {"forecaster": ("forecaster_names",), "tag": ("tag_labels",),
           "source": ("question_source_ids",), "month": ("resolved_on",),
@@ -768,12 +786,13 @@ def score_report(con: Any, *, by: str | None = None, rule: str = "brier", mode: 
     _choice("rule", rule, RULES)
     _choice("by", by, (None, *GROUPINGS))
     need = {"reference_probability", *_NEEDS.get(by, ())}
-    if forecaster is not None:
-        need.add("forecaster_names")
-    data = _select(con, mode, need, (forecaster, tag, source, since, until))
-    others = None
-    if forecaster is not None:
-        others = _select(con, mode, need, (None, tag, source, since, until))
+    if forecaster is None:
+        data = _select(con, mode, need, (None, tag, source, since, until))
+        return score_arrays(data, by=by, rule=rule, mode=mode)
+    # Relative scores need everyone's forecasts anyway: select them once, and the chosen
+    # forecasters' rows from them (the same rows, in the same order, as their own selection).
+    others = _select(con, mode, need | {"forecaster_names"}, (None, tag, source, since, until))
+    data = _only(others, forecaster)
     return score_arrays(data, by=by, rule=rule, mode=mode, others=others)
 
 
