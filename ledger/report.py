@@ -2,7 +2,8 @@
 
 The CLI's ``score`` and ``calibration`` commands and the dashboard call these with an open
 DuckDB connection and show what they return; they do no arithmetic of their own. The rules of
-what is scored live in one place, :func:`scored_forecasts`'s SQL:
+what is scored live in :func:`scored_forecasts`'s SQL (and, written a second way over the
+views, in :func:`score_sql`'s, which the tests hold equal):
 
 * only questions whose current resolution is ``yes`` (1) or ``no`` (0); ambiguous and annulled
   questions are never scored, and a corrected resolution counts as corrected;
@@ -10,7 +11,8 @@ what is scored live in one place, :func:`scored_forecasts`'s SQL:
   the question's first resolution was recorded, or made after the date it resolved);
 * per forecaster and question, by ``mode``:
 
-  - ``final``: the last forecast (by ``made_at``, then entry number);
+  - ``final``: the last forecast (by calendar day ``made_on``, then ``made_at``, then entry
+    number);
   - ``first``: the first one;
   - ``time-averaged``: every day from the forecaster's first forecast (``made_on``) through
     the resolution date, both included, is scored with the forecast standing that day (the
@@ -182,7 +184,7 @@ _WIDE = ("question_code", "forecaster_code", "days", "horizon_days")
 # Keys by code, not by row, that reports ask :func:`_select` for: ``forecaster_names`` (by
 # forecaster code), ``question_source_ids`` (by question code), and the questions' tags as
 # ``tag_question_codes`` / ``tag_labels``, one element per (question, tag).
-_LABELS = ("forecaster_names", "question_source_ids", "tag_labels")
+_LABELS = ("forecaster_names", "question_source_ids", "tag_question_codes", "tag_labels")
 
 # The questions in scope and the forecasters, numbered as in _BASE_SQL; then the forecasts on
 # those questions that are not late. The current resolution (the latest entry, with the first
@@ -350,7 +352,8 @@ def _select(con: Any, mode: str, need: set[str], filter_values: tuple[Any, ...]
             ) -> dict[str, np.ndarray]:
     """:func:`scored_forecasts`'s arrays for the keys in ``need``, plus, when asked for,
     :data:`_LABELS`: names by code rather than one per row (a question's source, a
-    forecaster's name), which is what reports group by."""
+    forecaster's name), which is what reports group by. One query selects the rows; a
+    label is a further small query, run only when asked for."""
     _choice("mode", mode, MODES)
     filters, params = _filters(*filter_values)
     scope = _SCOPE_SQL.format(**filters)
@@ -748,8 +751,7 @@ def _only(data: dict[str, np.ndarray], forecaster: str | Sequence[str]
     chosen = np.array([n in wanted for n in names.tolist()], dtype=bool)
     fcode = data["forecaster_code"]
     rows = np.flatnonzero(chosen[fcode]) if chosen.size else np.zeros(0, dtype=np.intp)
-    by_code = {"forecaster_names", "question_source_ids", "tag_question_codes", "tag_labels"}
-    out = {k: v if k in by_code else v[rows] for k, v in data.items()}
+    out = {k: v if k in _LABELS else v[rows] for k, v in data.items()}
     out["forecaster_code"] = (np.cumsum(chosen) - 1).astype(fcode.dtype)[fcode[rows]]
     out["forecaster_names"] = names[chosen]
     out["pair"] = np.cumsum(_new_pairs(out["question_code"], out["forecaster_code"])) - 1
