@@ -2,7 +2,8 @@
 
 The CLI's ``score`` and ``calibration`` commands and the dashboard call these with an open
 DuckDB connection and show what they return; they do no arithmetic of their own. The rules of
-what is scored live in one place, :func:`scored_forecasts`'s SQL:
+what is scored live in :func:`scored_forecasts`'s SQL (and, written a second way over the
+views, in :func:`score_sql`'s, which the tests hold equal):
 
 * only questions whose current resolution is ``yes`` (1) or ``no`` (0); ambiguous and annulled
   questions are never scored, and a corrected resolution counts as corrected;
@@ -10,7 +11,8 @@ what is scored live in one place, :func:`scored_forecasts`'s SQL:
   the question's first resolution was recorded, or made after the date it resolved);
 * per forecaster and question, by ``mode``:
 
-  - ``final``: the last forecast (by ``made_at``, then entry number);
+  - ``final``: the last forecast (by calendar day ``made_on``, then ``made_at``, then entry
+    number);
   - ``first``: the first one;
   - ``time-averaged``: every day from the forecaster's first forecast (``made_on``) through
     the resolution date, both included, is scored with the forecast standing that day (the
@@ -170,15 +172,278 @@ def _filled(values: Any, fill: Any) -> np.ndarray:
     return np.asarray(values)
 
 
+#: Every key :func:`scored_forecasts` can return.
+COLUMNS = ("question_id", "forecaster", "probability", "outcome", "weight", "days", "made_at",
+           "made_on", "resolved_on", "horizon_days", "source_id", "tags",
+           "reference_probability", "seq", "question_code", "forecaster_code", "pair")
+# Always returned: the reports' core, and cheap (no strings).
+_CORE = ("probability", "outcome", "weight", "question_code", "forecaster_code", "pair")
+_PER_QUESTION = ("question_id", "source_id", "tags")
+# Integer keys that _select keeps at 32 bits and scored_forecasts hands out as int64.
+_WIDE = ("question_code", "forecaster_code", "days", "horizon_days")
+# Keys by code, not by row, that reports ask :func:`_select` for: ``forecaster_names`` (by
+# forecaster code), ``question_source_ids`` (by question code), and the questions' tags as
+# ``tag_question_codes`` / ``tag_labels``, one element per (question, tag).
+_LABELS = ("forecaster_names", "question_source_ids", "tag_question_codes", "tag_labels")
+
+# The questions in scope and the forecasters, numbered as in _BASE_SQL; then the forecasts on
+# those questions that are not late. The current resolution (the latest entry, with the first
+# one's recorded_at) and the current question version (the latest, of a question that has a
+# first) are those of the current_resolutions and current_questions views, as aggregates:
+# the views' self-joins, and current_questions' edited_after_forecast subquery, which DuckDB
+# still plans when unused, cost several times more. ``late`` is the forecasts_flagged view's
+# rule, written here over the in-scope questions only: the view computes it for every
+# forecast through a join with every resolution, which at 10M forecasts cost seconds. The
+# tests hold all three equal to the views. Question and forecaster columns travel as small
+# integers, never as text.
+_SCOPE_SQL = """
+WITH scope AS (
+    SELECT r.question_id,
+           CAST(row_number() OVER (ORDER BY r.question_id) - 1 AS INTEGER) AS question_code,
+           CAST(r.outcome = 'yes' AS TINYINT) AS outcome, r.resolved_on, r.first_recorded_at,
+           q.tags, q.source_id, q.reference_probability
+    FROM (
+        SELECT question_id, arg_max(outcome, seq) AS outcome,
+               arg_max(resolved_on, seq) AS resolved_on, min(recorded_at) AS first_recorded_at
+        FROM resolutions GROUP BY question_id
+    ) r JOIN (
+        SELECT id, arg_max(tags, version) AS tags, arg_max(source_id, version) AS source_id,
+               arg_max(reference_probability, version) AS reference_probability
+        FROM questions GROUP BY id HAVING min(version) = 1
+    ) q ON q.id = r.question_id
+    WHERE r.outcome IN ('yes', 'no'){question_filters}
+), who AS (
+    SELECT forecaster,
+           CAST(row_number() OVER (ORDER BY forecaster) - 1 AS INTEGER) AS forecaster_code
+    FROM (SELECT DISTINCT forecaster FROM forecasts WHERE true{forecaster_filter})
+)"""
+
+_ROWS_SQL = """, f AS (
+    SELECT s.question_code, w.forecaster_code, f.probability, f.made_on, f.made_at, f.seq,
+           s.outcome, s.resolved_on, s.reference_probability
+    FROM forecasts f JOIN scope s USING (question_id) JOIN who w USING (forecaster)
+    WHERE NOT coalesce(f.recorded_at > s.first_recorded_at OR f.made_on > s.resolved_on, false)
+)"""
+
+_DAYS = "CAST(date_diff('day', DATE '1970-01-01', {0}) AS INTEGER)"
+
+# The order of a forecaster's forecasts on a question, (made_on, made_at, seq), as one
+# fixed-size key: each field offset to unsigned and given its own bits (32 + 64 + 32), so the
+# number compares as the tuple does. arg_max over it is far cheaper than over a STRUCT. It is
+# exact while entry numbers are below 2**32; past that the STRUCT key takes over.
+_PACKED_KEY = {
+    "key": ("(CAST(date_diff('day', DATE '1970-01-01', made_on) + 2147483648 AS UHUGEINT)"
+            " << 96) | (CAST(CAST(epoch_us(made_at) AS HUGEINT) + 9223372036854775808"
+            " AS UHUGEINT) << 32) | CAST(seq AS UHUGEINT)"),
+    "made_on": "CAST(CAST(k >> 96 AS BIGINT) - 2147483648 AS INTEGER)",
+    "made_at": ("make_timestamp(CAST(CAST((k >> 32) & CAST(18446744073709551615 AS UHUGEINT)"
+                " AS HUGEINT) - 9223372036854775808 AS BIGINT))"),
+    "seq": "CAST(k & CAST(4294967295 AS UHUGEINT) AS BIGINT)",
+}
+_STRUCT_KEY = {
+    "key": "{'on': made_on, 'at': made_at, 'seq': seq}",
+    "made_on": _DAYS.format("k.on"),
+    "made_at": "k.at",
+    "seq": "k.seq",
+}
+#: Entry numbers from which the packed key would overflow.
+PACKED_SEQ_LIMIT = 1 << 32
+
+
+def _key(con: Any) -> dict[str, str]:
+    """The packed key, or the STRUCT one when entry numbers outgrow it."""
+    top = con.execute("SELECT max(seq) FROM forecasts").fetchall()[0][0]
+    return _PACKED_KEY if top is None or top < PACKED_SEQ_LIMIT else _STRUCT_KEY
+
+
+def _rows_sql(con: Any, mode: str, need: set[str]) -> tuple[str, list[str]]:
+    """The SELECT (after _SCOPE_SQL and _ROWS_SQL) of the rows that count, in _ORDER, and
+    its columns. Only the columns in ``need`` beyond the core are selected."""
+    days = _DAYS.format
+    cols = ["question_code", "forecaster_code", "probability", "outcome"]
+    if mode == "time-averaged":
+        # Every forecast in order; which ones stand, and for how long, is worked out in numpy
+        # from neighbouring rows (:func:`_segments`), which spares DuckDB a window's sort.
+        extra = [f"{days('made_on')} AS made_on", f"{days('resolved_on')} AS resolved_on"]
+        cols += ["made_on", "resolved_on"]
+        for name in ("made_at", "seq", "reference_probability"):
+            if name in need:
+                extra.append(name)
+                cols.append(name)
+        sql = (f"\nSELECT question_code, forecaster_code, probability, outcome, "
+               f"{', '.join(extra)}\nFROM f ORDER BY {_ORDER}")
+        return sql, cols
+    key = _key(con)
+    pick, order = ("arg_max", "max") if mode == "final" else ("arg_min", "min")
+    inner = [f"{pick}(probability, key) AS probability", "any_value(outcome) AS outcome"]
+    outer = ["question_code", "forecaster_code", "probability", "outcome"]
+    wants_key = [n for n in ("made_on", "made_at", "seq") if n in need or
+                 (n == "made_on" and "horizon_days" in need)]
+    if wants_key:
+        inner.append(f"{order}(key) AS k")
+        outer += [f"{key[n]} AS {n}" for n in wants_key]
+        cols += wants_key
+    if {"resolved_on", "horizon_days"} & need:
+        inner.append("any_value(resolved_on) AS resolved_on")
+        outer.append(f"{days('resolved_on')} AS resolved_on")
+        cols.append("resolved_on")
+    if "reference_probability" in need:
+        # Carried along rather than fetched per question afterwards, which would compute
+        # the scope a second time.
+        inner.append("any_value(reference_probability) AS reference_probability")
+        outer.append("reference_probability")
+        cols.append("reference_probability")
+    sql = (f", keyed AS (SELECT *, {key['key']} AS key FROM f), picked AS (\n"
+           f"    SELECT question_code, forecaster_code, {', '.join(inner)}\n"
+           f"    FROM keyed GROUP BY question_code, forecaster_code\n)\n"
+           f"SELECT {', '.join(outer)} FROM picked ORDER BY question_code, forecaster_code")
+    return sql, cols
+
+
+def _segments(q: np.ndarray, f: np.ndarray, made_on: np.ndarray, resolved_on: np.ndarray
+              ) -> np.ndarray | None:
+    """Which of the non-late forecasts, in ``_ORDER``, stand in time-averaged mode.
+
+    Of several forecasts a forecaster made on a question the same day only the last stands
+    (from that day on); the others stand for no day and are dropped, as _MODE_SQL's
+    ``until_on > made_on`` drops them. Returns the rows that stand, or None when all do.
+    """
+    if q.size < 2:
+        return None
+    replaced = made_on[1:] == made_on[:-1]
+    replaced &= q[1:] == q[:-1]
+    replaced &= f[1:] == f[:-1]
+    if not replaced.any():
+        return None
+    return np.flatnonzero(~np.append(replaced, False))
+
+
+def _weights_of(new_pair: np.ndarray, made_on: np.ndarray, resolved_on: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(weight, days, horizon_days)`` of standing forecasts in ``_ORDER`` (days as ints).
+
+    Each stands from its ``made_on`` until the next one's in its pair, the last one through
+    the resolution day included; its weight is those days over the pair's days, from its
+    first forecast through the resolution day: what the window of _MODE_SQL's time-averaged
+    ``seg`` computes, from neighbouring rows instead of a sort.
+    """
+    ends_pair = np.empty_like(new_pair)
+    ends_pair[:-1] = new_pair[1:]
+    ends_pair[-1:] = True
+    days = np.empty_like(made_on)
+    days[:-1] = made_on[1:]
+    days[ends_pair] = resolved_on[ends_pair] + 1
+    days -= made_on
+    # The pair's first forecast's day is the made_on at the start of its run of rows.
+    horizon = resolved_on - made_on[new_pair][np.cumsum(new_pair) - 1]
+    return days / (horizon + 1.0), days, horizon
+
+
+def _new_pairs(q: np.ndarray, f: np.ndarray) -> np.ndarray:
+    """Where each (question, forecaster) pair's rows start."""
+    new_pair = np.empty(q.size, dtype=bool)
+    new_pair[:1] = True
+    np.not_equal(q[1:], q[:-1], out=new_pair[1:])
+    new_pair[1:] |= f[1:] != f[:-1]
+    return new_pair
+
+
+def _select(con: Any, mode: str, need: set[str], filter_values: tuple[Any, ...]
+            ) -> dict[str, np.ndarray]:
+    """:func:`scored_forecasts`'s arrays for the keys in ``need``, plus, when asked for,
+    :data:`_LABELS`: names by code rather than one per row (a question's source, a
+    forecaster's name), which is what reports group by. One query selects the rows; a
+    label is a further small query, run only when asked for."""
+    _choice("mode", mode, MODES)
+    filters, params = _filters(*filter_values)
+    scope = _SCOPE_SQL.format(**filters)
+    sql, cols = _rows_sql(con, mode, need)
+    raw = con.execute(scope + _ROWS_SQL + sql, params).fetchnumpy()
+    # Codes stay 32-bit here (DuckDB's INTEGER); scored_forecasts widens them for callers.
+    qcode = _filled(raw["question_code"], 0)
+    fcode = _filled(raw["forecaster_code"], 0)
+    out: dict[str, np.ndarray] = {
+        "probability": _filled(raw["probability"], np.nan).astype(np.float64, copy=False),
+        "outcome": _filled(raw["outcome"], 0).astype(np.int8, copy=False),
+    }
+    made_on = _filled(raw["made_on"], 0) if "made_on" in raw else None
+    resolved_on = _filled(raw["resolved_on"], 0) if "resolved_on" in raw else None
+    if mode == "time-averaged":
+        keep = _segments(qcode, fcode, made_on, resolved_on)
+        if keep is not None:
+            qcode, fcode, made_on, resolved_on = (v[keep] for v in (qcode, fcode, made_on,
+                                                                    resolved_on))
+            raw = {k: v[keep] for k, v in raw.items() if k in cols}
+            out = {k: v[keep] for k, v in out.items()}
+        new_pair = _new_pairs(qcode, fcode)
+        out["weight"], days, horizon = _weights_of(new_pair, made_on, resolved_on)
+        out["pair"] = np.cumsum(new_pair) - 1
+        if "days" in need:
+            out["days"] = days
+        if "horizon_days" in need:
+            out["horizon_days"] = horizon
+    else:
+        out["weight"] = np.ones(qcode.size)
+        out["pair"] = np.arange(qcode.size)  # one row per pair
+        if "days" in need:
+            out["days"] = np.zeros(qcode.size, dtype=np.int64)
+        if "horizon_days" in need:
+            out["horizon_days"] = resolved_on - made_on
+    if "made_on" in need:
+        out["made_on"] = made_on.astype("datetime64[D]")
+    if "resolved_on" in need:
+        out["resolved_on"] = resolved_on.astype("datetime64[D]")
+    if "made_at" in raw:
+        out["made_at"] = _filled(raw["made_at"], np.datetime64("NaT")).astype("datetime64[us]")
+    if "seq" in raw:
+        out["seq"] = _filled(raw["seq"], 0).astype(np.int64)
+    if "reference_probability" in raw:
+        out["reference_probability"] = _filled(raw["reference_probability"], np.nan).astype(
+            np.float64, copy=False)
+    out["question_code"], out["forecaster_code"] = qcode, fcode
+    # Per question and per forecaster once; rows pick theirs by code (sharing the objects).
+    wanted = [c for c in _PER_QUESTION if c in need]
+    if wanted:
+        qs = con.execute(f"{scope}\nSELECT {', '.join(wanted)} FROM scope "
+                         "ORDER BY question_code", params).fetchnumpy()
+        for c in wanted:
+            out[c] = _filled(qs[c], None).astype(object)[qcode]
+    if {"forecaster", "forecaster_names"} & need:
+        names = _filled(con.execute(f"{scope}\nSELECT forecaster FROM who ORDER BY "
+                                    "forecaster_code", params).fetchnumpy()["forecaster"],
+                        None).astype(object)
+        out["forecaster_names"] = names
+        if "forecaster" in need:
+            out["forecaster"] = names[fcode]
+    if "question_source_ids" in need:
+        out["question_source_ids"] = _filled(con.execute(
+            f"{scope}\nSELECT source_id FROM scope ORDER BY question_code",
+            params).fetchnumpy()["source_id"], None).astype(object)
+    if "tag_labels" in need:
+        # Flat, one row per (question, tag): a LIST column would come back as one numpy
+        # array per question. Only the question order matters (tags of one question go to
+        # different groups), so the order within a question is left to DuckDB.
+        flat = con.execute(f"""{scope}
+SELECT question_code, unnest(CASE WHEN len(tags) > 0 THEN tags ELSE ['{NO_TAG}'] END) AS tag
+FROM scope ORDER BY question_code""", params).fetchnumpy()
+        out["tag_question_codes"] = _filled(flat["question_code"], 0).astype(np.int64)
+        out["tag_labels"] = _filled(flat["tag"], None).astype(object)
+    return out
+
+
 def scored_forecasts(con: Any, *, mode: str = "final",
                      forecaster: str | Sequence[str] | None = None, tag: str | None = None,
-                     source: str | None = None, since: Any = None,
-                     until: Any = None) -> dict[str, np.ndarray]:
+                     source: str | None = None, since: Any = None, until: Any = None,
+                     columns: Sequence[str] | None = None) -> dict[str, np.ndarray]:
     """The forecasts that count, as numpy arrays, one element per scored forecast.
 
     ``mode`` is ``final``, ``first`` or ``time-averaged`` (see the module docstring). Filters:
     ``forecaster`` (a name or several), ``tag``, ``source`` (a source id), and ``since`` /
     ``until`` on the resolution date, both included (a ``date`` or ``YYYY-MM-DD``).
+    ``columns`` names the keys wanted (all of :data:`COLUMNS` when None); the core keys
+    ``probability``, ``outcome``, ``weight``, ``question_code``, ``forecaster_code`` and
+    ``pair`` always come, and nothing else is fetched or built, which is what keeps reports
+    on millions of forecasts fast and small.
 
     Rows are ordered by question, forecaster, then time. Keys: ``question_id``,
     ``forecaster`` (str), ``probability`` (float), ``outcome`` (1 yes, 0 no), ``weight`` (1, or
@@ -191,40 +456,15 @@ def scored_forecasts(con: Any, *, mode: str = "final",
     scope and the forecasters by id and name) and ``pair`` (numbering the (question,
     forecaster) pairs in row order). Strings are shared per question and forecaster, not
     copied per row.
+
+    Raises
+    ------
+    InvalidValue
+        For a mode, filter or column name that is not one of those above.
     """
-    filters, params = _filters(forecaster, tag, source, since, until)
-    base = _base_sql(mode, filters)
-    raw = con.execute(f"{base}\nSELECT * FROM scored ORDER BY {_ORDER}", params).fetchnumpy()
-    # Per question and per forecaster once; rows pick theirs by code (sharing the objects).
-    qs = con.execute(f"{base}\nSELECT question_id, tags, source_id, reference_probability "
-                     "FROM scope ORDER BY question_code", params).fetchnumpy()
-    names = con.execute(f"{base}\nSELECT forecaster FROM who ORDER BY forecaster_code",
-                        params).fetchnumpy()["forecaster"]
-    qcode = _filled(raw["question_code"], 0).astype(np.int64)
-    fcode = _filled(raw["forecaster_code"], 0).astype(np.int64)
-    out: dict[str, np.ndarray] = {
-        "question_id": _filled(qs["question_id"], None).astype(object)[qcode],
-        "forecaster": _filled(names, None).astype(object)[fcode],
-        "probability": _filled(raw["probability"], np.nan).astype(np.float64),
-        "outcome": _filled(raw["outcome"], 0).astype(np.int8),
-        "weight": _filled(raw["weight"], np.nan).astype(np.float64),
-        "days": _filled(raw["days"], 0).astype(np.int64),
-        "made_at": _filled(raw["made_at"], np.datetime64("NaT")).astype("datetime64[us]"),
-        "made_on": _filled(raw["made_on"], np.datetime64("NaT")).astype("datetime64[D]"),
-        "resolved_on": _filled(raw["resolved_on"], np.datetime64("NaT")).astype("datetime64[D]"),
-        "horizon_days": _filled(raw["horizon_days"], 0).astype(np.int64),
-        "source_id": _filled(qs["source_id"], None).astype(object)[qcode],
-        "tags": _filled(qs["tags"], None).astype(object)[qcode],
-        "reference_probability": _filled(qs["reference_probability"], np.nan)
-        .astype(np.float64)[qcode],
-        "seq": _filled(raw["seq"], 0).astype(np.int64),
-        "question_code": qcode,
-        "forecaster_code": fcode,
-    }
-    new_pair = np.ones(qcode.size, dtype=bool)
-    new_pair[1:] = (qcode[1:] != qcode[:-1]) | (fcode[1:] != fcode[:-1])
-    out["pair"] = np.cumsum(new_pair) - 1
-    return out
+    need = set(COLUMNS) if columns is None else {_choice("columns", c, COLUMNS) for c in columns}
+    out = _select(con, mode, need, (forecaster, tag, source, since, until))
+    return {k: out[k].astype(np.int64) if k in _WIDE else out[k] for k in COLUMNS if k in out}
 
 
 def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -298,6 +538,35 @@ def _labels(codes: np.ndarray, values: np.ndarray) -> np.ndarray:
     return labels
 
 
+def _forecaster_names(data: dict[str, np.ndarray]) -> np.ndarray:
+    """The name behind each forecaster code (None for a code no row has, unless known)."""
+    if "forecaster_names" in data:
+        return data["forecaster_names"]
+    return _labels(data["forecaster_code"], data["forecaster"])
+
+
+def _question_tags(data: dict[str, np.ndarray], qstart: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """``(question ordinal, tag)`` of every (question, tag) of the questions in ``data``, in
+    question order; :data:`NO_TAG` for a question without tags."""
+    nq = qstart.size
+    if "tag_question_codes" in data:
+        ordinal = np.full(int(data["question_code"].max()) + 1 if nq else 0, -1, dtype=np.int64)
+        ordinal[data["question_code"][qstart]] = np.arange(nq)
+        codes = data["tag_question_codes"]
+        inside = codes < ordinal.size
+        qt = np.full(codes.size, -1, dtype=np.int64)
+        qt[inside] = ordinal[codes[inside]]
+        keep = qt >= 0
+        return qt[keep], data["tag_labels"][keep]
+    tags = [NO_TAG_LIST if t is None or not len(t) else t
+            for t in data["tags"][qstart].tolist()]
+    lens = np.fromiter(map(len, tags), dtype=np.int64, count=nq)
+    flat = np.empty(int(lens.sum()), dtype=object)
+    flat[:] = list(chain.from_iterable(tags))
+    return np.repeat(np.arange(nq), lens), flat
+
+
 def _question_rows(data: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(first row of each question, its row count, question ordinal of every row)``."""
     starts = _starts(data["question_code"])
@@ -309,11 +578,14 @@ def _group_codes(data: dict[str, np.ndarray], by: str) -> tuple[np.ndarray, list
     """``(group code of every row, labels in display order)`` for one-group-per-row groupings."""
     if by == "forecaster":
         codes = data["forecaster_code"]
-        return codes, [str(x) for x in _labels(codes, data["forecaster"])]  # None: no rows
+        return codes, [str(x) for x in _forecaster_names(data)]  # None: no rows
     if by == "source":
         qstart, _, qrow = _question_rows(data)
-        src = np.array([NO_SOURCE if s is None else s for s in data["source_id"][qstart].tolist()],
-                       dtype=object)
+        if "question_source_ids" in data:
+            ids = data["question_source_ids"][data["question_code"][qstart]]
+        else:
+            ids = data["source_id"][qstart]
+        src = np.array([NO_SOURCE if s is None else s for s in ids.tolist()], dtype=object)
         qcode, names = _factorize(src)
         return qcode[qrow], [str(x) for x in names]
     if by == "month":
@@ -375,14 +647,9 @@ def _score_table(data: dict[str, np.ndarray], by: str | None, rule: str, weighte
         return _rows(sums, [None], overall_counts, rule)[0], []
     if by == "tag":
         qsums = scoring.group_sums(qrow, y, p, n_groups=nq, reference=ref, sample_weight=w)
-        tags = [NO_TAG_LIST if t is None or not len(t) else t
-                for t in data["tags"][qstart].tolist()]
-        lens = np.fromiter(map(len, tags), dtype=np.int64, count=nq)
-        flat = np.empty(int(lens.sum()), dtype=object)
-        flat[:] = list(chain.from_iterable(tags))
+        qt, flat = _question_tags(data, qstart)  # the question of each (question, tag)
         tag_code, names = _factorize(flat)
         labels: list[str] = [str(x) for x in names]
-        qt = np.repeat(np.arange(nq), lens)  # the question of each (question, tag)
 
         def spread(per_question: np.ndarray) -> np.ndarray:
             return np.bincount(tag_code, weights=per_question[qt], minlength=len(labels))
@@ -410,7 +677,7 @@ def _score_table(data: dict[str, np.ndarray], by: str | None, rule: str, weighte
             counts["n_questions"] = np.bincount(codes[qstart], minlength=size)
         else:  # a question's pairs may fall in several horizons: count distinct ones
             seen = np.zeros((int(data["question_code"].max()) + 1) * size, dtype=bool)
-            seen[data["question_code"][pair_first] * size + pair_group] = True
+            seen[data["question_code"][pair_first].astype(np.int64) * size + pair_group] = True
             counts["n_questions"] = np.bincount(np.flatnonzero(seen) % size, minlength=size)
     # Overall: the groups' sums added up (per question for tags, which overlap): the same
     # per-forecast sums whatever the grouping, equal up to rounding in the last digit.
@@ -437,7 +704,7 @@ def _relative(data: dict[str, np.ndarray], rule: str) -> dict[str, tuple[float |
         return {}
     q, f, score = _pair_scores(data, rule)
     rel = scoring.relative_scores(q, f, score)
-    names = _labels(data["forecaster_code"], data["forecaster"])
+    names = _forecaster_names(data)
     return {str(names[code]): (_num(r), int(k))
             for code, r, k in zip(rel["forecaster"].tolist(), rel["relative"].tolist(),
                                   rel["n_shared"].tolist(), strict=True)}
@@ -462,7 +729,7 @@ def score_arrays(data: dict[str, np.ndarray], *, by: str | None = None, rule: st
     if others is not None:
         # The selected forecasters' mean difference from the others' median, over every
         # question they shared (so a forecaster sharing more questions weighs more).
-        names = _labels(data["forecaster_code"], data["forecaster"]).tolist()
+        names = _forecaster_names(data).tolist()
         mine = [relative[name] for name in names if name is not None and name in relative]
         shared = sum(k for _, k in mine)
         if shared:
@@ -472,6 +739,29 @@ def score_arrays(data: dict[str, np.ndarray], *, by: str | None = None, rule: st
         for group in groups:
             group["relative"], group["n_shared"] = relative.get(group["group"], (None, 0))
     return {"mode": mode, "rule": rule, "by": by, "overall": overall, "groups": groups}
+
+
+def _only(data: dict[str, np.ndarray], forecaster: str | Sequence[str]
+          ) -> dict[str, np.ndarray]:
+    """The rows of ``data`` (from :func:`_select`, with ``forecaster_names``) of the named
+    forecasters, numbered among themselves as their own selection numbers them (so that
+    group sums add up in the same order, to the last bit)."""
+    wanted = {forecaster} if isinstance(forecaster, str) else set(forecaster)
+    names = data["forecaster_names"]
+    chosen = np.array([n in wanted for n in names.tolist()], dtype=bool)
+    fcode = data["forecaster_code"]
+    rows = np.flatnonzero(chosen[fcode]) if chosen.size else np.zeros(0, dtype=np.intp)
+    out = {k: v if k in _LABELS else v[rows] for k, v in data.items()}
+    out["forecaster_code"] = (np.cumsum(chosen) - 1).astype(fcode.dtype)[fcode[rows]]
+    out["forecaster_names"] = names[chosen]
+    out["pair"] = np.cumsum(_new_pairs(out["question_code"], out["forecaster_code"])) - 1
+    return out
+
+
+# What each grouping reads beyond the core keys; nothing else is fetched.
+_NEEDS = {"forecaster": ("forecaster_names",), "tag": ("tag_labels",),
+          "source": ("question_source_ids",), "month": ("resolved_on",),
+          "horizon": ("horizon_days",)}
 
 
 def score_report(con: Any, *, by: str | None = None, rule: str = "brier", mode: str = "final",
@@ -495,12 +785,16 @@ def score_report(con: Any, *, by: str | None = None, rule: str = "brier", mode: 
     the median of the others', averaged over the ``n_shared`` questions shared; negative is
     better) and ``overall`` has it when a forecaster filter is given.
     """
-    kwargs = {"forecaster": forecaster, "tag": tag, "source": source, "since": since,
-              "until": until}
-    data = scored_forecasts(con, mode=mode, **kwargs)
-    others = None
-    if forecaster is not None:
-        others = scored_forecasts(con, mode=mode, **{**kwargs, "forecaster": None})
+    _choice("rule", rule, RULES)
+    _choice("by", by, (None, *GROUPINGS))
+    need = {"reference_probability", *_NEEDS.get(by, ())}
+    if forecaster is None:
+        data = _select(con, mode, need, (None, tag, source, since, until))
+        return score_arrays(data, by=by, rule=rule, mode=mode)
+    # Relative scores need everyone's forecasts anyway: select them once, and the chosen
+    # forecasters' rows from them (the same rows, in the same order, as their own selection).
+    others = _select(con, mode, need | {"forecaster_names"}, (None, tag, source, since, until))
+    data = _only(others, forecaster)
     return score_arrays(data, by=by, rule=rule, mode=mode, others=others)
 
 
@@ -660,8 +954,7 @@ def calibration_report(con: Any, *, n_bins: int = 10, strategy: str = "uniform",
     with ``n_boot > 0`` curve points also carry the consistency band ``lower`` / ``upper``.
     ``murphy`` and ``corp`` are None when nothing is scored.
     """
-    data = scored_forecasts(con, mode=mode, forecaster=forecaster, tag=tag, source=source,
-                            since=since, until=until)
+    data = _select(con, mode, set(), (forecaster, tag, source, since, until))
     return calibration_arrays(data, n_bins=n_bins, strategy=strategy, mode=mode,
                               n_boot=n_boot, seed=seed, alpha=alpha)
 
@@ -734,6 +1027,5 @@ def calibration_over_time(con: Any, *, window: int = 50, by: str | None = None,
     ``calibration_in_the_large`` (mean forecast minus observed frequency: positive means yes
     was forecast more often than it happened).
     """
-    data = scored_forecasts(con, mode=mode, forecaster=forecaster, tag=tag, source=source,
-                            since=since, until=until)
+    data = _select(con, mode, {"resolved_on"}, (forecaster, tag, source, since, until))
     return over_time_arrays(data, window=window, by=by, mode=mode)

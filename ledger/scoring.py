@@ -179,8 +179,11 @@ def brier_score(y_true: npt.ArrayLike, y_prob: npt.ArrayLike, *, two_outcome: bo
 def _log_losses(y: np.ndarray, p: np.ndarray, eps: float) -> np.ndarray:
     # Clip p first and take 1 - p afterwards, as scikit-learn's log_loss did with eps=1e-15
     # (and as the SQL in ledger.report does), so all three agree to the last bit.
-    clipped = np.clip(p, eps, 1.0 - eps)
-    return -np.log(np.where(y == 1, clipped, 1.0 - clipped))
+    # In place on one temporary (millions of forecasts): the same operations, bit for bit.
+    out = np.clip(p, eps, 1.0 - eps)
+    np.subtract(1.0, out, out=out, where=y != 1)
+    np.log(out, out=out)
+    return np.negative(out, out=out)
 
 
 def _check_eps(eps: float) -> float:
@@ -695,13 +698,51 @@ def binned_calibration(y_true: npt.ArrayLike, y_prob: npt.ArrayLike, *, n_bins: 
 
 # -- CORP: isotonic recalibration ------------------------------------------------------------
 
+_GRID = 10**6
+
+
+def _on_grid(p: np.ndarray) -> np.ndarray | None:
+    """``k`` with ``p == k / 10**6`` exactly for every forecast, or None when one is not.
+
+    A probability written with at most six decimals is the double nearest k / 10**6, which is
+    exactly what ``k / 10**6`` computes, so grouping by ``k`` is grouping by value, and the
+    values come back bit for bit. (-0.0 would come back as 0.0, so it is left to the sort.)
+    """
+    if p.size < 1 << 16:  # not worth it; the sort is quick
+        return None
+    head = p[:4096]  # arbitrary doubles fail at once, before a pass over them all
+    if not np.array_equal(np.rint(head * _GRID) / _GRID, head):
+        return None
+    k = np.rint(p * _GRID)
+    if not np.array_equal(k / _GRID, p) or np.signbit(p).any():
+        return None
+    return k.astype(np.intp)
+
+
 def _distinct(y: np.ndarray, p: np.ndarray, w: np.ndarray | None
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """Per distinct forecast value: ``x, count, weight, weighted yes, row -> x index``.
 
-    Unweighted, one sort of integer keys is enough and is several times faster than an
-    argsort; the row index is then not needed (``None``).
+    Forecasts written with at most six decimals (as people write them) are counted on that
+    grid, with no sort or search at all. Otherwise, unweighted, one sort of integer keys is
+    enough and is several times faster than an argsort; the row index is then not needed
+    (``None``).
     """
+    grid = _on_grid(p)
+    if grid is not None:
+        count = np.bincount(grid, minlength=_GRID + 1)
+        present = count > 0
+        # Weighted sums are added in row order, as the search below adds them; past its limit
+        # of distinct values the sort adds them in another order, so that case is left to it.
+        if w is None or np.count_nonzero(present) <= 1 << 16:
+            x = np.flatnonzero(present) / _GRID
+            count = count[present]
+            if w is None:  # counts of yes are whole numbers: exact in any order
+                n_yes = np.bincount(grid, weights=y, minlength=_GRID + 1)[present]
+                return x, count, count.astype(np.float64), n_yes, None
+            weight = np.bincount(grid, weights=w, minlength=_GRID + 1)[present]
+            wyes = np.bincount(grid, weights=w * y, minlength=_GRID + 1)[present]
+            return x, count, weight, wyes, (np.cumsum(present) - 1)[grid]
     if w is None:
         # The bits of a non-negative double, read as an int64, sort like the double (and stay
         # below 2**62 for p <= 1), which leaves the lowest bit free to carry the outcome.

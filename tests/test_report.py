@@ -542,3 +542,133 @@ def test_demo_ledger_reports(tmp_path):
             cal = report.calibration_report(con, mode=mode, strategy="quantile")
             c = cal["corp"]
             assert c["mcb"] - c["dsc"] + c["unc"] == pytest.approx(c["brier"], abs=1e-12)
+
+
+# -- the fast selection against the views ----------------------------------------------------
+
+def _through_views(con, mode, **filters):
+    """The scored rows as the views and the window SQL of score_sql select them."""
+    parts, params = report._filters(filters.get("forecaster"), filters.get("tag"),
+                                    filters.get("source"), filters.get("since"),
+                                    filters.get("until"))
+    sql = report._base_sql(mode, parts) + f"""
+SELECT s.question_id, w.forecaster, sc.probability, sc.outcome, sc.weight, sc.days,
+       sc.made_at, sc.made_on, sc.resolved_on, sc.horizon_days, s.source_id,
+       s.reference_probability, sc.seq
+FROM scored sc JOIN scope s USING (question_code) JOIN who w USING (forecaster_code)
+ORDER BY sc.{report._ORDER.replace(', ', ', sc.')}"""
+    return con.execute(sql, params).fetchall()
+
+
+def _through_arrays(con, mode, **filters):
+    data = report.scored_forecasts(con, mode=mode, **filters)
+    keys = ["question_id", "forecaster", "probability", "outcome", "weight", "days", "made_at",
+            "made_on", "resolved_on", "horizon_days", "source_id", "reference_probability",
+            "seq"]
+    cols = [data[k].tolist() for k in keys]
+    # datetime64 to the Python values DuckDB hands out; nan to None as SQL's NULL
+    for i, k in enumerate(keys):
+        if k == "reference_probability":
+            cols[i] = [None if x != x else x for x in cols[i]]
+    return list(zip(*cols, strict=True))
+
+
+def _assert_same_selection(con, **filters):
+    for mode in report.MODES:
+        views = _through_views(con, mode, **filters)
+        arrays = _through_arrays(con, mode, **filters)
+        assert arrays == views, (mode, filters)
+
+
+def test_selection_equals_the_views_and_their_window(con):
+    # Late forecasts, corrected resolutions, ambiguous and annulled questions, every mode.
+    _assert_same_selection(con)
+    for filters in ({"forecaster": "ann"}, {"forecaster": ["ben", "cy"]}, {"tag": "ai"},
+                    {"source": "src-a"}, {"since": "2026-02-01", "until": "2026-03-01"}):
+        _assert_same_selection(con, **filters)
+
+
+def test_selection_equals_the_views_with_same_day_forecasts(tmp_path):
+    # The random ledger has several forecasts a day by one forecaster on one question: only
+    # the day's last stands in time-averaged mode, decided by made_at and then entry number.
+    ledger, truth = _random_ledger(tmp_path, n_questions=80, seed=5)
+    same_day = len({(q, f, made) for q, f, _, made, *_ in truth}) < len(truth)
+    assert same_day
+    with ledger.connect() as con:
+        _assert_same_selection(con)
+        _assert_same_selection(con, tag="bio")
+
+
+def test_an_edited_question_counts_in_its_current_version(tmp_path):
+    ledger = _import(tmp_path, article=ARTICLE, personal=PERSONAL)
+    edited = ARTICLE.replace("    tags: [ai]\n    reference: {probability: 0.4}",
+                             "    tags: [policy]\n    reference: {probability: 0.5}")
+    assert edited != ARTICLE
+    path = tmp_path / "article.yaml"
+    path.write_text(edited, encoding="utf-8")
+    import_paths(ledger, [path])
+    with ledger.connect() as con:
+        assert con.execute("SELECT max(version) FROM questions WHERE id = 'qa1'"
+                           ).fetchall() == [(2,)]
+        _assert_same_selection(con)
+        _assert_same_selection(con, tag="policy")
+        tags = _groups(con, "tag")
+        assert tags["policy"]["n"] == 5 and tags["ai"]["n"] == 4  # qa1 moved to policy
+        o = report.score_report(con)["overall"]
+        # the reference is now 0.5: ann 0.8 and ben 0.3 on a yes
+        assert o["brier_skill_vs_reference"] == pytest.approx(1 - ((0.04 + 0.49) / 2) / 0.25)
+
+
+def test_columns_fetch_only_what_is_asked(con):
+    full = report.scored_forecasts(con, mode="time-averaged")
+    lean = report.scored_forecasts(con, mode="time-averaged", columns=["made_on"])
+    assert set(lean) == {"probability", "outcome", "weight", "question_code",
+                         "forecaster_code", "pair", "made_on"}
+    for key, values in lean.items():
+        assert values.dtype == full[key].dtype
+        assert values.tolist() == full[key].tolist()
+    with pytest.raises(InvalidValue, match="columns: 'colour' is not one of"):
+        report.scored_forecasts(con, columns=["colour"])
+
+
+def test_the_struct_key_picks_as_the_packed_key_does(tmp_path, monkeypatch):
+    # Past 2**32 entries the packed (made_on, made_at, seq) key would overflow; the STRUCT key
+    # then takes over and must pick the same forecasts.
+    ledger, _ = _random_ledger(tmp_path, n_questions=60, seed=3)
+    with ledger.connect() as con:
+        packed = {m: _through_arrays(con, m) for m in ("final", "first")}
+        assert report._key(con) is report._PACKED_KEY
+        monkeypatch.setattr(report, "PACKED_SEQ_LIMIT", 1)
+        assert report._key(con) is report._STRUCT_KEY
+        for mode, rows in packed.items():
+            assert _through_arrays(con, mode) == rows
+            assert _through_views(con, mode) == rows
+
+
+@pytest.mark.parametrize("mode", report.MODES)
+def test_reports_from_labels_by_code_equal_those_from_labels_per_row(tmp_path, mode):
+    # Reports fetch names, sources and tags once per code; score_arrays on the full per-row
+    # arrays of scored_forecasts must give the very same groups (a larger ledger with sources,
+    # tags, references and several forecasters).
+    from ledger.fixtures import build_demo
+
+    path = tmp_path / "demo.duckdb"
+    build_demo(path, n_questions=150, today=date(2026, 6, 1))
+    with Ledger(path).connect() as con:
+        names = [r[0] for r in con.execute("SELECT DISTINCT forecaster FROM forecasts "
+                                           "ORDER BY 1").fetchall()]
+        full = report.scored_forecasts(con, mode=mode)
+        assert len(set(full["source_id"].tolist())) >= 2
+        for by in [None, *report.GROUPINGS]:
+            lean = report.score_report(con, by=by, mode=mode)
+            assert lean == report.score_arrays(full, by=by, mode=mode), by
+            assert lean["groups"] or by is None
+        mine = report.score_report(con, by="forecaster", mode=mode, forecaster=names[:2])
+        others = report.scored_forecasts(con, mode=mode)
+        data = report.scored_forecasts(con, mode=mode, forecaster=names[:2])
+        assert mine == report.score_arrays(data, by="forecaster", mode=mode, others=others)
+        assert mine["overall"]["n_shared"] > 0
+        assert report.calibration_report(con, mode=mode) == report.calibration_arrays(
+            full, mode=mode)
+        assert report.calibration_over_time(con, mode=mode, by="month") == \
+            report.over_time_arrays(full, mode=mode, by="month")

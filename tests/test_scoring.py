@@ -582,3 +582,25 @@ def test_refusals_name_the_argument_and_the_range(call, message):
 def test_outcomes_may_be_bool_or_float():
     assert brier_score([True, False], [0.9, 0.1]) == brier_score([1.0, 0.0], [0.9, 0.1])
     assert brier_score(np.array([1, 0], dtype=np.int8), [0.9, 0.1]) == pytest.approx(0.01)
+
+
+@pytest.mark.parametrize("decimals", [2, 4, 6, None])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_forecasts_on_a_decimal_grid_pool_as_the_sort_does(monkeypatch, decimals, weighted):
+    # Many forecasts written with few decimals are counted on a grid; the result must be the
+    # very same, bit for bit, as sorting and searching them.
+    rng = np.random.default_rng(8)
+    p = rng.random(1 << 17)
+    if decimals is not None:
+        p = np.round(p, decimals)
+    p[:2] = [0.0, 1.0]
+    y = (rng.random(p.size) < p).astype(np.float64)
+    w = rng.random(p.size) + 0.1 if weighted else None
+    assert (scoring._on_grid(p) is None) == (decimals is None)
+    fast = scoring.corp_decomposition(y, p, sample_weight=w, n_boot=2, seed=3)
+    monkeypatch.setattr(scoring, "_on_grid", lambda _p: None)
+    slow = scoring.corp_decomposition(y, p, sample_weight=w, n_boot=2, seed=3)
+    assert fast.keys() == slow.keys()
+    for key in fast:
+        assert np.array_equal(fast[key], slow[key]), key
+        assert np.asarray(fast[key]).dtype == np.asarray(slow[key]).dtype
