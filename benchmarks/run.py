@@ -116,6 +116,7 @@ import time, duckdb, numpy as np
 from sklearn.metrics import brier_score_loss, log_loss
 from sklearn.calibration import calibration_curve
 con = duckdb.connect({str(db)!r}, read_only=True)
+con.execute("SET enable_progress_bar = false")  # it prints to stdout on long queries
 df = con.execute('''SELECT f.question_id, f.forecaster, f.probability, f.made_at, f.seq,
                            r.outcome FROM forecasts_flagged f JOIN current_resolutions r
                     USING (question_id) WHERE r.outcome IN ('yes','no') AND NOT f.late''').df()

@@ -289,7 +289,8 @@ def _block_texts(con: duckdb.DuckDBPyConnection, spans: Sequence[tuple[int, int]
     if not spans:
         return []
     first, last = spans[0][0], spans[-1][1]
-    joined = "CAST(string_agg(body, chr(10) ORDER BY seq) AS BLOB)"
+    # encode() is the UTF-8 bytes; a CAST to BLOB would read backslashes as escapes.
+    joined = "encode(string_agg(body, chr(10) ORDER BY seq))"
     if all(hi - lo + 1 == BLOCK for lo, hi in spans[:-1]) and \
             all(lo == first + i * BLOCK for i, (lo, _) in enumerate(spans)):
         # Blocks a bulk import sealed: found by arithmetic, without a join.

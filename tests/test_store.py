@@ -179,3 +179,24 @@ def test_a_tampered_schema_1_ledger_is_not_upgraded(ledger):
         assert con.execute("SELECT value FROM meta WHERE key = 'schema_version'"
                            ).fetchall() == [("1",)]
         assert con.execute("SELECT count(*) FROM entries").fetchall() == [(8,)]
+
+
+def test_bodies_with_escapes_and_non_ascii_hash_as_written(ledger, tmp_path):
+    """JSON escapes quotes and backslashes; the chain hashes the stored text's UTF-8 bytes
+    exactly, by the library's appends and by a bulk import's blocks alike."""
+    from ledger.bulk import import_tables
+
+    write(tmp_path / "q.yaml", 'questions:\n  - id: esc-yaml\n    question: Will "Ré\\sumé" '
+          'ship by 2027?\n    criteria: Yes if a \\ and a " appear.\n    opened: 2026-01-01\n'
+          '    resolve_by: 2027-01-01\n')
+    import_paths(ledger, [tmp_path / "q.yaml"])
+    import_tables(ledger, [write(tmp_path / "q.csv", HEADER + (
+        'esc-csv,"Will ""Ré\\sumé"" ship, with a \\ backslash?",2027-01-01,2026-01-01,'
+        'zoë,0.5,2026-02-01\n') * 1)])
+    with ledger.connect() as con:
+        texts = [q for (q,) in con.execute("SELECT question FROM questions ORDER BY seq")
+                 .fetchall()]
+    assert texts == ['Will "Ré\\sumé" ship by 2027?',
+                     'Will "Ré\\sumé" ship, with a \\ backslash?']
+    spans, head = recomputed_chain(ledger.path)
+    assert ledger.verify() == (spans[-1][1], head)
