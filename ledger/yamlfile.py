@@ -235,7 +235,12 @@ def _too_deep(text: str) -> int | None:
                     return event.start_mark.line + 1
             elif isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
                 depth -= 1
-    except yaml.YAMLError:
+    except yaml.YAMLError as exc:
+        if "maximum nesting depth" in (getattr(exc, "problem", None) or ""):
+            # libyaml 0.2.6 caps flow nesting in its scanner, which reads ahead of the events
+            # counted here: the cap is far above MAX_DEPTH, so the file is too deep all the same.
+            mark = getattr(exc, "problem_mark", None)
+            return mark.line + 1 if mark is not None else 1
         return None  # the parse that follows reports it, with its line
     finally:
         events.dispose()
