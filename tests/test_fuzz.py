@@ -315,9 +315,42 @@ def _both_builds(text: str) -> tuple[list, list]:
     return fast, full
 
 
+def _node_tags(text: str, loader_class: type) -> list:
+    """Every node's kind, tag and text, document by document, as ``loader_class`` composes
+    (a node met again, through an alias, by its number: a billion laughs stays small)."""
+    seen: dict[int, int] = {}
+
+    def walk(node: Any) -> Any:
+        if id(node) in seen:
+            return ("again", seen[id(node)])
+        seen[id(node)] = len(seen)
+        if isinstance(node, yaml.ScalarNode):
+            return (node.tag, node.value)
+        if isinstance(node, yaml.SequenceNode):
+            return (node.tag, [walk(n) for n in node.value])
+        return (node.tag, [(walk(k), walk(v)) for k, v in node.value])
+
+    out: list = []
+    roots = []  # kept, so that no node's id is reused by a later document's
+    loader = loader_class(text)
+    try:
+        while loader.check_node():
+            roots.append(loader.get_node())
+            out.append(walk(roots[-1]))
+    except yaml.YAMLError as exc:
+        out.append(str(exc))
+    finally:
+        loader.dispose()
+    return out
+
+
 def _check_same_build(text: str) -> str:
     from ledger import yamlfile
 
+    class Uncached(yamlfile._Base):  # the loader's tag rules, resolved by PyYAML every time
+        yaml_implicit_resolvers = yamlfile._Loader.yaml_implicit_resolvers
+
+    assert _node_tags(text, yamlfile._Loader) == _node_tags(text, Uncached), text
     fast, full = _both_builds(text)
     for f, g in zip(fast, full, strict=True):
         if f is not yamlfile._NOT_BUILT:
