@@ -277,7 +277,7 @@ class _Planner:
         self.conflicts: list[Problem] = []
         self.result = ImportResult()
         self.seen_questions: dict[str, tuple[ParsedFile, tuple]] = {}  # where each id is
-        self.seen_sources: dict[str, tuple[str, dict]] = {}
+        self.seen_sources: dict[str, tuple[Callable[[], str], dict]] = {}
         self.now = utc_now()
         self.latest_day = date.fromordinal(self.now.date().toordinal() + 1)  # UTC+14: tomorrow
         # a forecast dated alone may already be made where the calendar day began (UTC+14)
@@ -299,12 +299,12 @@ class _Planner:
 
     def plan_source(self, parsed: ParsedFile, src: Any) -> None:
         fields = {k: getattr(src, k) for k in SOURCE_CONTENT}
-        where = f"{parsed.path}:{parsed.line_of(('source',))}"
+        where = partial(_where, parsed, ("source",))  # worked out only when shown
         if src.id in self.seen_sources:
             other_where, other = self.seen_sources[src.id]
             if other != fields:
                 self.problem(parsed, ("source", "id"), "id",
-                             f"source {src.id!r} is also defined at {other_where} with "
+                             f"source {src.id!r} is also defined at {other_where()} with "
                              "different details; give one of them another id")
             return
         self.seen_sources[src.id] = (where, fields)

@@ -106,12 +106,33 @@ assert not _Loader.yaml_path_resolvers and not _Tags.yaml_path_resolvers
 
 
 class ParsedFile:
-    """A forecast file's data plus its node tree, kept to locate problems by line."""
+    """A forecast file's data plus its node tree, to locate problems by line.
 
-    def __init__(self, path: str, data: Any, root: yaml.Node | None) -> None:
+    The tree (three objects a node: 4 million for 100,000 forecasts) is needed only when a line
+    is shown, a problem or a dry run's change, so a file read without problems keeps its text
+    and composes the tree again from it on the first ask (the same text, the same tree).
+    """
+
+    def __init__(self, path: str, data: Any, root: yaml.Node | None, text: str | None = None,
+                 index: int = 0) -> None:
         self.path = path
         self.data = data
-        self.root = root
+        self._root = root
+        self._text = text  # when root is None: the file's text, of which this is document index
+        self._index = index
+
+    @property
+    def root(self) -> yaml.Node | None:
+        if self._root is None and self._text is not None:
+            loader = _Loader(self._text)
+            try:
+                for _ in range(self._index + 1):
+                    loader.check_node()
+                    self._root = loader.get_node()
+            finally:
+                loader.dispose()
+            self._text = None
+        return self._root
 
     def line_of(self, loc: tuple) -> int | None:
         """1-based line of the value at ``loc`` (or of the nearest enclosing node)."""
@@ -200,7 +221,10 @@ def read_yaml(path: str | Path, display: str | None = None
             data = _construct(loader, root) if fast else _NOT_BUILT
             if data is _NOT_BUILT:
                 data = loader.construct_document(root)
-            docs.append(ParsedFile(name, data, root))
+            if isinstance(data, dict):  # the tree again only if a line is asked for
+                docs.append(ParsedFile(name, data, None, text, len(docs)))
+            else:  # refused below, with the document's line
+                docs.append(ParsedFile(name, data, root))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         if "quoted scalar" in (exc.context or "") and exc.context_mark:
