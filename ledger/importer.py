@@ -37,7 +37,8 @@ Progress = Callable[[str, int, int], None]
 
 class Change:
     """One change an import makes; ``where`` (file:line) is worked out only when asked for,
-    since finding a line costs a walk of the node tree and most imports never show it."""
+    since finding a line costs a walk of the node tree (composed again from the file's text
+    the first time) and most imports never show it."""
 
     __slots__ = ("_where", "action", "subject")
 
@@ -531,9 +532,10 @@ def write(con: Any, result: ImportResult) -> None:
 def import_paths(ledger: Ledger, paths: Sequence[str | os.PathLike[str]], *,
                  dry_run: bool = False, progress: Progress | None = None) -> ImportResult:
     """Validate ``paths`` (files or folders) and append what is new, all or nothing."""
-    # The parsed node trees hold millions of objects and every full collection walks them all
-    # (measured: 100k forecasts import in 9.6 s with the collector paused, 13.9 s without);
-    # an import makes no reference cycles worth collecting, so the collector waits.
+    # The parsed documents, models and planned entries hold millions of objects and every full
+    # collection walks them all (measured, when node trees were kept too: 100k forecasts
+    # import in 9.6 s with the collector paused, 13.9 s without); an import makes no
+    # reference cycles worth collecting, so the collector waits.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
