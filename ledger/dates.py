@@ -51,16 +51,25 @@ def parse_date(value: object) -> date:
     if isinstance(value, datetime):
         value = value.date()
     if not isinstance(value, date):
-        text = str(value).strip()
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            raise ValueError(f"{text!r} is not a date (write YYYY-MM-DD, e.g. 2027-05-21)")
-        try:
-            value = date.fromisoformat(text)
-        except ValueError:
-            raise ValueError(f"{text} is not a real date (check the day and month)") from None
+        return _date_text(str(value).strip())
     if not MIN_DATE <= value <= MAX_DATE:
         raise ValueError(f"{value} is out of range ({MIN_DATE} to {MAX_DATE})")
     return value
+
+
+_DATE_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+@lru_cache(maxsize=4096)
+def _date_text(text: str) -> date:
+    # Files repeat the same dates thousands of times (a refusal raises, and is not cached).
+    if not _DATE_TEXT.fullmatch(text):
+        raise ValueError(f"{text!r} is not a date (write YYYY-MM-DD, e.g. 2027-05-21)")
+    try:
+        value = date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text} is not a real date (check the day and month)") from None
+    return parse_date(value)
 
 
 class Moment(NamedTuple):

@@ -37,7 +37,8 @@ Progress = Callable[[str, int, int], None]
 
 class Change:
     """One change an import makes; ``where`` (file:line) is worked out only when asked for,
-    since finding a line costs a walk of the node tree and most imports never show it."""
+    since finding a line costs a walk of the node tree (composed again from the file's text
+    the first time) and most imports never show it."""
 
     __slots__ = ("_where", "action", "subject")
 
@@ -276,9 +277,12 @@ class _Planner:
         self.problems: list[Problem] = []
         self.conflicts: list[Problem] = []
         self.result = ImportResult()
-        self.seen_questions: dict[str, str] = {}
-        self.seen_sources: dict[str, tuple[str, dict]] = {}
+        self.seen_questions: dict[str, tuple[ParsedFile, tuple]] = {}  # where each id is
+        self.seen_sources: dict[str, tuple[Callable[[], str], dict]] = {}
         self.now = utc_now()
+        self.latest_day = date.fromordinal(self.now.date().toordinal() + 1)  # UTC+14: tomorrow
+        # a forecast dated alone may already be made where the calendar day began (UTC+14)
+        self.latest_made_on = (self.now + timedelta(hours=14)).date()
 
     def problem(self, parsed: ParsedFile, loc: tuple, name: str, msg: str,
                 conflict: bool = False) -> None:
@@ -296,12 +300,12 @@ class _Planner:
 
     def plan_source(self, parsed: ParsedFile, src: Any) -> None:
         fields = {k: getattr(src, k) for k in SOURCE_CONTENT}
-        where = f"{parsed.path}:{parsed.line_of(('source',))}"
+        where = partial(_where, parsed, ("source",))  # worked out only when shown
         if src.id in self.seen_sources:
             other_where, other = self.seen_sources[src.id]
             if other != fields:
                 self.problem(parsed, ("source", "id"), "id",
-                             f"source {src.id!r} is also defined at {other_where} with "
+                             f"source {src.id!r} is also defined at {other_where()} with "
                              "different details; give one of them another id")
             return
         self.seen_sources[src.id] = (where, fields)
@@ -319,12 +323,13 @@ class _Planner:
 
     def plan_question(self, parsed: ParsedFile, doc: Any, i: int, q: Any) -> None:
         at = ("questions", i)
-        where = f"{parsed.path}:{parsed.line_of(at)}"
+        # file:line is worked out only when shown (a walk of the node tree per question)
+        where = partial(_where, parsed, at)
         if q.id in self.seen_questions:
-            self.problem(parsed, (*at, "id"), "id",
-                         f"question id {q.id!r} is already used at {self.seen_questions[q.id]}")
+            self.problem(parsed, (*at, "id"), "id", f"question id {q.id!r} is already used at "
+                         f"{_where(*self.seen_questions[q.id])}")
             return
-        self.seen_questions[q.id] = f"{parsed.path}:{parsed.line_of((*at, 'id'))}"
+        self.seen_questions[q.id] = (parsed, (*at, "id"))
         source_id = q.source or (doc.source.id if doc.source else None)
         if q.source and q.source not in self.seen_sources and q.source not in self.known_sources:
             self.problem(parsed, (*at, "source"), "source",
@@ -344,9 +349,8 @@ class _Planner:
                          "use either resolution: (one) or resolutions: (a history), not both")
             return
         resolutions = [q.resolution] if q.resolution is not None else list(q.resolutions)
-        latest_day = date.fromordinal(utc_now().date().toordinal() + 1)  # UTC+14 is tomorrow
         for k, r in enumerate(resolutions):
-            if r.resolved_on > latest_day:
+            if r.resolved_on > self.latest_day:
                 loc = (*at, "resolution") if q.resolution is not None else (*at, "resolutions", k)
                 self.problem(parsed, (*loc, "resolved_on"), "resolved_on",
                              f"{r.resolved_on} is in the future; resolve once it has happened")
@@ -409,11 +413,17 @@ class _Planner:
         return resolutions[-1] if resolutions else None
 
     def plan_forecasts(self, parsed: ParsedFile, at: tuple, q: Any, final: Any) -> None:
+        # The one loop run per forecast: what it looks up every time is looked up once here.
         seen: dict[tuple, int] = {}
+        qid = q.id
+        held_forecasts = self.state.forecasts
+        final_day = final.resolved_on if final is not None else None
+        now, latest_made_on = self.now, self.latest_made_on
+        changes, entries = self.result.changes, self.result.entries
         for j, f in enumerate(q.forecasts):
             loc = (*at, "forecasts", j)
             made_at, made_on, offset = parse_moment(f.made_at)
-            key = (q.id, f.forecaster, made_at)
+            key = (qid, f.forecaster, made_at)
             if key in seen:
                 self.problem(parsed, (*loc, "made_at"), "made_at",
                              f"{f.forecaster} already has a forecast made at {f.made_at} on this "
@@ -424,24 +434,23 @@ class _Planner:
                 self.problem(parsed, loc, "implied_from",
                              "missing: a forecast with basis: implied needs the phrase it was "
                              "implied from")
-            if final is not None and made_on > final.resolved_on:
+            if final_day is not None and made_on > final_day:
                 self.problem(parsed, (*loc, "made_at"), "made_at",
-                             f"{made_on} is after the question resolved on {final.resolved_on}; "
+                             f"{made_on} is after the question resolved on {final_day}; "
                              "a forecast made once the outcome was known cannot be logged")
-            if f.recorded_at is not None and f.recorded_at < made_at:
+            recorded_at = f.recorded_at
+            if recorded_at is not None and recorded_at < made_at:
                 self.problem(parsed, (*loc, "recorded_at"), "recorded_at",
-                             f"{f.recorded_at} is before the forecast was made ({made_at})")
-            elif f.recorded_at is None and (
-                    made_at > self.now if offset is not None
-                    # a date alone: the calendar day may already have begun somewhere (UTC+14)
-                    else made_on > (self.now + timedelta(hours=14)).date()):
+                             f"{recorded_at} is before the forecast was made ({made_at})")
+            elif recorded_at is None and (
+                    made_at > now if offset is not None else made_on > latest_made_on):
                 # It would be recorded now, before it was made: refused like `forecast --at`
                 # (and an export of it could not be imported again).
                 self.problem(parsed, (*loc, "made_at"), "made_at",
                              f"{f.made_at} is in the future (log a forecast once it is made)")
             content = {"probability": f.probability, "rationale": f.rationale,
                        "basis": f.basis, "implied_from": f.implied_from}
-            held = self.state.forecasts.get(key)
+            held = held_forecasts.get(key)
             if held is not None:
                 for name in FORECAST_CONTENT:
                     if not _same(held[name], content[name]):
@@ -452,11 +461,13 @@ class _Planner:
                                      "(log a new one with a later made_at)", conflict=True)
                         break
                 continue
-            self.add("new forecast", q.id, partial(_where, parsed, loc), NewEntry(
-                "forecast", q.id,
-                {"question_id": q.id, "forecaster": f.forecaster, **content,
+            # self.add, inlined
+            changes.append(Change("new forecast", qid, partial(_where, parsed, loc)))
+            entries.append(NewEntry(
+                "forecast", qid,
+                {"question_id": qid, "forecaster": f.forecaster, **content,
                  "made_at": made_at, "made_on": made_on, "utc_offset": offset},
-                recorded_at=f.recorded_at))
+                recorded_at=recorded_at))
 
 
 @dataclass(frozen=True)
@@ -521,9 +532,10 @@ def write(con: Any, result: ImportResult) -> None:
 def import_paths(ledger: Ledger, paths: Sequence[str | os.PathLike[str]], *,
                  dry_run: bool = False, progress: Progress | None = None) -> ImportResult:
     """Validate ``paths`` (files or folders) and append what is new, all or nothing."""
-    # The parsed node trees hold millions of objects and every full collection walks them all
-    # (measured: 100k forecasts import in 9.6 s with the collector paused, 13.9 s without);
-    # an import makes no reference cycles worth collecting, so the collector waits.
+    # The parsed documents, models and planned entries hold millions of objects and every full
+    # collection walks them all (measured, when node trees were kept too: 100k forecasts
+    # import in 9.6 s with the collector paused, 13.9 s without); an import makes no
+    # reference cycles worth collecting, so the collector waits.
     was_enabled = gc.isenabled()
     gc.disable()
     try:

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from ledger.dates import parse_date
+from ledger.dates import parse_date, parse_moment
 from ledger.probability import HINT, parse_probability
 
 OUTCOMES = ("yes", "no", "ambiguous", "annulled")
@@ -64,8 +64,10 @@ def _date(value: object) -> date:
 def _moment(value: object) -> str:
     # Kept as written (date or ISO date-time) and resolved to UTC by the importer, so that a
     # file means the same on every machine and re-imports identically.
-    from ledger.dates import parse_moment
-
+    if type(value) is str:  # as files hold it (dates stay text): one strip, not two
+        text = value.strip()
+        parse_moment(text)
+        return text
     if isinstance(value, datetime | date):
         value = value.isoformat()
     parse_moment(value)
@@ -73,8 +75,6 @@ def _moment(value: object) -> str:
 
 
 def _timestamp(value: object) -> datetime:
-    from ledger.dates import parse_moment
-
     return parse_moment(value)[0]
 
 

@@ -373,3 +373,33 @@ def test_odd_but_valid_input_round_trips_exactly(run, db, tmp_path):
     keep = ("question", "criteria", "tags", "opened", "resolve_by", "forecasts")
     assert {k: json.loads(shown_again.stdout)[k] for k in keep} == {
         k: run.json("show", "odd-emoji-question")[k] for k in keep}
+
+
+def test_lines_are_found_again_from_the_text_of_each_document(run, loaded, tmp_path):
+    """A file read without problems keeps its text, not its node tree: the lines a dry run
+    shows, and those of a problem found while planning, come from composing it again, each
+    document its own."""
+    path = write(tmp_path / "two.yaml", (
+        "source:\n  id: two-docs-source\n  title: Two documents\n  published: 2026-01-01\n"
+        "questions:\n"
+        "  - id: first-of-two\n    question: Is this the first?\n    criteria: Yes.\n"
+        "    resolve_by: 2027-01-01\n"
+        "---\n"
+        "# a comment moves the second document's lines\n"
+        "questions:\n"
+        "  - id: second-of-two\n    question: Is this the second?\n    criteria: Yes.\n"
+        "    opened: 2026-01-01\n    resolve_by: 2027-01-01\n"
+        "    forecasts:\n      - forecaster: alice\n        probability: 0.5\n"
+        "        made_at: 2026-01-02\n"))
+    result = run("import", "--dry-run", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[:4] == [
+        f"{path}:2: would add new source two-docs-source",
+        f"{path}:6: would add new question first-of-two",
+        f"{path}:13: would add new question second-of-two",
+        f"{path}:19: would add new forecast second-of-two",
+    ]
+    moved = write(tmp_path / "again.yaml", path.read_text().replace(
+        "second-of-two", "first-of-two"))
+    assert_refused(run, loaded, str(moved), f"{moved}:13: id: question id 'first-of-two' is "
+                   f"already used at {moved}:6")

@@ -275,3 +275,140 @@ def test_fuzzed_files_are_imported_or_refused_cleanly_by_the_cli(template):
     check()
     print(f"\nCLI fuzz: {sum(seen.values())} examples, exit codes {dict(seen)}")
     assert sum(seen.values()) == CLI_EXAMPLES and seen[1] > 0
+
+
+# -- the fast document builder --------------------------------------------------------------
+
+def _typed(x: Any) -> Any:
+    """``x`` with every value's type spelled out, in order: 1 == True and 0.0 == -0.0 in
+    Python, but an outcome of true and of 1 are different files."""
+    if isinstance(x, dict):
+        return ("dict", [(_typed(k), _typed(v)) for k, v in x.items()])
+    if isinstance(x, list):
+        return ("list", [_typed(v) for v in x])
+    return (type(x).__name__, repr(x))
+
+
+def _both_builds(text: str) -> tuple[list, list]:
+    """Each document of ``text`` built by yamlfile's fast walk and by PyYAML's constructor
+    (an exception's type and text when it refuses); the walk's _NOT_BUILT is kept as is."""
+    from ledger import yamlfile
+
+    fast: list = []
+    full: list = []
+    loader = yamlfile._Loader(text)
+    try:
+        while loader.check_node():
+            root = loader.get_node()
+            # read_yaml never walks a text that may hold an alias (the walk would copy a
+            # billion laughs out in full): nor does this
+            built = yamlfile._NOT_BUILT if "*" in text else yamlfile._construct(loader, root)
+            fast.append(built if built is yamlfile._NOT_BUILT else _typed(built))
+            try:
+                full.append(_typed(loader.construct_document(root)))
+            except Exception as exc:  # noqa: BLE001 - compared, not handled
+                full.append((type(exc).__name__, str(exc)))
+    except yaml.YAMLError:
+        pass  # a parse error: neither builder is reached for what follows
+    finally:
+        loader.dispose()
+    return fast, full
+
+
+def _node_tags(text: str, loader_class: type) -> list:
+    """Every node's kind, tag and text, document by document, as ``loader_class`` composes
+    (a node met again, through an alias, by its number: a billion laughs stays small)."""
+    seen: dict[int, int] = {}
+
+    def walk(node: Any) -> Any:
+        if id(node) in seen:
+            return ("again", seen[id(node)])
+        seen[id(node)] = len(seen)
+        if isinstance(node, yaml.ScalarNode):
+            return (node.tag, node.value)
+        if isinstance(node, yaml.SequenceNode):
+            return (node.tag, [walk(n) for n in node.value])
+        return (node.tag, [(walk(k), walk(v)) for k, v in node.value])
+
+    out: list = []
+    roots = []  # kept, so that no node's id is reused by a later document's
+    loader = loader_class(text)
+    try:
+        while loader.check_node():
+            roots.append(loader.get_node())
+            out.append(walk(roots[-1]))
+    except yaml.YAMLError as exc:
+        out.append(str(exc))
+    finally:
+        loader.dispose()
+    return out
+
+
+def _check_same_build(text: str) -> str:
+    from ledger import yamlfile
+
+    class Uncached(yamlfile._Base):  # the loader's tag rules, resolved by PyYAML every time
+        yaml_implicit_resolvers = yamlfile._Loader.yaml_implicit_resolvers
+
+    assert _node_tags(text, yamlfile._Loader) == _node_tags(text, Uncached), text
+    fast, full = _both_builds(text)
+    for f, g in zip(fast, full, strict=True):
+        if f is not yamlfile._NOT_BUILT:
+            assert f == g, text
+    return "handed over" if any(f is yamlfile._NOT_BUILT for f in fast) else "built"
+
+
+EDGE_CASES = [
+    "a: 1\nb: 0x1F\nc: 0o17\nd: 017\ne: 1_000\nf: 190:20:30\ng: -0\nh: +12\n",
+    "a: 1.5\nb: -0.0\nc: .inf\nd: -.inf\ne: .NaN\nf: 1_000.5\ng: 6.8523015e+5\nh: 190:20:30.15\n",
+    "a: ~\nb: null\nc:\nd: Null\ne: ''\nf: true\ng: False\nh: yes\ni: no\nj: on\n",
+    "a: !!bool yes\nb: !!str 5\nc: !!int '7'\nd: !!float '2'\ne: !!null ''\nf: !!bool maybe\n",
+    "a: 2026-05-21\nb: 2026-05-21T10:00:00Z\nc: !!timestamp 2026-05-21\n",
+    "a: !!binary aGVsbG8=\nb: !!set {x, y}\nc: !!omap [x: 1]\nd: !secret x\n",
+    "a: [1, [2, {b: c}], {d: [e, f]}]\n? [x]\n: y\n",
+    "a: 1\n{x: 1}: 2\n", "a: 1\n3: x\n", "a: 1\nnull: x\n", "a: 1\ntrue: x\n",
+    "a: 1\nb: 2\na: 3\n", "base: &b {x: 1}\nother:\n  <<: b\n",
+    "a: &x 1\nb: 2\n", "a: !!str\nb: ! x\nc: !!map {x: 1}\nd: !!seq [1]\n",
+    "- 1\n- two\n", "just text\n", "a: 1\n---\nb: [2]\n---\n- 3\n", "''\n", "a: '1'\nb: \"2\"\n",
+]
+
+
+@pytest.mark.parametrize("text", EDGE_CASES)
+def test_the_fast_builder_builds_what_pyyaml_builds_or_hands_over(text):
+    _check_same_build(text)
+
+
+def test_the_fast_builder_handles_the_common_case_itself():
+    # Handing everything over would pass the comparisons above and speed up nothing.
+    assert _check_same_build((DATA / "good.yaml").read_text(encoding="utf-8")) == "built"
+    assert _check_same_build(EDGE_CASES[0]) == "built"
+    assert _check_same_build(EDGE_CASES[2]) == "built"
+    assert _check_same_build("a: 1\nb: 2\na: 3\n") == "handed over"
+    assert _check_same_build("a: !!binary aGVsbG8=\n") == "handed over"
+
+
+def test_the_fast_builder_matches_pyyaml_on_every_bad_file():
+    for path in sorted((DATA / "bad").rglob("*.yaml")):
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        if "\x00" in text:
+            continue
+        _check_same_build(text)
+
+
+def test_the_fast_builder_matches_pyyaml_on_fuzzed_files():
+    seen: Counter[str] = Counter()
+
+    @settings(FUZZ, max_examples=LIBRARY_EXAMPLES)
+    @given(mutated_files())
+    def check(data: bytes) -> None:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            return
+        seen[_check_same_build(text)] += 1
+
+    check()
+    assert seen["built"] > 0
