@@ -149,8 +149,12 @@ def parse_duration(text: str) -> int:
 
 
 def iso_utc(ts: datetime) -> str:
-    """The canonical text of a stored instant (naive UTC), microseconds always shown."""
-    return ts.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    """The canonical text of a stored instant (naive UTC), microseconds always shown.
+
+    ``isoformat`` writes what ``strftime("%Y-%m-%dT%H:%M:%S.%f")`` does for the years a ledger
+    accepts, several times faster (it runs for every entry an import writes).
+    """
+    return ts.isoformat(timespec="microseconds")
 
 
 __all__ = [

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +39,13 @@ BLOCK = 4096
 BATCH = 262_144
 
 
+# One encoder for every entry: json.dumps with options builds a new one per call.
+_ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+
+
 def canonical(body: dict[str, Any]) -> str:
     """The text of an entry written by Python: sorted keys, no spaces, UTF-8."""
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODE(body)
 
 
 def content_hash(bodies: str | bytes | Sequence[str]) -> str:
@@ -87,8 +92,14 @@ class NewEntry:
 
 
 def _json_value(value: Any) -> Any:
-    if hasattr(value, "isoformat"):
-        return iso_utc(value) if hasattr(value, "hour") else value.isoformat()
+    # By exact type first: this runs for every field of every entry an import writes.
+    kind = type(value)
+    if kind is str or kind is float or kind is int or value is None or kind is bool:
+        return value
+    if isinstance(value, datetime):
+        return iso_utc(value)
+    if isinstance(value, date):
+        return value.isoformat()
     return value
 
 
@@ -362,12 +373,13 @@ def append(con: duckdb.DuckDBPyConnection, entries: Sequence[NewEntry]) -> list[
         return []
     last_seq, prev = _head(con)
     now = utc_now()
+    now_text = iso_utc(now)
     cols: list[list[Any]] = [[] for _ in range(5)]
     for i, entry in enumerate(entries, start=last_seq + 1):
         recorded_at = entry.recorded_at or now
         body = {k: _json_value(v) for k, v in entry.fields.items()}
         body.update(seq=i, kind=entry.kind, subject=entry.subject,
-                    recorded_at=iso_utc(recorded_at))
+                    recorded_at=now_text if recorded_at is now else iso_utc(recorded_at))
         for col, value in zip(cols, (i, entry.kind, entry.subject, recorded_at,
                                      canonical(body)), strict=True):
             col.append(value)
