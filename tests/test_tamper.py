@@ -340,3 +340,10 @@ def test_a_cut_or_recomputed_chain_changes_the_head(run, tampered):
     result = run("verify")
     assert result.exit_code == 0
     assert anchored[1] not in result.stdout
+
+
+def test_a_block_removed_from_the_chain(run, tampered):
+    tamper(tampered, "DELETE FROM blocks WHERE first_seq = 4")
+    assert_first_bad(run, 4, "forecast", "sample-ships",
+                     "the block of entries #5-#5 does not follow the one that ended at #3: "
+                     "blocks were changed, deleted or inserted")
