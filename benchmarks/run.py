@@ -144,6 +144,7 @@ def in_memory_ours(db: Path) -> float:
 import time, duckdb
 from ledger.report import calibration_arrays, score_arrays, scored_forecasts
 con = duckdb.connect({str(db)!r}, read_only=True)
+con.execute("SET enable_progress_bar = false")
 data = scored_forecasts(con, mode="final")
 t = time.perf_counter()
 score_arrays(data, by="forecaster", mode="final")

@@ -133,7 +133,11 @@ class Ledger:
         delay = 0.01
         while True:
             try:
-                return duckdb.connect(str(self.path))
+                con = duckdb.connect(str(self.path))
+                # DuckDB draws a progress bar on standard output for queries over 2 s (a 10M
+                # ledger's verify has some); it would land inside --json output.
+                con.execute("SET enable_progress_bar = false")
+                return con
             except duckdb.IOException as exc:
                 text = str(exc)
                 if "lock" not in text.lower():
