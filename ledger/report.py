@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from ledger import scoring
+from ledger import order, scoring
 from ledger.errors import InvalidValue
 
 MODES = ("final", "first", "time-averaged")
@@ -176,8 +176,6 @@ def _filled(values: Any, fill: Any) -> np.ndarray:
 COLUMNS = ("question_id", "forecaster", "probability", "outcome", "weight", "days", "made_at",
            "made_on", "resolved_on", "horizon_days", "source_id", "tags",
            "reference_probability", "seq", "question_code", "forecaster_code", "pair")
-# Always returned: the reports' core, and cheap (no strings).
-_CORE = ("probability", "outcome", "weight", "question_code", "forecaster_code", "pair")
 _PER_QUESTION = ("question_id", "source_id", "tags")
 # Integer keys that _select keeps at 32 bits and scored_forecasts hands out as int64.
 _WIDE = ("question_code", "forecaster_code", "days", "horizon_days")
@@ -225,35 +223,7 @@ _ROWS_SQL = """, f AS (
     WHERE NOT coalesce(f.recorded_at > s.first_recorded_at OR f.made_on > s.resolved_on, false)
 )"""
 
-_DAYS = "CAST(date_diff('day', DATE '1970-01-01', {0}) AS INTEGER)"
-
-# The order of a forecaster's forecasts on a question, (made_on, made_at, seq), as one
-# fixed-size key: each field offset to unsigned and given its own bits (32 + 64 + 32), so the
-# number compares as the tuple does. arg_max over it is far cheaper than over a STRUCT. It is
-# exact while entry numbers are below 2**32; past that the STRUCT key takes over.
-_PACKED_KEY = {
-    "key": ("(CAST(date_diff('day', DATE '1970-01-01', made_on) + 2147483648 AS UHUGEINT)"
-            " << 96) | (CAST(CAST(epoch_us(made_at) AS HUGEINT) + 9223372036854775808"
-            " AS UHUGEINT) << 32) | CAST(seq AS UHUGEINT)"),
-    "made_on": "CAST(CAST(k >> 96 AS BIGINT) - 2147483648 AS INTEGER)",
-    "made_at": ("make_timestamp(CAST(CAST((k >> 32) & CAST(18446744073709551615 AS UHUGEINT)"
-                " AS HUGEINT) - 9223372036854775808 AS BIGINT))"),
-    "seq": "CAST(k & CAST(4294967295 AS UHUGEINT) AS BIGINT)",
-}
-_STRUCT_KEY = {
-    "key": "{'on': made_on, 'at': made_at, 'seq': seq}",
-    "made_on": _DAYS.format("k.on"),
-    "made_at": "k.at",
-    "seq": "k.seq",
-}
-#: Entry numbers from which the packed key would overflow.
-PACKED_SEQ_LIMIT = 1 << 32
-
-
-def _key(con: Any) -> dict[str, str]:
-    """The packed key, or the STRUCT one when entry numbers outgrow it."""
-    top = con.execute("SELECT max(seq) FROM forecasts").fetchall()[0][0]
-    return _PACKED_KEY if top is None or top < PACKED_SEQ_LIMIT else _STRUCT_KEY
+_DAYS = order.DAYS
 
 
 def _rows_sql(con: Any, mode: str, need: set[str]) -> tuple[str, list[str]]:
@@ -273,14 +243,14 @@ def _rows_sql(con: Any, mode: str, need: set[str]) -> tuple[str, list[str]]:
         sql = (f"\nSELECT question_code, forecaster_code, probability, outcome, "
                f"{', '.join(extra)}\nFROM f ORDER BY {_ORDER}")
         return sql, cols
-    key = _key(con)
-    pick, order = ("arg_max", "max") if mode == "final" else ("arg_min", "min")
+    key = order.key_for(con)
+    pick, extreme = ("arg_max", "max") if mode == "final" else ("arg_min", "min")
     inner = [f"{pick}(probability, key) AS probability", "any_value(outcome) AS outcome"]
     outer = ["question_code", "forecaster_code", "probability", "outcome"]
     wants_key = [n for n in ("made_on", "made_at", "seq") if n in need or
                  (n == "made_on" and "horizon_days" in need)]
     if wants_key:
-        inner.append(f"{order}(key) AS k")
+        inner.append(f"{extreme}(key) AS k")
         outer += [f"{key[n]} AS {n}" for n in wants_key]
         cols += wants_key
     if {"resolved_on", "horizon_days"} & need:
@@ -981,8 +951,8 @@ def over_time_arrays(data: dict[str, np.ndarray], *, window: int = 50, by: str |
         outcome, day = outcome[starts], day[starts]
     outcome = outcome.astype(np.float64)
     # Pairs come by question then forecaster; a stable sort by day keeps that within a day.
-    order = _stable_order(_dense(day.astype(np.int64))[0])
-    brier, forecast, outcome, day = brier[order], forecast[order], outcome[order], day[order]
+    by_day = _stable_order(_dense(day.astype(np.int64))[0])
+    brier, forecast, outcome, day = brier[by_day], forecast[by_day], outcome[by_day], day[by_day]
     if by == "month":
         month = day.astype("datetime64[M]")
         first = _starts(month)

@@ -13,7 +13,7 @@ comes from the views below.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2  # 1 chained every entry in its own row (upgraded on first write)
+SCHEMA_VERSION = 2  # 1 chained every entry in its own row (upgraded when first opened)
 
 # column name -> DuckDB type, per typed table; every table also has seq and recorded_at.
 # Body keys equal column names, which is what lets verify compare the two in SQL.

@@ -174,6 +174,10 @@ class Ledger:
         try:
             if create:
                 _ensure_schema(con)
+            elif _schema_version(con) == 1:
+                # A ledger of the older schema is checked and upgraded when first opened:
+                # every command and page reads the chain as schema 2 keeps it.
+                _migrate_v1(con)
             yield con
         finally:
             con.close()
@@ -182,8 +186,6 @@ class Ledger:
     def transaction(self, *, create: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """All or nothing: anything raised inside rolls the whole change back."""
         with self.connect(create=create) as con:
-            if not create and _schema_version(con) == 1:
-                _migrate_v1(con)  # a ledger of the older schema is upgraded on its first write
             con.begin()
             try:
                 yield con
@@ -195,7 +197,7 @@ class Ledger:
     def head(self) -> tuple[int, str]:
         """``(number of the last entry, head hash)``: anchor it somewhere to pin history."""
         with self.connect() as con:
-            return _verify_v1(con) if _schema_version(con) == 1 else _head(con)
+            return _head(con)
 
     def verify(self) -> tuple[int, str]:
         """Check the hash chain and that the typed tables equal the log.
@@ -411,8 +413,6 @@ def _projection(table: str) -> str:
 
 def verify(con: duckdb.DuckDBPyConnection) -> tuple[int, str]:
     """See :meth:`Ledger.verify`."""
-    if _schema_version(con) == 1:  # not upgraded yet: its own chain is what can be checked
-        return _verify_v1(con)
     sequence = _check_sequence(con)
     bad: list[BadEntry] = _check_envelope(con)
     for table in schema.COLUMNS:

@@ -13,7 +13,7 @@ import pytest
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import brier_score_loss, log_loss
 
-from ledger import report
+from ledger import order, report
 from ledger.errors import InvalidValue
 from ledger.importer import import_paths
 from ledger.scoring import LOG_EPS
@@ -637,9 +637,9 @@ def test_the_struct_key_picks_as_the_packed_key_does(tmp_path, monkeypatch):
     ledger, _ = _random_ledger(tmp_path, n_questions=60, seed=3)
     with ledger.connect() as con:
         packed = {m: _through_arrays(con, m) for m in ("final", "first")}
-        assert report._key(con) is report._PACKED_KEY
-        monkeypatch.setattr(report, "PACKED_SEQ_LIMIT", 1)
-        assert report._key(con) is report._STRUCT_KEY
+        assert order.key_for(con) is order.PACKED_KEY
+        monkeypatch.setattr(order, "PACKED_SEQ_LIMIT", 1)
+        assert order.key_for(con) is order.STRUCT_KEY
         for mode, rows in packed.items():
             assert _through_arrays(con, mode) == rows
             assert _through_views(con, mode) == rows

@@ -146,20 +146,32 @@ def make_v1(path) -> str:
     return prev
 
 
-def test_a_schema_1_ledger_verifies_and_is_upgraded_on_its_first_write(ledger):
+def test_a_schema_1_ledger_is_checked_and_upgraded_when_first_opened(ledger, run):
     import_paths(ledger, [DATA / "good.yaml"])
     old_head = make_v1(ledger.path)
-    assert ledger.verify() == (8, old_head)
-    assert ledger.head() == (8, old_head)
-    add_forecast(ledger, "sample-ships", "0.6", forecaster="later", made_at="2026-03-01")
+    shown = run.json("show", "sample-ships")  # any command: a read upgrades it too
+    assert [e["seq"] for e in shown["entries"]] == [2, 3, 4, 5, 6]
     spans, head = recomputed_chain(ledger.path)
-    assert spans == [(s, s) for s in range(1, 10)]
-    assert ledger.verify() == (9, head)
+    assert spans == [(s, s) for s in range(1, 9)]
+    assert [e["hash"] for e in shown["entries"]] == [
+        _block_of(ledger.path, e["seq"]) for e in shown["entries"]]
+    assert ledger.verify() == (8, head)
+    add_forecast(ledger, "sample-ships", "0.6", forecaster="later", made_at="2026-03-01")
+    assert ledger.verify()[0] == 9
     with ledger.connect() as con:
         meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
         columns = [d[0] for d in con.execute("SELECT * FROM entries LIMIT 0").description]
     assert meta == {"schema_version": str(schema.SCHEMA_VERSION), "v1_head": old_head}
     assert columns == ["seq", "kind", "subject", "recorded_at", "body"]
+
+
+def _block_of(path, seq: int) -> str:
+    con = duckdb.connect(str(path))
+    try:
+        return con.execute("SELECT hash FROM blocks WHERE ? BETWEEN first_seq AND last_seq",
+                           [seq]).fetchall()[0][0]
+    finally:
+        con.close()
 
 
 def test_a_tampered_schema_1_ledger_is_not_upgraded(ledger):
@@ -175,10 +187,13 @@ def test_a_tampered_schema_1_ledger_is_not_upgraded(ledger):
         add_forecast(ledger, "sample-ships", "0.6", forecaster="later", made_at="2026-03-01")
     with pytest.raises(TamperDetected):
         ledger.verify()
-    with ledger.connect() as con:  # nothing was written or upgraded
+    con = duckdb.connect(str(ledger.path))  # nothing was written or upgraded
+    try:
         assert con.execute("SELECT value FROM meta WHERE key = 'schema_version'"
                            ).fetchall() == [("1",)]
         assert con.execute("SELECT count(*) FROM entries").fetchall() == [(8,)]
+    finally:
+        con.close()
 
 
 def test_bodies_with_escapes_and_non_ascii_hash_as_written(ledger, tmp_path):
