@@ -347,3 +347,9 @@ def test_a_block_removed_from_the_chain(run, tampered):
     assert_first_bad(run, 4, "forecast", "sample-ships",
                      "the block of entries #5-#5 does not follow the one that ended at #3: "
                      "blocks were changed, deleted or inserted")
+
+
+def test_an_entry_copied_under_its_own_number(run, tampered):
+    tamper(tampered, "INSERT INTO entries SELECT * FROM entries WHERE seq = 5")
+    assert_first_bad(run, 5, "forecast", "sample-ships",
+                     "entry number #5 appears twice: entries were inserted")
