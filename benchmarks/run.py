@@ -142,7 +142,7 @@ def in_memory_ours(db: Path) -> float:
     those arrays is excluded, as loading is for pandas."""
     code = f"""
 import time, duckdb
-from ledger.report import calibration_arrays, score_arrays, scored_forecasts
+from ledger.scoring.report import calibration_arrays, score_arrays, scored_forecasts
 con = duckdb.connect({str(db)!r}, read_only=True)
 con.execute("SET enable_progress_bar = false")
 data = scored_forecasts(con, mode="final")

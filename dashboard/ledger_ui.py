@@ -1,9 +1,10 @@
 """Shared pieces of the dashboard pages: the open ledger, cached reads, writes, safe text.
 
-Reads go through :func:`load`, a ``st.cache_data`` wrapper around :func:`ledger.views.run`
+Reads go through :func:`load`, a ``st.cache_data`` wrapper around :func:`ledger.reports.views.run`
 keyed on the ledger's path, its newest entry number (``queries.latest_seq``) and today's date,
 so a write from the CLI shows on the next interaction. Connections are never cached: each read
-opens and closes its own. Writes call :mod:`ledger.actions` and show the library's message with
+opens and closes its own. Writes call
+:mod:`ledger.ingest.actions` and show the library's message with
 ``st.error`` when it refuses.
 """
 
@@ -17,10 +18,10 @@ from typing import Any
 
 import streamlit as st
 
-from ledger import views
-from ledger.dates import today as local_today
 from ledger.errors import LedgerError
-from ledger.store import DEFAULT_DB, Ledger
+from ledger.format.dates import today as local_today
+from ledger.reports import views
+from ledger.storage.store import DEFAULT_DB, Ledger
 
 STATE_KEY = "_ledger_state"
 FLASH_KEY = "_flash"
@@ -87,7 +88,7 @@ def _cached(name: str, path: str, seq: int, today: str, kwargs: tuple) -> Any:
 
 
 def load(name: str, **kwargs: Any) -> Any:
-    """``ledger.views.<name>(con, **kwargs)``, cached until the ledger changes."""
+    """``ledger.reports.views.<name>(con, **kwargs)``, cached until the ledger changes."""
     state = current()
     try:
         return _cached(name, state["path"], state["seq"], local_today().isoformat(),

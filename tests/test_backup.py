@@ -24,9 +24,9 @@ from conftest import DATA, FORECASTS, Cli, run_script, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger.export import to_yaml
-from ledger.importer import import_paths
-from ledger.store import Ledger
+from ledger.ingest.importer import import_paths
+from ledger.reports.export import to_yaml
+from ledger.storage.store import Ledger
 
 TODAY = date.today()
 PROPERTY_EXAMPLES = 40
@@ -124,7 +124,7 @@ def test_export_then_import_restores_the_same_ledger(run, tmp_path):
                  ["calibration", "--strategy", "quantile", "--bins", "3"]):
         assert restored.json(*args) == run.json(*args), args
     try:
-        from ledger.report import score_report
+        from ledger.scoring.report import score_report
     except ImportError:  # pragma: no cover - the CLI comparison above still stands
         score_report = None
     if score_report is not None:

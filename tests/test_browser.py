@@ -24,9 +24,9 @@ from conftest import ROOT
 from playwright.sync_api import expect
 from test_dashboard import HTML_TEXT, make_small
 
-from ledger.fixtures import build_demo
-from ledger.report import calibration_report
-from ledger.store import Ledger
+from ledger.ingest.demo import build_demo
+from ledger.scoring.report import calibration_report
+from ledger.storage.store import Ledger
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 from conftest import DATA, console_script, run_script
 
-from ledger.importer import import_paths
-from ledger.store import Ledger
+from ledger.ingest.importer import import_paths
+from ledger.storage.store import Ledger
 
 pytestmark = pytest.mark.slow
 
@@ -33,8 +33,8 @@ QID = "sample-price-rises"  # open in good.yaml, resolve-by 2027-12-31
 WRITER = textwrap.dedent("""\
     import sys
     from datetime import datetime, timedelta
-    from ledger.actions import add_forecast
-    from ledger.store import Ledger
+    from ledger.ingest.actions import add_forecast
+    from ledger.storage.store import Ledger
 
     db, name, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
     start = datetime(2026, 2, 1)
@@ -48,8 +48,8 @@ WRITER = textwrap.dedent("""\
 READER = textwrap.dedent("""\
     import json, sys, time
     from pathlib import Path
-    from ledger.queries import list_questions
-    from ledger.store import Ledger, verify
+    from ledger.reports.queries import list_questions
+    from ledger.storage.store import Ledger, verify
 
     db, stop = sys.argv[1], Path(sys.argv[2])
     reads = verified = 0

@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 from conftest import DATA, console_script, snapshot
 
-from ledger.importer import import_paths
-from ledger.store import Ledger
+from ledger.ingest.importer import import_paths
+from ledger.storage.store import Ledger
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not Path("/proc/self/fd").is_dir(),

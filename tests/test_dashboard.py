@@ -13,13 +13,14 @@ import pytest
 from conftest import ROOT, snapshot
 from streamlit.testing.v1 import AppTest
 
-from ledger import actions, views
-from ledger.dates import today
 from ledger.errors import LedgerError
-from ledger.fixtures import build_demo
-from ledger.queries import counts, list_questions, question_detail
-from ledger.render import days_text, forecasts_text
-from ledger.store import Ledger
+from ledger.format.dates import today
+from ledger.ingest import actions
+from ledger.ingest.demo import build_demo
+from ledger.reports import views
+from ledger.reports.queries import counts, list_questions, question_detail
+from ledger.reports.render import days_text, forecasts_text
+from ledger.storage.store import Ledger
 
 sys.path.insert(0, str(ROOT / "dashboard"))
 from ledger_ui import md  # noqa: E402
@@ -238,7 +239,7 @@ def test_open_table_colours_exactly_the_overdue_rows(monkeypatch, small):
 
 
 def test_outcomes_offered_are_the_models_outcomes():
-    from ledger.models import OUTCOMES
+    from ledger.format.models import OUTCOMES
 
     assert views.OUTCOMES == OUTCOMES
 
@@ -421,7 +422,7 @@ def test_blind_page_without_a_name_hides_everything(monkeypatch, small):
 # -- scores: overview, resolved, calibration -------------------------------------------------
 
 def test_overview_scores_equal_the_report(monkeypatch, demo):
-    from ledger.report import score_report
+    from ledger.scoring.report import score_report
 
     at = goto(open_app(monkeypatch, demo), "overview")
     with demo.connect() as con:
@@ -442,7 +443,7 @@ def test_overview_without_resolutions_says_what_to_do(monkeypatch, tmp_path):
 
 
 def test_resolved_page_equals_the_report(monkeypatch, small):
-    from ledger.report import score_report
+    from ledger.scoring.report import score_report
 
     at = goto(open_app(monkeypatch, small), "resolved")
     with small.connect() as con:
@@ -479,7 +480,7 @@ def test_resolved_page_equals_the_report(monkeypatch, small):
 
 @pytest.mark.parametrize("forecaster", [None, ("ann",), ("ann", "bob")])
 def test_resolved_view_scores_equal_the_report_with_relative_scores(demo, forecaster):
-    from ledger.report import score_report
+    from ledger.scoring.report import score_report
 
     with demo.connect() as con:
         names = con.execute("SELECT DISTINCT forecaster FROM forecasts ORDER BY 1 LIMIT 2"
@@ -515,7 +516,7 @@ def _bins_chart(at):
 
 
 def test_calibration_page_equals_the_report(monkeypatch, demo):
-    from ledger.report import calibration_over_time, calibration_report
+    from ledger.scoring.report import calibration_over_time, calibration_report
 
     at = goto(open_app(monkeypatch, demo), "calibration")
     with demo.connect() as con:
@@ -549,7 +550,7 @@ def test_calibration_page_equals_the_report(monkeypatch, demo):
 
 
 def test_calibration_options_follow_the_report(monkeypatch, demo):
-    from ledger.report import calibration_report
+    from ledger.scoring.report import calibration_report
 
     at = goto(open_app(monkeypatch, demo), "calibration")
     alice = "demo-alice (synthetic)"
@@ -587,7 +588,7 @@ def test_calibration_options_follow_the_report(monkeypatch, demo):
 def test_calibration_bins_partition_the_forecasts(monkeypatch, demo):
     """Every bin's listed forecasts number its count, for each strategy: the stated edges are
     the report's."""
-    from ledger.report import calibration_report
+    from ledger.scoring.report import calibration_report
 
     for strategy in ("uniform", "quantile", "corp"):
         view = views.run(demo.path, "calibration_view", strategy=strategy, n_bins=7)

@@ -1,4 +1,4 @@
-"""ledger.report on real ledger files built through the importer, checked by hand, against
+"""ledger.scoring.report on real ledger files built through the importer, checked by hand, against
 scikit-learn and against the same figures computed as pure SQL."""
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ import pytest
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import brier_score_loss, log_loss
 
-from ledger import order, report
 from ledger.errors import InvalidValue
-from ledger.importer import import_paths
-from ledger.scoring import LOG_EPS
-from ledger.store import Ledger
+from ledger.ingest.importer import import_paths
+from ledger.scoring import report
+from ledger.scoring.metrics import LOG_EPS
+from ledger.storage import order
+from ledger.storage.store import Ledger
 
 # Two files: one article (source src-a) and personal questions without a source.
 ARTICLE = """\
@@ -524,7 +525,7 @@ def test_random_ledger_against_independent_computations(tmp_path):
 
 
 def test_demo_ledger_reports(tmp_path):
-    from ledger.fixtures import build_demo
+    from ledger.ingest.demo import build_demo
 
     path = tmp_path / "demo.duckdb"
     build_demo(path, n_questions=120, today=date(2026, 6, 1))
@@ -650,7 +651,7 @@ def test_reports_from_labels_by_code_equal_those_from_labels_per_row(tmp_path, m
     # Reports fetch names, sources and tags once per code; score_arrays on the full per-row
     # arrays of scored_forecasts must give the very same groups (a larger ledger with sources,
     # tags, references and several forecasters).
-    from ledger.fixtures import build_demo
+    from ledger.ingest.demo import build_demo
 
     path = tmp_path / "demo.duckdb"
     build_demo(path, n_questions=150, today=date(2026, 6, 1))

@@ -1,4 +1,4 @@
-"""ledger.scoring: cross-checked against scikit-learn, by hand, and by property."""
+"""ledger.scoring.metrics: cross-checked against scikit-learn, by hand, and by property."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from sklearn.calibration import calibration_curve
 from sklearn.isotonic import IsotonicRegression
 from sklearn.metrics import brier_score_loss, log_loss
 
-from ledger import scoring
-from ledger.scoring import (
+from ledger.scoring import metrics as scoring
+from ledger.scoring.metrics import (
     LOG_EPS,
     binned_calibration,
     brier_score,

@@ -13,7 +13,7 @@ HEAVY = ("pandas", "streamlit", "altair", "pyarrow", "sklearn", "scipy")
 
 PROBE = """
 import json, sys
-from ledger.cli import cli
+from ledger.faces.cli import cli
 try:
     cli(sys.argv[1:], prog_name="forecast-ledger")
 except SystemExit:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import ledger_ui as ui
 import streamlit as st
 
-from ledger import actions
-from ledger.probability import format_probability
+from ledger.format.probability import format_probability
+from ledger.ingest import actions
 
 st.title("Blind forecasting")
 ui.flash()

@@ -7,10 +7,10 @@ from datetime import timedelta
 import ledger_ui as ui
 import streamlit as st
 
-from ledger import actions
-from ledger.dates import today
-from ledger.models import OUTCOMES
-from ledger.probability import format_probability
+from ledger.format.dates import today
+from ledger.format.models import OUTCOMES
+from ledger.format.probability import format_probability
+from ledger.ingest import actions
 
 st.title("Log / resolve")
 ui.flash()

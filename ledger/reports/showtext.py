@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger.dates import format_moment, to_local
-from ledger.probability import format_probability
-from ledger.render import days_text, table
+from ledger.format.dates import format_moment, to_local
+from ledger.format.probability import format_probability
+from ledger.reports.render import days_text, table
 
 
 def show_text(q: dict[str, Any]) -> str:

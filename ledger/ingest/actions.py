@@ -11,7 +11,6 @@ import re
 import unicodedata
 from typing import Any
 
-from ledger.dates import parse_moment, today, utc_now
 from ledger.errors import (
     AlreadyResolved,
     DuplicateQuestion,
@@ -20,14 +19,15 @@ from ledger.errors import (
     UnknownQuestion,
     UnknownSource,
 )
-from ledger.models import OUTCOMES
-from ledger.store import Ledger, NewEntry, append
+from ledger.format.dates import parse_moment, today, utc_now
+from ledger.format.models import OUTCOMES
+from ledger.storage.store import Ledger, NewEntry, append
 
 
 def _validate(model: Any, **values: Any) -> Any:
     from pydantic import ValidationError
 
-    from ledger.importer import _message
+    from ledger.ingest.importer import _message
 
     try:
         return model(**{k: v for k, v in values.items() if v is not None})
@@ -65,7 +65,7 @@ def add_question(ledger: Ledger, text: str, *, resolve_by: Any, forecaster: str,
                  qid: str | None = None, opened: Any = None, blind: bool = False,
                  rationale: str | None = None) -> str:
     """Add a question (and optionally the first forecast on it). Returns its id."""
-    from ledger.models import Forecast, Question
+    from ledger.format.models import Forecast, Question
 
     opened = opened or today()
     question = _validate(
@@ -107,7 +107,7 @@ def add_question(ledger: Ledger, text: str, *, resolve_by: Any, forecaster: str,
 def _now_local_iso() -> str:
     from datetime import datetime
 
-    from ledger.dates import local_zone
+    from ledger.format.dates import local_zone
 
     return datetime.now(local_zone()).isoformat()
 
@@ -127,7 +127,7 @@ def add_forecast(ledger: Ledger, qid: str, probability: Any, *, forecaster: str,
     Returns ``{"seq", "probability", "made_on", "late"}``; ``late`` is true when the question had
     already resolved (the forecast is kept, flagged, and never scored).
     """
-    from ledger.models import Forecast
+    from ledger.format.models import Forecast
 
     forecast = _validate(Forecast, forecaster=forecaster, probability=probability,
                          made_at=made_at or _now_local_iso(), rationale=rationale)
@@ -159,7 +159,7 @@ def resolve(ledger: Ledger, qid: str, outcome: str, *, resolved_by: str,
 
     The old resolution stays in history; the new entry names the one it supersedes.
     """
-    from ledger.models import Resolution
+    from ledger.format.models import Resolution
 
     if outcome not in OUTCOMES:
         raise InvalidValue(f"outcome: {outcome!r} is not one of {', '.join(OUTCOMES)}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger.render import table
+from ledger.reports.render import table
 
 
 def _f(value: Any, digits: int = 3) -> str:

@@ -15,8 +15,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from ledger.dates import parse_date, parse_moment
-from ledger.probability import HINT, parse_probability
+from ledger.format.dates import parse_date, parse_moment
+from ledger.format.probability import HINT, parse_probability
 
 OUTCOMES = ("yes", "no", "ambiguous", "annulled")
 SLUG_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,99}")

@@ -2,7 +2,8 @@
 
 Every function takes outcomes ``y_true`` (0 = no, 1 = yes) and forecasts ``y_prob`` (the
 probability given to yes), checks them at the top and raises ``ValueError`` naming the argument
-and what it must be. Nothing here reads the ledger: :mod:`ledger.report` selects the forecasts
+and what it must be. Nothing here reads the ledger:
+:mod:`ledger.scoring.report` selects the forecasts
 with SQL and calls these. The conventions (which way is better, the Brier scale, the log base,
 bin edges) are written in each docstring and, for forecasters, in ``docs/scoring.md``.
 
@@ -178,7 +179,7 @@ def brier_score(y_true: npt.ArrayLike, y_prob: npt.ArrayLike, *, two_outcome: bo
 
 def _log_losses(y: np.ndarray, p: np.ndarray, eps: float) -> np.ndarray:
     # Clip p first and take 1 - p afterwards, as scikit-learn's log_loss did with eps=1e-15
-    # (and as the SQL in ledger.report does), so all three agree to the last bit.
+    # (and as the SQL in ledger.scoring.report does), so all three agree to the last bit.
     # In place on one temporary (millions of forecasts): the same operations, bit for bit.
     out = np.clip(p, eps, 1.0 - eps)
     np.subtract(1.0, out, out=out, where=y != 1)

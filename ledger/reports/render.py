@@ -8,7 +8,7 @@ import sys
 from datetime import date, datetime
 from typing import Any
 
-from ledger.probability import format_probability
+from ledger.format.probability import format_probability
 
 
 def table(headers: list[str], rows: list[list[Any]], max_width: int | None = None) -> str:

@@ -25,7 +25,8 @@ Every report is plain JSON: str, int, float, lists and dicts, ``None`` for a val
 undefined (for example a skill score when every outcome in a group is the same); the
 ``*_arrays`` functions are the numpy cores of the reports, for callers holding the arrays of
 :func:`scored_forecasts`. The maths
-lives in :mod:`ledger.scoring`; :func:`score_sql` recomputes the Brier and log scores as pure
+lives in :mod:`ledger.scoring.metrics`;
+:func:`score_sql` recomputes the Brier and log scores as pure
 SQL aggregates, which the tests hold equal to the numpy results.
 """
 
@@ -38,8 +39,9 @@ from typing import Any
 
 import numpy as np
 
-from ledger import order, scoring
 from ledger.errors import InvalidValue
+from ledger.scoring import metrics as scoring
+from ledger.storage import order
 
 MODES = ("final", "first", "time-averaged")
 GROUPINGS = ("forecaster", "tag", "source", "month", "horizon")
@@ -126,7 +128,7 @@ def _choice(name: str, value: Any, allowed: Sequence[Any]) -> Any:
 def _day(name: str, value: Any) -> date | None:
     if value is None:
         return None
-    from ledger.dates import parse_date
+    from ledger.format.dates import parse_date
 
     try:
         return parse_date(value)
@@ -597,7 +599,7 @@ def _score_table(data: dict[str, np.ndarray], by: str | None, rule: str, weighte
                  ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """``(overall, groups)``: counts and scores overall and per non-empty group.
 
-    Group scores come from per-group sums (:func:`ledger.scoring.group_sums`): one pass over
+    Group scores come from per-group sums (:func:`ledger.scoring.metrics.group_sums`): one pass over
     the forecasts, with no sorting or copying into groups. A question with several tags counts
     under each: its sums (taken per question) are added to each of its tags' sums.
     """
@@ -910,7 +912,8 @@ def calibration_report(con: Any, *, n_bins: int = 10, strategy: str = "uniform",
                        alpha: float = 0.1) -> dict[str, Any]:
     """Calibration of the selected forecasts: bins, Murphy and CORP decompositions.
 
-    ``strategy`` ``uniform`` or ``quantile`` bins as :func:`ledger.scoring.calibration_table`
+    ``strategy`` ``uniform`` or ``quantile`` bins as
+    :func:`ledger.scoring.metrics.calibration_table`
     does; ``corp`` shows the CORP blocks (the forecasts PAV pooled) as the bins and uses
     uniform bins for the Murphy decomposition. In time-averaged mode every segment is
     weighted by its share of the pair's days (so ``weight`` sums to pairs, ``count`` counts

@@ -3,7 +3,8 @@
 ``entries`` is the log: each row holds the JSON ``body`` of one change. ``blocks`` chains it:
 each block is a run of consecutive entries with the SHA-256 of their bodies (``content``) and
 a ``hash`` over the previous block's hash, its range and that content (see
-:func:`ledger.store.link_hash`), so history cannot be rewritten unseen. Entries appended a few
+:func:`ledger.storage.store.link_hash`),
+so history cannot be rewritten unseen. Entries appended a few
 at a time get a block each; a bulk import seals blocks of thousands.
 The typed tables (``sources``, ``questions``, ``forecasts``, ``resolutions``) hold the same
 facts in columns for fast queries; they are written in the same transaction as the log and

@@ -12,7 +12,7 @@ made-up questions over time:
 
 Most questions resolved (a few ambiguous or annulled, a few corrected), the rest are open or
 overdue; a few are blind, one or two were edited after forecasts. Every value is validated by
-the same models as forecast files and appended through :func:`ledger.store.append` in one
+the same models as forecast files and appended through :func:`ledger.storage.store.append` in one
 transaction, so the hash chain verifies. The history is anchored on ``today`` and is otherwise
 a pure function of ``seed``: the same seed on the same day gives the same file, hashes included.
 """
@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ledger.errors import OutputExists
-from ledger.store import Ledger, NewEntry, append
+from ledger.storage.store import Ledger, NewEntry, append
 
 SYNTHETIC_TAG = "synthetic"
 SOURCE_TITLE_PREFIX = "SYNTHETIC DEMO"
@@ -110,7 +110,7 @@ class _Builder:
                            NewEntry(kind, subject, fields, recorded_at=recorded_at)))
 
     def sources(self) -> None:
-        from ledger.models import Source
+        from ledger.format.models import Source
 
         first = self.today - timedelta(days=1000)
         for i, raw in enumerate(SOURCES):
@@ -122,7 +122,7 @@ class _Builder:
                 datetime.combine(published, time(7)))
 
     def question(self, n: int) -> None:
-        from ledger.models import Question
+        from ledger.format.models import Question
 
         rng, today = self.rng, self.today
         roll = rng.random()
@@ -264,7 +264,7 @@ def build_demo(path: str | Path, *, seed: int = 7, force: bool = False,
     Refuses to overwrite an existing file unless ``force``. ``today`` anchors the history
     (default: today in the user's zone).
     """
-    from ledger.dates import today as local_today
+    from ledger.format.dates import today as local_today
 
     path = Path(path)
     if path.exists():

@@ -1,8 +1,9 @@
 """The order of a forecaster's forecasts on a question, in SQL: ``(made_on, made_at, seq)``.
 
 A pair's latest forecast is the greatest by the calendar day it was made where it was made,
-then the instant, then the entry number (its first, the least). Listing (:mod:`ledger.queries`)
-and scoring (:mod:`ledger.report`) both pick by it, through the one key defined here.
+then the instant, then the entry number (its first, the least). Listing
+(:mod:`ledger.reports.queries`)
+and scoring (:mod:`ledger.scoring.report`) both pick by it, through the one key defined here.
 
 No heavy imports: ``forecast-ledger list`` loads this module.
 """

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from ledger import order
 from ledger.errors import InvalidValue, UnknownQuestion
+from ledger.storage import order
 
 STATUSES = ("open", "overdue", "resolved", "ambiguous", "annulled")
 
@@ -46,7 +46,7 @@ _BASE_SQL = f"""
                QUALIFY row_number() OVER (PARTITION BY id ORDER BY seq) = 1) s
            ON s.id = q.source_id"""
 
-# Each (question, forecaster) pair's latest forecast (by ledger.order's key) and the pair's
+# Each (question, forecaster) pair's latest forecast (by ledger.storage.order's key) and the pair's
 # first recording (for edited_after_forecast), by forecaster name. A flat aggregate instead of
 # the window of latest_forecasts (about 3x faster on 1M forecasts), and flat rows rather than
 # a list of structs per question: an ordered list() aggregate and nested values cost DuckDB and its
@@ -74,7 +74,7 @@ def list_questions(con: Any, *, status: str | Sequence[str] | None = None,
     keeps those questions; ``limit`` the first that many. ``viewer`` hides others'
     probabilities on blind questions the viewer has not forecast yet.
     """
-    from ledger.dates import today as local_today
+    from ledger.format.dates import today as local_today
 
     wanted = (status,) if isinstance(status, str) else tuple(status or ())
     for s in wanted:
@@ -183,7 +183,7 @@ def question_detail(con: Any, qid: str, *, viewer: str | None = None,
 
 def counts(con: Any, today: date | None = None, due_days: int = 30) -> dict[str, int]:
     """How many questions are in each status, and how many are due within ``due_days``."""
-    from ledger.dates import today as local_today
+    from ledger.format.dates import today as local_today
 
     found = con.execute(f"""
         SELECT status, count(*), count(*) FILTER (WHERE status = 'open' AND days_left <= $due)
@@ -202,7 +202,7 @@ def question_titles(con: Any, *, status: Sequence[str] | None = None, limit: int
     """``id``, ``question``, ``status``, ``resolve_by`` and ``days_left`` of the current
     questions (optionally only those in ``status``, the first ``limit``), by resolve-by date:
     :func:`list_questions` without reading any forecast, for pickers and timelines."""
-    from ledger.dates import today as local_today
+    from ledger.format.dates import today as local_today
 
     params: dict[str, Any] = {"today": today or local_today()}
     sql = f"SELECT id, question, status, resolve_by, days_left FROM ({_BASE_SQL})"

@@ -14,9 +14,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from ledger.dates import format_moment, iso_utc
 from ledger.errors import InvalidValue, OutputExists
-from ledger.queries import rows
+from ledger.format.dates import format_moment, iso_utc
+from ledger.reports.queries import rows
 
 FORMATS = ("yaml", "json", "csv", "parquet", "ics")
 
@@ -130,7 +130,7 @@ def to_json(con: Any) -> str:
 
 def to_ics(con: Any) -> str:
     """A calendar with one all-day event per unresolved question, on its resolve-by date."""
-    from ledger.dates import utc_now
+    from ledger.format.dates import utc_now
 
     stamp = utc_now().strftime("%Y%m%dT%H%M%SZ")
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//forecast-ledger//EN",

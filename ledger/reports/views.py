@@ -1,9 +1,10 @@
 """Read helpers for the dashboard: the ledger's facts as display-ready tables and figures.
 
-Every function here takes an open DuckDB connection (as :mod:`ledger.queries` does) and returns
+Every function here takes an open DuckDB connection (as
+:mod:`ledger.reports.queries` does) and returns
 plain data: dicts, lists and pandas DataFrames whose dates are ISO texts (pandas 3 would turn a
 DATE into a datetime64 shown with ``00:00:00``). Nothing here imports streamlit, keeps a
-connection, or computes a score: scores come from :mod:`ledger.report`. The dashboard calls
+connection, or computes a score: scores come from :mod:`ledger.scoring.report`. The dashboard calls
 :func:`run`, which opens a short-lived connection per call, and caches the results keyed on the
 ledger's path and newest entry number.
 """
@@ -17,14 +18,20 @@ from typing import Any
 
 import pandas as pd
 
-from ledger.dates import to_local
-from ledger.probability import format_probability
-from ledger.queries import counts, latest_seq, list_questions, question_detail, question_titles
-from ledger.render import days_text, forecasts_text
-from ledger.store import Ledger
+from ledger.format.dates import to_local
+from ledger.format.probability import format_probability
+from ledger.reports.queries import (
+    counts,
+    latest_seq,
+    list_questions,
+    question_detail,
+    question_titles,
+)
+from ledger.reports.render import days_text, forecasts_text
+from ledger.storage.store import Ledger
 
 UNRESOLVED = ("open", "overdue")
-#: The outcomes a resolution can have: ``ledger.models.OUTCOMES`` (a test holds them equal),
+#: The outcomes a resolution can have: ``ledger.format.models.OUTCOMES`` (a test holds them equal),
 #: repeated here so a page offering them does not load pydantic and the models to show a form.
 OUTCOMES = ("yes", "no", "ambiguous", "annulled")
 DEMO_TITLE_PREFIX = "SYNTHETIC DEMO"
@@ -124,7 +131,7 @@ def overview(con: Any, *, today: date | None = None, due_days: int = 30,
              upcoming: int = 15, overdue: int = 5) -> dict[str, Any]:
     """Counts by status, and for the timeline the next ``upcoming`` open questions and the
     ``overdue`` most overdue ones."""
-    from ledger.dates import today as local_today
+    from ledger.format.dates import today as local_today
 
     # Only the few questions the timeline shows are read, and no forecast.
     late = question_titles(con, status=("overdue",), limit=overdue, today=today)
@@ -182,7 +189,7 @@ def _latest_text(q: dict[str, Any]) -> str:
 
 def question_view(con: Any, qid: str, *, viewer: str | None = None,
                   today: date | None = None) -> dict[str, Any]:
-    """:func:`ledger.queries.question_detail` with its histories as display tables.
+    """:func:`ledger.reports.queries.question_detail` with its histories as display tables.
 
     On a blind question others' forecasts show once ``viewer`` has logged one; with no viewer
     name, none show.
@@ -273,7 +280,7 @@ def blind_table(con: Any, *, viewer: str | None, today: date | None = None) -> p
     })
 
 
-# -- scores (computed by ledger.report and ledger.scoring; only shaped for display here) ----
+# -- scores (computed by ledger.scoring.report and .metrics; only shaped for display here) ----
 
 SCORED_STATUSES = ("resolved", "ambiguous", "annulled")
 
@@ -285,7 +292,7 @@ def score_text(value: float | None) -> str:
 
 def overall_scores(con: Any) -> dict[str, Any] | None:
     """Overall Brier and log score of final forecasts, or None when nothing is scored yet."""
-    from ledger.report import score_report
+    from ledger.scoring.report import score_report
 
     overall = score_report(con)["overall"]
     if not overall.get("n"):
@@ -308,12 +315,13 @@ def resolved_view(con: Any, *, forecaster: Any = None, tag: str | None = None,
     """Resolved questions with each forecaster's scored forecast and its own scores.
 
     ``table`` has one row per scored forecast (``mode`` final or first: see
-    :func:`ledger.report.scored_forecasts`), most recent resolution first, plus one row for
+    :func:`ledger.scoring.report.scored_forecasts`), most recent resolution first, plus one row for
     each resolved question with no scored forecast (ambiguous, annulled, or nobody forecast).
-    ``by_forecaster`` is :func:`ledger.report.score_report` grouped by forecaster, and
+    ``by_forecaster`` is :func:`ledger.scoring.report.score_report` grouped by forecaster, and
     ``overall`` its overall figures.
     """
-    from ledger import report, scoring
+    from ledger.scoring import metrics as scoring
+    from ledger.scoring import report
 
     names = _names(forecaster)
     filters = {"forecaster": names, "tag": tag, "source": source}
@@ -421,16 +429,17 @@ def calibration_view(con: Any, *, n_bins: int = 10, strategy: str = "uniform",
                      forecaster: Any = None, tag: str | None = None, source: str | None = None,
                      since: Any = None, until: Any = None, mode: str = "final",
                      window: int = 50, hist_bins: int = 20) -> dict[str, Any]:
-    """:func:`ledger.report.calibration_report` and :func:`~ledger.report.calibration_over_time`
+    """:func:`~ledger.scoring.report.calibration_report` and
+    :func:`~ledger.scoring.report.calibration_over_time`
     shaped for the calibration page: bins as a table with their interval text, the CORP curve,
     a sharpness histogram (forecasts counted in ``hist_bins`` equal-width bins) and the
     rolling Brier score and calibration-in-the-large by resolution date.
 
-    The forecasts are selected once (:func:`~ledger.report.scored_forecasts`) and handed to
+    The forecasts are selected once (:func:`~ledger.scoring.report.scored_forecasts`) and handed to
     the reports' numpy cores, rather than each report selecting the same rows again."""
     import numpy as np
 
-    from ledger import report
+    from ledger.scoring import report
 
     data = report.scored_forecasts(con, forecaster=_names(forecaster), tag=tag, source=source,
                                    since=since, until=until, mode=mode)
@@ -475,7 +484,7 @@ def forecasts_in_bin(con: Any, *, lower: float, upper: float, closed: bool,
                      ) -> pd.DataFrame:
     """The scored forecasts whose probability lies in the bin [lower, upper) (or
     [lower, upper] when ``closed``), with their question and outcome."""
-    from ledger import report
+    from ledger.scoring import report
 
     data = report.scored_forecasts(con, forecaster=_names(forecaster), tag=tag, source=source,
                                    since=since, until=until, mode=mode)

@@ -17,10 +17,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from ledger.dates import parse_moment, utc_now
 from ledger.errors import Conflict, Problem, ValidationFailed
-from ledger.store import Ledger, NewEntry, append
-from ledger.yamlfile import ParsedFile, read_yaml
+from ledger.format.dates import parse_moment, utc_now
+from ledger.format.yamlfile import ParsedFile, read_yaml
+from ledger.storage.store import Ledger, NewEntry, append
 
 QUESTION_CONTENT = (
     "question", "criteria", "resolve_by", "opened", "tags", "source_id", "quote", "horizon",
@@ -109,7 +109,7 @@ def parse_files(paths: Sequence[Path], progress: Progress | None = None
     """Read and validate each file against the models; problems of every file are gathered."""
     from pydantic import ValidationError
 
-    from ledger.models import ForecastFile
+    from ledger.format.models import ForecastFile
 
     loaded: list[tuple[ParsedFile, Any]] = []
     problems: list[Problem] = []
@@ -133,7 +133,7 @@ def _display(path: Path) -> str:
 
 def model_problems(parsed: ParsedFile, exc: Any) -> list[Problem]:
     """Pydantic's errors as ``file:line: field: message`` problems for people."""
-    from ledger.yamlfile import suggest_key
+    from ledger.format.yamlfile import suggest_key
 
     out = []
     for err in exc.errors(include_url=False):
@@ -189,7 +189,7 @@ def _show(value: Any) -> str:
 
 
 def _allowed_keys(loc: tuple) -> list[str]:
-    from ledger import models
+    from ledger.format import models
 
     model: Any = models.ForecastFile
     for part in loc:

@@ -24,9 +24,9 @@ from typing import Any
 
 import duckdb
 
-from ledger import schema
-from ledger.dates import iso_utc, utc_now
 from ledger.errors import BadEntry, LedgerBusy, LedgerError, LedgerMissing, TamperDetected
+from ledger.format.dates import iso_utc, utc_now
+from ledger.storage import schema
 
 DEFAULT_DB = "ledger.duckdb"
 GENESIS = "0" * 64

@@ -19,11 +19,11 @@ from typing import Any
 
 import duckdb
 
-from ledger import schema
-from ledger.dates import iso_utc, utc_now
 from ledger.errors import Conflict, Problem, ValidationFailed
-from ledger.importer import ImportResult
-from ledger.store import Ledger, _head, seal
+from ledger.format.dates import iso_utc, utc_now
+from ledger.ingest.importer import ImportResult
+from ledger.storage import schema
+from ledger.storage.store import Ledger, _head, seal
 
 TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
 REQUIRED = ("question_id", "forecaster", "probability", "made_at")
@@ -407,7 +407,7 @@ def import_tables(ledger: Ledger, paths: list[Path], *, dry_run: bool = False,
         raise
     names = {"question": "new question", "forecast": "new forecast",
              "resolution": "new resolution"}
-    from ledger.importer import Change
+    from ledger.ingest.importer import Change
 
     for kind, n in total_counts.items():
         result.changes.extend(Change(names[kind], "", "") for _ in range(n))

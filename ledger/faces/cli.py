@@ -14,7 +14,7 @@ import click
 
 from ledger.errors import LedgerError, ValidationFailed
 
-DEFAULT_DB = "ledger.duckdb"  # ledger.store.DEFAULT_DB; not imported so --help skips duckdb
+DEFAULT_DB = "ledger.duckdb"  # ledger.storage.store.DEFAULT_DB; not imported so --help skips duckdb
 
 
 def _default_forecaster() -> str:
@@ -36,7 +36,7 @@ class Context:
 
     @property
     def ledger(self) -> Any:
-        from ledger.store import Ledger
+        from ledger.storage.store import Ledger
 
         return Ledger(self.db)
 
@@ -123,8 +123,8 @@ def import_(c: Context, paths: tuple[str, ...], dry_run: bool, as_json: bool) ->
         forecast-ledger import --dry-run forecasts/new-article.yaml
         forecast-ledger import platform-export.parquet
     """
-    from ledger.bulk import import_tables, is_table
-    from ledger.importer import import_paths
+    from ledger.ingest.bulk import import_tables, is_table
+    from ledger.ingest.importer import import_paths
 
     progress = _progress if sys.stderr.isatty() and not as_json else None
     tables = [p for p in paths if is_table(p)]
@@ -141,7 +141,7 @@ def import_(c: Context, paths: tuple[str, ...], dry_run: bool, as_json: bool) ->
     else:
         result = import_paths(c.ledger, paths, dry_run=dry_run, progress=progress)
     if as_json:
-        from ledger.render import to_json
+        from ledger.reports.render import to_json
 
         click.echo(to_json({"files": result.files, "dry_run": dry_run, "counts": result.counts(),
                             "changes": [ch.as_dict() for ch in result.changes]}))
@@ -177,7 +177,7 @@ def add(c: Context, question: str, resolve_by: str, probability: str | None,
         forecast-ledger add "Will the Q3 report cite AI-assisted pretraining?" \\
             --p 30% --by 2027-05-21 --criteria "Yes if ..." --tag anthropic
     """
-    from ledger.actions import add_question
+    from ledger.ingest.actions import add_question
 
     new_id = add_question(c.ledger, question, resolve_by=resolve_by, probability=probability,
                           criteria=criteria, tags=tags, source=source, qid=qid,
@@ -205,8 +205,8 @@ def forecast(c: Context, qid: str, probability: str, note: str | None,
     Example:
         forecast-ledger forecast will-x-ship-by-may --p 0.6 --note "new evidence"
     """
-    from ledger.actions import add_forecast
-    from ledger.probability import format_probability
+    from ledger.format.probability import format_probability
+    from ledger.ingest.actions import add_forecast
 
     got = add_forecast(c.ledger, qid, probability, forecaster=c.forecaster, made_at=made_at,
                        rationale=note)
@@ -240,7 +240,7 @@ def resolve(c: Context, qid: str, outcome: str, resolved_on: str | None, evidenc
         forecast-ledger resolve will-x-ship-by-may no --evidence https://example.org/news
         forecast-ledger resolve will-x-ship-by-may yes --correct --reason "shipped late May"
     """
-    from ledger.actions import resolve as resolve_question
+    from ledger.ingest.actions import resolve as resolve_question
 
     got = resolve_question(c.ledger, qid, outcome.lower(), resolved_by=c.forecaster,
                            resolved_on=resolved_on, evidence=evidence, note=note,
@@ -268,9 +268,9 @@ def list_(c: Context, status: str | None, due_within: str | None, tag: str | Non
         forecast-ledger list --status open --due-within 30d
         forecast-ledger list --tag anthropic --json
     """
-    from ledger.dates import parse_duration
-    from ledger.queries import list_questions
-    from ledger.render import days_text, forecasts_text, table, to_json
+    from ledger.format.dates import parse_duration
+    from ledger.reports.queries import list_questions
+    from ledger.reports.render import days_text, forecasts_text, table, to_json
 
     try:
         days = parse_duration(due_within) if due_within is not None else None
@@ -304,15 +304,15 @@ def show(c: Context, qid: str, as_json: bool) -> None:
     Example:
         forecast-ledger show anthropic-paper-cites-claude-accelerated-pretraining
     """
-    from ledger.queries import question_detail
-    from ledger.render import to_json
+    from ledger.reports.queries import question_detail
+    from ledger.reports.render import to_json
 
     with c.ledger.connect() as con:
         q = question_detail(con, qid, viewer=c._forecaster)
     if as_json:
         click.echo(to_json(q))
         return
-    from ledger.showtext import show_text
+    from ledger.reports.showtext import show_text
 
     click.echo(show_text(q))
 
@@ -331,7 +331,7 @@ def export(c: Context, fmt: str, out: str | None, force: bool) -> None:
         forecast-ledger export --out backup.yaml
         forecast-ledger export --format ics --out resolve-by.ics
     """
-    from ledger.export import export as do_export
+    from ledger.reports.export import export as do_export
 
     with c.ledger.connect() as con:
         text = do_export(con, fmt, out, force=force)
@@ -359,7 +359,7 @@ def verify(c: Context, as_json: bool) -> None:
         forecast-ledger verify
     """
     from ledger.errors import TamperDetected
-    from ledger.render import to_json
+    from ledger.reports.render import to_json
 
     try:
         count, head = c.ledger.verify()
@@ -412,14 +412,14 @@ def score(c: Context, by: str | None, rule: str, mode: str, forecaster: str | No
         forecast-ledger score --by forecaster
         forecast-ledger score --mode time-averaged --json
     """
-    from ledger.report import score_report
-    from ledger.scoretext import score_text
+    from ledger.reports.scoretext import score_text
+    from ledger.scoring.report import score_report
 
     with c.ledger.connect() as con:
         report = score_report(con, by=by, rule=rule, mode=mode, forecaster=forecaster, tag=tag,
                               source=source, since=since, until=until)
     if as_json:
-        from ledger.render import to_json
+        from ledger.reports.render import to_json
 
         click.echo(to_json(report))
     else:
@@ -449,15 +449,15 @@ def calibration(c: Context, n_bins: int, strategy: str, mode: str, forecaster: s
         forecast-ledger calibration --bins 10 --strategy quantile
         forecast-ledger calibration --forecaster alice --json
     """
-    from ledger.report import calibration_report
-    from ledger.scoretext import calibration_text
+    from ledger.reports.scoretext import calibration_text
+    from ledger.scoring.report import calibration_report
 
     with c.ledger.connect() as con:
         report = calibration_report(con, n_bins=n_bins, strategy=strategy, mode=mode,
                                     forecaster=forecaster, tag=tag, source=source, since=since,
                                     until=until)
     if as_json:
-        from ledger.render import to_json
+        from ledger.reports.render import to_json
 
         click.echo(to_json(report))
     else:
@@ -475,7 +475,7 @@ def schema(out: str | None) -> None:
     """
     import json
 
-    from ledger.models import json_schema
+    from ledger.format.models import json_schema
 
     text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
     if out:
@@ -501,7 +501,7 @@ def dashboard(c: Context, port: int, address: str, headless: bool) -> None:
         forecast-ledger dashboard --port 8502
         forecast-ledger --db demo.duckdb dashboard
     """
-    from ledger.serve import run_dashboard
+    from ledger.faces.serve import run_dashboard
 
     if not c.ledger.exists():
         click.echo(f"note: no ledger at {c.ledger.path} yet; the dashboard will say how to "
@@ -523,7 +523,7 @@ def demo(demo_db: str, seed: int, force: bool) -> None:
     Example:
         forecast-ledger demo && forecast-ledger --db demo.duckdb dashboard
     """
-    from ledger.fixtures import build_demo
+    from ledger.ingest.demo import build_demo
 
     summary = build_demo(demo_db, seed=seed, force=force)
     click.echo(f"built synthetic demo ledger {demo_db}: {summary}")
