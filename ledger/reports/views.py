@@ -28,12 +28,11 @@ from ledger.reports.queries import (
     question_titles,
 )
 from ledger.reports.render import days_text, forecasts_text
+from ledger.rules import OUTCOMES as OUTCOMES  # the forms offer them
+from ledger.rules import RESOLVED_STATUSES
 from ledger.storage.store import Ledger
 
-UNRESOLVED = ("open", "overdue")
-#: The outcomes a resolution can have: ``ledger.format.models.OUTCOMES`` (a test holds them equal),
-#: repeated here so a page offering them does not load pydantic and the models to show a form.
-OUTCOMES = ("yes", "no", "ambiguous", "annulled")
+UNRESOLVED = ("open", "overdue")  # the statuses of ledger.rules.status with no resolution
 DEMO_TITLE_PREFIX = "SYNTHETIC DEMO"
 
 #: Shown when there is no ledger file yet.
@@ -164,7 +163,7 @@ def unresolved_table(con: Any, *, tag: str | None = None, forecaster: str | None
     with no viewer name, blind questions hide everyone's.
     """
     qs = list_questions(con, status=UNRESOLVED, tag=tag, forecaster=forecaster, source=source,
-                        viewer=viewer or "", today=today)
+                        viewer=viewer, today=today)
     return pd.DataFrame({
         "id": pd.Series([q["id"] for q in qs], dtype=object),
         "question": [q["question"] for q in qs],
@@ -194,7 +193,7 @@ def question_view(con: Any, qid: str, *, viewer: str | None = None,
     On a blind question others' forecasts show once ``viewer`` has logged one; with no viewer
     name, none show.
     """
-    q = question_detail(con, qid, viewer=viewer or "", today=today)
+    q = question_detail(con, qid, viewer=viewer, today=today)
     fh = q["forecast_history"]
     forecasts = pd.DataFrame({
         "made_at": pd.to_datetime(pd.Series([to_local(f["made_at"]).replace(tzinfo=None)
@@ -261,10 +260,9 @@ def blind_table(con: Any, *, viewer: str | None, today: date | None = None) -> p
 
     With no viewer name everyone else's probabilities are hidden.
     """
-    who = viewer or ""  # an empty name has logged nothing, so nothing of others shows
-    qs = [q for q in list_questions(con, status=UNRESOLVED, viewer=who, today=today)
+    qs = [q for q in list_questions(con, status=UNRESOLVED, viewer=viewer, today=today)
           if q["blind"]]
-    mine = {q["id"]: next((f for f in q["forecasts"] if f["forecaster"] == who), None)
+    mine = {q["id"]: next((f for f in q["forecasts"] if f["forecaster"] == viewer), None)
             for q in qs}
     return pd.DataFrame({
         "id": pd.Series([q["id"] for q in qs], dtype=object),
@@ -274,7 +272,7 @@ def blind_table(con: Any, *, viewer: str | None, today: date | None = None) -> p
         "your_forecast": [percent(mine[q["id"]]["probability"]) if mine[q["id"]] else ""
                           for q in qs],
         "others": [("hidden until you log yours" if q["hidden"] else
-                    forecasts_text([f for f in q["forecasts"] if f["forecaster"] != who])
+                    forecasts_text([f for f in q["forecasts"] if f["forecaster"] != viewer])
                     or "none yet") for q in qs],
         "revealed": pd.Series([not q["hidden"] for q in qs], dtype=bool),
     })
@@ -282,7 +280,7 @@ def blind_table(con: Any, *, viewer: str | None, today: date | None = None) -> p
 
 # -- scores (computed by ledger.scoring.report and .metrics; only shaped for display here) ----
 
-SCORED_STATUSES = ("resolved", "ambiguous", "annulled")
+SCORED_STATUSES = RESOLVED_STATUSES
 
 
 def score_text(value: float | None) -> str:
