@@ -313,20 +313,20 @@ def resolved_view(con: Any, *, forecaster: Any = None, tag: str | None = None,
     """Resolved questions with each forecaster's scored forecast and its own scores.
 
     ``table`` has one row per scored forecast (``mode`` final or first: see
-    :func:`ledger.scoring.report.scored_forecasts`), most recent resolution first, plus one row for
-    each resolved question with no scored forecast (ambiguous, annulled, or nobody forecast).
+    :func:`ledger.scoring.selection.scored_forecasts`), most recent resolution first, plus one row
+    for each resolved question with no scored forecast (ambiguous, annulled, or nobody forecast).
     ``by_forecaster`` is :func:`ledger.scoring.report.score_report` grouped by forecaster, and
     ``overall`` its overall figures.
     """
     from ledger.scoring import metrics as scoring
-    from ledger.scoring import report
+    from ledger.scoring import report, selection
 
     names = _names(forecaster)
     filters = {"forecaster": names, "tag": tag, "source": source}
     # One selection feeds both the table and the scores by forecaster (score_report would
     # select the same rows again); relative scores need everyone's when forecasters are chosen.
-    data = report.scored_forecasts(con, mode=mode, **filters)
-    others = (report.scored_forecasts(con, mode=mode, **{**filters, "forecaster": None})
+    data = selection.scored_forecasts(con, mode=mode, **filters)
+    others = (selection.scored_forecasts(con, mode=mode, **{**filters, "forecaster": None})
               if names is not None else None)
     rep = report.score_arrays(data, by="forecaster", mode=mode, others=others)
     n = data["probability"].size
@@ -433,14 +433,14 @@ def calibration_view(con: Any, *, n_bins: int = 10, strategy: str = "uniform",
     a sharpness histogram (forecasts counted in ``hist_bins`` equal-width bins) and the
     rolling Brier score and calibration-in-the-large by resolution date.
 
-    The forecasts are selected once (:func:`~ledger.scoring.report.scored_forecasts`) and handed to
-    the reports' numpy cores, rather than each report selecting the same rows again."""
+    The forecasts are selected once (:func:`~ledger.scoring.selection.scored_forecasts`) and handed
+    to the reports' numpy cores, rather than each report selecting the same rows again."""
     import numpy as np
 
-    from ledger.scoring import report
+    from ledger.scoring import report, selection
 
-    data = report.scored_forecasts(con, forecaster=_names(forecaster), tag=tag, source=source,
-                                   since=since, until=until, mode=mode)
+    data = selection.scored_forecasts(con, forecaster=_names(forecaster), tag=tag, source=source,
+                                      since=since, until=until, mode=mode)
     cal = report.calibration_arrays(data, n_bins=n_bins, strategy=strategy, mode=mode)
     over = report.over_time_arrays(data, window=window, mode=mode)
     probs = data["probability"]
@@ -482,10 +482,10 @@ def forecasts_in_bin(con: Any, *, lower: float, upper: float, closed: bool,
                      ) -> pd.DataFrame:
     """The scored forecasts whose probability lies in the bin [lower, upper) (or
     [lower, upper] when ``closed``), with their question and outcome."""
-    from ledger.scoring import report
+    from ledger.scoring import selection
 
-    data = report.scored_forecasts(con, forecaster=_names(forecaster), tag=tag, source=source,
-                                   since=since, until=until, mode=mode)
+    data = selection.scored_forecasts(con, forecaster=_names(forecaster), tag=tag, source=source,
+                                      since=since, until=until, mode=mode)
     p = data["probability"]
     inside = (p >= lower) & ((p <= upper) if closed else (p < upper))
     ids = sorted(set(data["question_id"][inside].tolist()))
