@@ -87,12 +87,17 @@ def wait_for(check, timeout: float, what: str, log: Path | None = None) -> None:
 
 @contextmanager
 def started(argv: list[str], tmp_path: Path, port: int, *, env: dict | None = None,
-            stdin=subprocess.DEVNULL, cwd: Path | None = None) -> Iterator[subprocess.Popen]:
-    """Start ``argv`` (which serves ``port``), wait until it answers, always clean up."""
+            stdin=subprocess.DEVNULL, cwd: Path | None = None,
+            inherit_env: bool = True) -> Iterator[subprocess.Popen]:
+    """Start ``argv`` (which serves ``port``), wait until it answers, always clean up.
+
+    ``env`` is added to this process's environment, or replaces it without ``inherit_env``.
+    """
     log = tmp_path / f"serve-{port}.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(argv, stdin=stdin, stdout=out, stderr=subprocess.STDOUT,
-                                env={**os.environ, **(env or {})}, cwd=cwd or tmp_path,
+                                env={**(os.environ if inherit_env else {}), **(env or {})},
+                                cwd=cwd or tmp_path,
                                 start_new_session=True)
     try:
         wait_for(lambda: healthy(port) or proc.poll() is not None, START_S,
