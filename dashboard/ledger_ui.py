@@ -113,9 +113,10 @@ def reset_form(prefix: str) -> None:
 
 
 def write(action: Callable[..., Any], *args: Any, done: Callable[[Any], str],
-          form_keys: str, **kwargs: Any) -> bool:
+          form_keys: str | None = None, **kwargs: Any) -> bool:
     """Call ``action(Ledger, *args, **kwargs)``; on success reset the form (the widgets whose
-    keys start with ``form_keys``) and rerun with ``done(result)`` shown.
+    keys start with ``form_keys``: every form passes its prefix, tests/test_dashboard_forms.py
+    checks it) and rerun with ``done(result)`` shown.
 
     A refusal of the library is shown with ``st.error`` in the dashboard's words (the form
     keeps what was typed), and nothing is written. Returns False then.
@@ -126,7 +127,8 @@ def write(action: Callable[..., Any], *args: Any, done: Callable[[Any], str],
         st.error(md(say(exc)))
         return False
     st.session_state[FLASH_KEY] = done(result)
-    reset_form(form_keys)
+    if form_keys:
+        reset_form(form_keys)
     refresh_state()
     st.rerun()
     return True  # pragma: no cover (st.rerun does not return)

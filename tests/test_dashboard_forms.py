@@ -4,10 +4,12 @@ dashboard's fields, never a CLI flag."""
 
 from __future__ import annotations
 
+import ast
 import re
 from datetime import timedelta
 
 import pytest
+from conftest import ROOT
 from test_dashboard import goto, make_small, open_app
 
 from ledger.format.dates import today
@@ -121,6 +123,20 @@ def test_log_page_forecast_and_question_forms_are_reset_after_a_write(monkeypatc
     assert at.text_area(key="add_text").value == ""
     assert at.text_input(key="add_tags").value == ""
     assert at.text_input(key="add_probability").value == ""
+
+
+def test_every_form_that_writes_names_the_keys_to_reset():
+    """A form added later (e.g. another tab of Log / resolve) must reset itself too."""
+    calls = 0
+    for page in sorted((ROOT / "dashboard" / "app_pages").glob("*.py")):
+        tree = ast.parse(page.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and ast.unparse(node.func) == "ui.write":
+                calls += 1
+                keys = {kw.arg: kw.value for kw in node.keywords}
+                assert "form_keys" in keys, f"{page.name}:{node.lineno}: ui.write without form_keys"
+                assert isinstance(keys["form_keys"], ast.Constant) and keys["form_keys"].value
+    assert calls >= 5
 
 
 def test_blind_form_is_reset_after_a_write(monkeypatch, small):

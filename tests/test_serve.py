@@ -165,6 +165,7 @@ def test_dashboard_headless_opens_no_browser(tmp_path, fresh_home):
 
 # -- stopping --------------------------------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL],
                          ids=["SIGTERM", "SIGINT", "SIGKILL"])
 def test_a_signal_to_dashboard_stops_streamlit(tmp_path, sig):
@@ -202,6 +203,7 @@ def dev_checkout(tmp_path) -> Path:
     return root
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_signal_to_dev_py_run_stops_streamlit(dev_checkout, tmp_path, sig):
     port = free_port()
