@@ -277,3 +277,15 @@ def test_a_foreign_host_header_is_refused(served, host):
                                     "null", "https://127.0.0.1:{port}"])
 def test_a_websocket_from_a_foreign_origin_is_refused(served, origin):
     assert upgrade(served, f"127.0.0.1:{served}", origin.format(port=served)) == 403
+
+
+def test_a_write_from_a_foreign_origin_is_refused_before_streamlit(served):
+    con = http.client.HTTPConnection("127.0.0.1", served, timeout=10)
+    try:
+        con.request("PUT", "/_stcore/upload_file/s/f", body=b"x",
+                    headers={"Host": f"127.0.0.1:{served}", "Origin": "http://evil.example"})
+        resp = con.getresponse()
+        assert (resp.status, resp.read()) == (403, b"refused: requests from other sites are "
+                                                   b"refused\n")
+    finally:
+        con.close()
