@@ -91,7 +91,8 @@ def _open_when_ready(url: str, proc: subprocess.Popen) -> None:
                 if r.read() == b"ok":
                     break
         except OSError:
-            time.sleep(0.2)
+            pass
+        time.sleep(0.2)
     else:
         return
     import webbrowser
