@@ -49,7 +49,8 @@ READER = textwrap.dedent("""\
     import json, sys, time
     from pathlib import Path
     from ledger.reports.queries import list_questions
-    from ledger.storage.store import Ledger, verify
+    from ledger.storage.store import Ledger
+    from ledger.storage.verify import verify
 
     db, stop = sys.argv[1], Path(sys.argv[2])
     reads = verified = 0
