@@ -148,21 +148,22 @@ def expected() -> Catalog:
 def catalog_problems(con: duckdb.DuckDBPyConnection, db: str) -> list[str]:
     """Everything in the file's catalog that differs from :func:`expected`, one line each."""
     found, want = _catalog(con, db), expected()
-    problems = []
+    problems: dict[str, str] = {}  # one line per object, the first thing found wrong with it
     for key in sorted(set(found) | set(want)):
         base = key.removesuffix(" (constraints)")
-        if key != base and (base not in found or base not in want):
-            continue  # a missing or extra table is named once
+        if base in problems:
+            continue
         if key not in want:
-            problems.append(f"{key}: not created by forecast-ledger")
+            problems[base] = f"{base}: not created by forecast-ledger"
         elif key not in found:
-            problems.append(f"{key}: missing")
+            problems[base] = f"{base}: missing"
         elif found[key] != want[key]:
-            what = {"view": "its SQL", "table": "its columns"}.get(key.split()[0], "it")
+            what = {"view": "its SQL differs", "table": "its columns differ"}.get(
+                key.split()[0], "its definition differs")
             if key != base:
-                what = "its constraints"
-            problems.append(f"{base}: {what} differs from forecast-ledger's")
-    return problems
+                what = "its constraints differ"
+            problems[base] = f"{base}: {what} from forecast-ledger's"
+    return list(problems.values())
 
 
 def meta_problems(con: duckdb.DuckDBPyConnection, db: str) -> list[str]:

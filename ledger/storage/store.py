@@ -29,6 +29,7 @@ from typing import Any
 import duckdb
 
 from ledger.errors import (
+    CatalogChanged,
     DiskFull,
     InvalidValue,
     LedgerBusy,
@@ -314,7 +315,7 @@ def _check_opened(con: duckdb.DuckDBPyConnection, path: Path, *, create: bool,
                     [str(schema.SCHEMA_VERSION)])
         con.commit()
         found = catalog.tables(con, db)
-    if "meta" not in found or not {"entries", *schema.COLUMNS} <= found:
+    if "meta" not in found:
         raise NotALedger(f"{path} is not a forecast-ledger ledger: it holds other tables "
                          f"({', '.join(sorted(found)[:3])}{', ...' if len(found) > 3 else ''}) "
                          "and nothing was added to it", "point --db at a ledger file")
@@ -322,17 +323,18 @@ def _check_opened(con: duckdb.DuckDBPyConnection, path: Path, *, create: bool,
                        "WHERE key = 'schema_version'").fetchall()
     version = rows[0][0] if len(rows) == 1 else None
     catalog.pin(con, db)
-    if version == "1":
+    if version == "1" and "blocks" not in found:
         # A ledger of the older schema is checked and upgraded when first opened: every
         # command and page reads the chain as schema 2 keeps it.
         if read_only:
             raise _read_only_error(path)
         _migrate_v1(con, db)
+        found = catalog.tables(con, db)
     elif version != str(schema.SCHEMA_VERSION):
         raise _wrong_schema(path, version)
-    if "blocks" not in found and version != "1":
-        raise NotALedger(f"{path} has no blocks table: it is not a forecast-ledger ledger, or "
-                         "it was changed outside forecast-ledger", "run forecast-ledger verify")
+    missing = [t for t in catalog.TABLES if t not in found]
+    if missing:
+        raise CatalogChanged([f"table {t}: missing" for t in missing])
     catalog.pin(con, db, views=True)
 
 
@@ -341,6 +343,9 @@ def _wrong_schema(path: Path, version: str | None) -> WrongSchema:
     if version is not None and version.isdigit() and int(version) > mine:
         return WrongSchema(f"{path} was made by a newer forecast-ledger (schema {version}); "
                            f"this one reads schema {mine}", "upgrade forecast-ledger")
+    if version == "1":
+        return WrongSchema(f"{path} says schema 1 but holds schema {mine}'s tables: its meta "
+                           "was changed outside forecast-ledger", "restore it from a backup")
     shown = "none" if version is None else repr(version)
     return WrongSchema(f"{path} has an unknown schema version ({shown}); this forecast-ledger "
                        f"reads schema {mine}", "no forecast-ledger wrote it: it was changed "
