@@ -65,7 +65,7 @@ def create_schema(con: duckdb.DuckDBPyConnection, db: str, ddl: list[str]) -> No
     """Run DDL in the file. DuckDB creates objects in the first schema of the search path, so
     the file's comes first for these statements only; views store their text, so nothing the
     file defines is called here. Then the connection is pinned again."""
-    con.execute(f"SET search_path = '{quoted(db)}.main'")
+    con.execute("SET search_path = $1", [f"{quoted(db)}.main"])
     try:
         for statement in ddl:
             con.execute(statement)
@@ -80,7 +80,7 @@ def pin(con: duckdb.DuckDBPyConnection, db: str, *, views: bool = False) -> None
     (``views``) hold this version's SQL and come before the file's, so a replaced view is
     never read; then the file's tables.
     """
-    con.execute(f"SET search_path = 'system.main,temp.main,{quoted(db)}.main'")
+    con.execute("SET search_path = $1", [f"system.main,temp.main,{quoted(db)}.main"])
     if views:
         for statement in _TEMP_VIEWS:
             con.execute(statement)
