@@ -1,0 +1,197 @@
+"""Faults give one line, never a traceback, and leave the ledger as it was.
+
+A full disk is a real small tmpfs filled to the last byte; a read-only file system is a tmpfs
+remounted read-only. Both need root to mount; without it those tests are skipped, saying why.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import DATA, run_script, write
+
+from ledger.ingest.importer import import_paths
+from ledger.storage.store import Ledger
+
+FULL = ("error: the disk holding {db} (or DuckDB's temporary folder) is full; the change was "
+        "rolled back (free some space and try again)")
+READ_ONLY = ("error: cannot write to {db}: it is on a read-only file system or in a folder you "
+             "cannot write to; nothing was written (reading commands still work; copy the "
+             "ledger somewhere writable to change it)")
+
+
+def _mount(folder: Path, size: str) -> None:
+    folder.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs to make a real full or read-only disk "
+                    f"(needs root): {done.stderr.strip()}")
+
+
+def _umount(folder: Path) -> None:
+    subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    disk = tmp_path / "disk"
+    _mount(disk, "16m")
+    yield disk
+    _umount(disk)
+
+
+def fill(disk: Path) -> Path:
+    """Fill the disk to the last byte; returns the filler, to delete to free it again."""
+    filler = disk / "filler"
+    block = b"\0" * (64 * 1024)
+    with open(filler, "wb", buffering=0) as fh:
+        for size in (len(block), 4096, 1):
+            try:
+                while True:
+                    fh.write(block[:size])
+            except OSError:
+                continue
+    return filler
+
+
+def dump(db: Path) -> str:
+    """The full YAML export and the head: compared before and after a fault."""
+    out = run_script("--db", str(db), "export")
+    head = run_script("--db", str(db), "verify")
+    assert out.returncode == 0 and head.returncode == 0, out.stderr + head.stderr
+    return out.stdout + head.stdout
+
+
+def ledger_on(disk: Path) -> Path:
+    db = disk / "ledger.duckdb"
+    import_paths(Ledger(db), [DATA / "good.yaml"])
+    return db
+
+
+def assert_one_line(result: subprocess.CompletedProcess, line: str) -> None:
+    assert result.returncode == 1, result.stdout
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip() == line
+
+
+# -- a full disk -----------------------------------------------------------------------------
+
+def rows_csv(path: Path, n: int) -> Path:
+    head = "question_id,question,resolve_by,opened,forecaster,probability,made_at\n"
+    return write(path, head + "".join(
+        f"bulk-{i // 10:05d},Will bulk event {i // 10} happen?,2027-06-01,2026-01-01,"
+        f"f{i % 10},0.{i % 9 + 1},2026-02-01\n" for i in range(n)))
+
+
+@pytest.mark.parametrize("command", [
+    ["forecast", "sample-price-rises", "--p", "0.5"],
+    ["add", "Will the disk fill?", "--by", "2030-01-01", "--p", "0.5"],
+    ["import", "BULK"],
+])
+def test_a_full_disk_while_writing_is_one_line_and_loses_nothing(small_disk, tmp_path, command):
+    db = ledger_on(small_disk)
+    before = dump(db)
+    bulk = rows_csv(tmp_path / "rows.csv", 200_000)
+    filler = fill(small_disk)
+    args = [str(bulk) if a == "BULK" else a for a in command]
+    result = run_script("--db", str(db), "--as", "tester", *args)
+    assert_one_line(result, FULL.format(db=db))
+    filler.unlink()
+    assert dump(db) == before
+
+
+def test_a_full_disk_during_export_keeps_the_old_file(small_disk, tmp_path):
+    db = tmp_path / "ledger.duckdb"
+    import_paths(Ledger(db), [DATA / "good.yaml"])
+    out = small_disk / "backup.yaml"
+    out.write_text("the old backup\n")
+    filler = fill(small_disk)
+    for fmt in ("yaml", "csv", "parquet"):
+        result = run_script("--db", str(db), "export", "--format", fmt, "--out", str(out),
+                            "--force")
+        assert_one_line(result, f"error: cannot write {out}: the disk is full; nothing was "
+                                "written there (free some space and try again)")
+    assert out.read_text() == "the old backup\n"
+    assert sorted(p.name for p in small_disk.iterdir()) == ["backup.yaml", "filler"]
+    filler.unlink()
+
+
+def test_export_into_a_missing_folder_is_one_line(tmp_path):
+    db = tmp_path / "ledger.duckdb"
+    import_paths(Ledger(db), [DATA / "good.yaml"])
+    for fmt in ("yaml", "parquet"):
+        out = tmp_path / "no" / "such" / f"backup.{fmt}"
+        result = run_script("--db", str(db), "export", "--format", fmt, "--out", str(out))
+        assert_one_line(result, f"error: cannot write {out}: the folder {out.parent} does not "
+                                "exist (create it first, or choose another --out)")
+    assert not (tmp_path / "no").exists()
+
+
+# -- a bad lock timeout ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("value", ["abc", "nan", "-1", "inf"])
+def test_a_bad_lock_timeout_is_one_line(tmp_path, value):
+    db = tmp_path / "ledger.duckdb"
+    import_paths(Ledger(db, lock_timeout=5), [DATA / "good.yaml"])
+    for args in (["list"], ["forecast", "sample-ships", "--p", "0.5"]):
+        result = run_script("--db", str(db), "--as", "tester", *args,
+                            env={"FORECAST_LEDGER_LOCK_TIMEOUT": value})
+        assert_one_line(result, f"error: FORECAST_LEDGER_LOCK_TIMEOUT: {value!r} is not a "
+                                "number of seconds (set it to 0 or more, e.g. 15, or unset it)")
+
+
+# -- a read-only file system -----------------------------------------------------------------
+
+@pytest.fixture
+def read_only_ledger(tmp_path: Path):
+    disk = tmp_path / "disk"
+    _mount(disk, "16m")
+    db = ledger_on(disk)
+    expected = {args[0]: run_script("--db", str(db), *args).stdout for args in READS}
+    done = subprocess.run(["mount", "-o", "remount,ro", str(disk)], capture_output=True,
+                          text=True)
+    if done.returncode != 0:
+        _umount(disk)
+        pytest.skip(f"cannot remount a tmpfs read-only: {done.stderr.strip()}")
+    yield db, expected
+    _umount(disk)
+
+
+READS = [["list"], ["show", "sample-ships"], ["score"], ["export"], ["verify"]]
+
+
+def test_a_ledger_on_a_read_only_file_system_can_be_read(read_only_ledger, tmp_path):
+    db, expected = read_only_ledger
+    for args in READS:
+        result = run_script("--db", str(db), *args)
+        assert result.returncode == 0, (args, result.stderr)
+        assert result.stdout == expected[args[0]]
+    out = tmp_path / "backup.yaml"
+    assert run_script("--db", str(db), "export", "--out", str(out)).returncode == 0
+    assert out.read_text() == expected["export"]
+
+
+@pytest.mark.parametrize("command", [
+    ["forecast", "sample-ships", "--p", "0.5"],
+    ["add", "Will it?", "--by", "2030-01-01"],
+    ["resolve", "sample-price-rises", "no"],
+    ["import", str(DATA / "good.yaml")],
+])
+def test_a_write_to_a_read_only_ledger_is_one_line(read_only_ledger, command):
+    db, expected = read_only_ledger
+    result = run_script("--db", str(db), "--as", "tester", *command)
+    assert_one_line(result, READ_ONLY.format(db=db))
+    assert run_script("--db", str(db), "export").stdout == expected["export"]
+
+
+def test_a_ledger_copied_read_only_elsewhere_still_verifies(read_only_ledger, tmp_path):
+    db, _expected = read_only_ledger
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(db, copy)
+    assert run_script("--db", str(copy), "verify").returncode == 0
+    assert os.access(copy, os.W_OK)
