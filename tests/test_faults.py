@@ -1,19 +1,25 @@
 """Faults give one line, never a traceback, and leave the ledger as it was.
 
+An export killed with SIGKILL at seeded random moments (start-up, querying, writing, renaming)
+leaves only its target: the old backup or a complete export, never a half-written file or a
+temporary beside it.
+
 A full disk is a real small tmpfs filled to the last byte; a read-only file system is a tmpfs
 remounted read-only. Both need root to mount; without it those tests are skipped, saying why.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
+import random
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
-from conftest import DATA, run_script, write
+from conftest import DATA, console_script, run_script, write
 
+from ledger.ingest.bulk import import_tables
 from ledger.ingest.importer import import_paths
 from ledger.storage.store import Ledger
 
@@ -189,9 +195,52 @@ def test_a_write_to_a_read_only_ledger_is_one_line(read_only_ledger, command):
     assert run_script("--db", str(db), "export").stdout == expected["export"]
 
 
-def test_a_ledger_copied_read_only_elsewhere_still_verifies(read_only_ledger, tmp_path):
-    db, _expected = read_only_ledger
-    copy = tmp_path / "copy.duckdb"
-    shutil.copy(db, copy)
-    assert run_script("--db", str(copy), "verify").returncode == 0
-    assert os.access(copy, os.W_OK)
+# -- a kill during export ---------------------------------------------------------------------
+
+SEED = 20261202
+KILLS = 10  # per format
+OLD = b"the old backup\n"
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("export-kill")
+    db = root / "ledger.duckdb"
+    import_paths(Ledger(db), [DATA / "good.yaml"])
+    head = "question_id,question,resolve_by,opened,forecaster,probability,made_at\n"
+    rows = write(root / "rows.csv", head + "".join(
+        f"kill-{i // 10:05d},Will event {i // 10} happen?,2027-06-01,2026-01-01,f{i % 10},"
+        f"0.{i % 9 + 1},2026-02-01\n" for i in range(30_000)))
+    import_tables(Ledger(db), [rows])
+    return db
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "yaml"])
+def test_sigkill_during_export_leaves_the_old_file_or_the_new_one(big, tmp_path, fmt):
+    reference = tmp_path / f"reference.{fmt}"
+    assert run_script("--db", str(big), "export", "--format", fmt, "--out", str(reference)
+                      ).returncode == 0
+    complete = reference.read_bytes()
+    started = time.monotonic()
+    run_script("--db", str(big), "export", "--format", fmt, "--out", str(tmp_path / "t"))
+    duration = time.monotonic() - started
+    rng = random.Random(f"{SEED}-{fmt}")
+    folder = tmp_path / "out"
+    folder.mkdir()
+    target = folder / f"backup.{fmt}"
+    outcomes = {"old": 0, "new": 0}
+    for _ in range(KILLS):
+        target.write_bytes(OLD)
+        proc = subprocess.Popen([console_script(), "--db", str(big), "export", "--format", fmt,
+                                 "--out", str(target), "--force"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.05, duration * 1.1))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+        assert [p.name for p in folder.iterdir()] == [target.name]
+        got = target.read_bytes()
+        assert got in (OLD, complete), "a kill left a half-written export"
+        outcomes["old" if got == OLD else "new"] += 1
+    print(f"\n{fmt}: {KILLS} kills over {duration:.1f} s: {outcomes}")
+    assert outcomes["old"] > 0  # some kills landed before the rename
