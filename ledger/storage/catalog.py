@@ -26,6 +26,7 @@ TABLES = ("meta", "entries", "blocks", *schema.COLUMNS)
 _VIEW_DDL = [d for d in schema.DDL if d.startswith("CREATE OR REPLACE VIEW")]
 _TEMP_VIEWS = [d.replace("CREATE OR REPLACE VIEW", "CREATE OR REPLACE TEMP VIEW", 1)
                for d in _VIEW_DDL]
+_TEMP_VIEWS_SQL = ";\n".join(_TEMP_VIEWS)
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -82,8 +83,7 @@ def pin(con: duckdb.DuckDBPyConnection, db: str, *, views: bool = False) -> None
     """
     con.execute("SET search_path = $1", [f"system.main,temp.main,{quoted(db)}.main"])
     if views:
-        for statement in _TEMP_VIEWS:
-            con.execute(statement)
+        con.execute(_TEMP_VIEWS_SQL)  # one call: about 0.5 ms less than four
 
 
 Catalog = dict[str, str]  # "kind name" -> its definition, as DuckDB reports it

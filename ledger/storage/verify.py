@@ -61,13 +61,33 @@ def verify(con: duckdb.DuckDBPyConnection) -> tuple[int, str]:
     if problems:
         raise CatalogChanged(problems)
     try:
-        return _verify_log(con)
+        count, head = _verify_log(con)
+        problems = _v1_head_problems(con)
+        if problems:
+            raise CatalogChanged(problems)
+        return count, head
     except duckdb.Error as exc:
         # Rows no forecast-ledger writes (say, a body that is not JSON) can make a check's SQL
         # fail; that is tampering found, said in one line.
         raise LedgerError(f"the ledger's rows cannot be checked: {str(exc).splitlines()[0]}",
                           "the ledger file was changed outside forecast-ledger; restore it "
                           "from a backup or an export") from None
+
+
+def _v1_head_problems(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """An upgraded ledger keeps its schema-1 head in ``meta``: it must be the schema-1 chain
+    over some first entries of the log (those before the upgrade), recomputed here."""
+    rows = con.execute("SELECT value FROM meta WHERE key = 'v1_head'").fetchall()
+    if not rows:
+        return []
+    prev = GENESIS
+    cur = con.execute("SELECT body FROM entries ORDER BY seq")
+    while batch := cur.fetchmany(65_536):
+        for (body,) in batch:
+            prev = chain_hash_v1(prev, body)
+            if prev == rows[0][0]:
+                return []
+    return ["meta v1_head: it is the head of no schema-1 chain of this log"]
 
 
 def _verify_log(con: duckdb.DuckDBPyConnection) -> tuple[int, str]:
@@ -177,14 +197,23 @@ def _check_table(con: duckdb.DuckDBPyConnection, table: str) -> list[BadEntry]:
     rows = con.execute(
         f"""SELECT coalesce(e.seq, t.seq) AS seq,
                    -- a row added to the table is named after the entry holding its seq, if any
-                   coalesce(e.kind, (SELECT kind FROM entries WHERE seq = t.seq), $1),
-                   coalesce(e.subject, (SELECT subject FROM entries WHERE seq = t.seq), '?')
+                   coalesce(e.kind, (SELECT kind FROM entries WHERE seq = t.seq LIMIT 1), $1),
+                   coalesce(e.subject, (SELECT subject FROM entries WHERE seq = t.seq LIMIT 1), '?')
             FROM (SELECT kind, subject, {_projection(table)} FROM entries WHERE kind = $1) e
             FULL OUTER JOIN {table} t ON e.seq = t.seq
             WHERE e.seq IS NULL OR t.seq IS NULL OR {differs}
             ORDER BY 1 LIMIT 1""",
         [kind],
     ).fetchall()
+    if not rows and con.execute(
+            f"SELECT (SELECT count(*) FROM {table}) <> "
+            "(SELECT count(*) FROM entries WHERE kind = $1)", [kind]).fetchall()[0][0]:
+        # Every row matches an entry and back, yet the counts differ: a row was copied, the
+        # one way left to add one (counting is cheap; the copy is looked for only then).
+        rows = con.execute(
+            f"""SELECT t.seq, e.kind, e.subject FROM (
+                    SELECT seq FROM {table} GROUP BY seq HAVING count(*) > 1
+                    ORDER BY seq LIMIT 1) t JOIN entries e USING (seq) LIMIT 1""").fetchall()
     return [
         BadEntry(seq, entry_kind, subject,
                  f"the {table} table no longer matches the log (a row was changed, added "
