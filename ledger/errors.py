@@ -137,3 +137,35 @@ class TamperDetected(LedgerError):
             "the ledger file was changed outside forecast-ledger; restore it from a backup "
             "or an export",
         )
+
+
+class NotALedger(LedgerError):
+    """``--db`` names a file that is not a forecast-ledger ledger; nothing is added to it."""
+
+
+class WrongSchema(LedgerError):
+    """The ledger was made by another (newer or unknown) version of forecast-ledger."""
+
+
+class LedgerReadOnly(LedgerError):
+    """A write to a ledger that can only be read (read-only file system or folder)."""
+
+
+class DiskFull(LedgerError):
+    """The disk filled up while writing; what was being written was rolled back."""
+
+
+class CatalogChanged(LedgerError):
+    """``verify`` found tables, views, macros or ``meta`` rows that forecast-ledger did not
+    create: ``problems`` names each, one line apiece."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__(f"{problems[0]}{more}",
+                         "the ledger file was changed outside forecast-ledger; restore it from "
+                         "a backup or an export")
+
+
+class WitnessMismatch(LedgerError):
+    """A head kept elsewhere (``--expect-head``, a witness file) is no longer on the chain."""
