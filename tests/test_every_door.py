@@ -82,7 +82,9 @@ def histories(draw: Any) -> list[Question]:
         resolve_by = opened + timedelta(days=draw(st.integers(1, 400)))
         last = TODAY - timedelta(days=3)  # a local time east of UTC may be tomorrow in UTC
         forecasts, seen = [], set()
-        for _ in range(draw(st.integers(0, 4))):
+        # at least one: a CSV or Parquet row is a forecast, so a question without one has
+        # no way in through those doors (the README says so)
+        for _ in range(draw(st.integers(1, 4))):
             f = Forecast(draw(st.sampled_from(PEOPLE)), draw(st.sampled_from(PROBABILITIES)),
                          draw(moments(opened + timedelta(days=1), last)))
             if (f.who, f.made_at) not in seen:

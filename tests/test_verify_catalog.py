@@ -162,3 +162,46 @@ def test_a_typed_table_replaced_by_a_view_is_refused_on_open(run, tampered):
         assert result.exit_code == 1, args
         assert result.stderr.strip() == f"error: table forecasts: missing {HINT}"
     assert tampered.read_bytes() == changed
+
+
+def test_views_an_earlier_version_wrote_pass_verify_and_are_upgraded_on_the_next_write(
+        tmp_path):
+    # A ledger made before the late rule read entry order holds the older view texts (and a
+    # latest_forecasts view this version no longer makes): older, not tampered with.
+    import duckdb as _duckdb
+
+    from conftest import Cli
+    from ledger.storage import schema as _schema
+
+    run = Cli(tmp_path / "old.duckdb")
+    assert run("add", "Will the old views upgrade cleanly?", "--by", "2030-01-01",
+               "--p", "0.4").exit_code == 0
+    con = _duckdb.connect(str(run.db))
+    for statement in _schema.PREVIOUS_VIEWS:
+        con.execute(statement)
+    con.close()
+    assert run("verify").exit_code == 0
+    assert run("forecast", "will-the-old-views-upgrade-cleanly", "--p", "0.5").exit_code == 0
+    con = _duckdb.connect(str(run.db))
+    views = dict(con.execute("SELECT view_name, sql FROM duckdb_views() WHERE NOT internal"
+                             ).fetchall())
+    con.close()
+    assert "latest_forecasts" not in views
+    assert "first_seq" in views["current_resolutions"]
+    assert run("verify").exit_code == 0
+
+
+def test_a_view_changed_to_neither_this_nor_an_earlier_text_is_still_named(tmp_path):
+    import duckdb as _duckdb
+
+    from conftest import Cli
+
+    run = Cli(tmp_path / "l.duckdb")
+    assert run("add", "Will a changed view be caught?", "--by", "2030-01-01").exit_code == 0
+    con = _duckdb.connect(str(run.db))
+    con.execute("CREATE OR REPLACE VIEW current_resolutions AS SELECT * FROM resolutions")
+    con.close()
+    assert run("forecast", "will-a-changed-view-be-caught", "--p", "0.5").exit_code == 0
+    result = run("verify")
+    assert result.exit_code == 1
+    assert "view current_resolutions: its SQL differs from forecast-ledger's" in result.stderr

@@ -145,13 +145,58 @@ def expected() -> Catalog:
         con.close()
 
 
+@cache
+def previous_views() -> dict[str, set[str]]:
+    """``"view NAME"`` -> the SQL DuckDB stores for each text of that view an earlier version
+    of forecast-ledger wrote (:data:`ledger.storage.schema.PREVIOUS_VIEWS`)."""
+    con = duckdb.connect(":memory:")
+    try:
+        for statement in schema.DDL:
+            con.execute(statement)
+        db, out = database(con), {}
+        for statement in schema.PREVIOUS_VIEWS:
+            con.execute(statement)
+            name = re.match(r"CREATE OR REPLACE VIEW (\w+)", statement).group(1)
+            out.setdefault(f"view {name}", set()).add(_catalog(con, db)[f"view {name}"])
+        return out
+    finally:
+        con.close()
+
+
+def _older(key: str, found: Catalog) -> bool:
+    return key in found and found[key] in previous_views().get(key, ())
+
+
+def upgrade_views(con: duckdb.DuckDBPyConnection, db: str) -> list[str]:
+    """Replace the views an earlier version wrote with this version's (dropping those it no
+    longer has); returns their names. Only texts of :func:`previous_views` are touched: any
+    other difference is for ``verify`` to report. Called on writable opens (about 6 ms)."""
+    stored = dict(con.execute("SELECT view_name, sql FROM system.main.duckdb_views() "
+                              "WHERE database_name = $1 AND schema_name = 'main' "
+                              "AND NOT internal", [db]).fetchall())
+    found = {f"view {name}": sql for name, sql in stored.items()}
+    stale = [key for key in found if _older(key, found)]
+    if not stale:
+        return []
+    want = expected()
+    ddl = [d for d in schema.DDL if d.startswith("CREATE OR REPLACE VIEW")]
+    for key in stale:
+        if key not in want:
+            con.execute(f"DROP VIEW {quoted(db)}.main.{quoted(key.split()[1])}")
+    create_schema(con, db, ddl)
+    return [key.split()[1] for key in stale]
+
+
 def catalog_problems(con: duckdb.DuckDBPyConnection, db: str) -> list[str]:
-    """Everything in the file's catalog that differs from :func:`expected`, one line each."""
+    """Everything in the file's catalog that differs from :func:`expected`, one line each.
+
+    A view as an earlier version of forecast-ledger wrote it is not a problem: the next write
+    upgrades it (:func:`upgrade_views`)."""
     found, want = _catalog(con, db), expected()
     problems: dict[str, str] = {}  # one line per object, the first thing found wrong with it
     for key in sorted(set(found) | set(want)):
         base = key.removesuffix(" (constraints)")
-        if base in problems:
+        if base in problems or _older(key, found):
             continue
         if key not in want:
             problems[base] = f"{base}: not created by forecast-ledger"

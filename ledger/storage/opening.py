@@ -65,7 +65,7 @@ def write_error(exc: duckdb.Error, path: Path) -> Exception:
 
 
 def check_opened(con: duckdb.DuckDBPyConnection, path: Path, *, create: bool,
-                  read_only: bool) -> None:
+                  read_only: bool, write: bool = False) -> None:
     """Refuse a file that is not a ledger of this schema; create or upgrade; pin (~6 ms)."""
     db = catalog.database(con)
     found = catalog.tables(con, db)
@@ -107,6 +107,8 @@ def check_opened(con: duckdb.DuckDBPyConnection, path: Path, *, create: bool,
     missing = [t for t in catalog.TABLES if t not in found]
     if missing:
         raise CatalogChanged([f"table {t}: missing" for t in missing])
+    if not read_only and write:
+        catalog.upgrade_views(con, db)
     catalog.pin(con, db, views=True)
 
 

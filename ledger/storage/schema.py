@@ -101,6 +101,24 @@ JOIN (SELECT question_id, max({rules.RESOLUTION_ORDER}) AS {rules.RESOLUTION_ORD
     f"""CREATE OR REPLACE VIEW forecasts_flagged AS
 SELECT f.*, {rules.late_sql("f", "r")} AS late
 FROM forecasts f LEFT JOIN current_resolutions r USING (question_id)""",
+]
+
+#: Views as earlier versions of forecast-ledger wrote them (0.1, schema 2 before the rules gave
+#: the late rule entry order). A ledger holding one of these texts is older, not tampered
+#: with: ``verify`` accepts it, and the next write replaces it with this version's view (or
+#: drops it, for a view this version no longer has). Readers never use a file's views anyway
+#: (:func:`ledger.storage.catalog.pin`).
+PREVIOUS_VIEWS = [
+    """CREATE OR REPLACE VIEW current_resolutions AS
+SELECT r.*, first_r.first_recorded_at
+FROM resolutions r
+JOIN (SELECT question_id, max(seq) AS seq, min(recorded_at) AS first_recorded_at
+      FROM resolutions GROUP BY question_id) first_r USING (question_id, seq)""",
+    """CREATE OR REPLACE VIEW forecasts_flagged AS
+SELECT f.*,
+       coalesce(f.recorded_at > r.first_recorded_at OR f.made_on > r.resolved_on, false)
+           AS late
+FROM forecasts f LEFT JOIN current_resolutions r USING (question_id)""",
     """CREATE OR REPLACE VIEW latest_forecasts AS
 SELECT * FROM forecasts_flagged
 QUALIFY row_number() OVER (PARTITION BY question_id, forecaster

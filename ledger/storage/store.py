@@ -206,7 +206,8 @@ class Ledger:
         read_only = opening.access_mode(con) == "read_only"
         try:
             try:
-                opening.check_opened(con, self.path, create=create, read_only=read_only)
+                opening.check_opened(con, self.path, create=create, read_only=read_only,
+                                     write=write)
                 if read_only and write:
                     raise opening.read_only_error(self.path)
                 yield con
