@@ -69,12 +69,11 @@ def test_bad_rows_are_refused_with_file_line_field_and_nothing_written(run, tmp_
     result = run("import", str(bad))
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
-        f'{bad}:2: probability: 1.2 is not between 0 and 1 (write 0.8 or "80%")',
-        f"{bad}:3: made_at: 2026-02-30 is not a date or time (write 2027-05-21 or "
-        "2027-05-21T18:30:00-07:00)",
-        f"{bad}:4: outcome: 'maybe' is not one of yes, no, ambiguous, annulled",
-        f"{bad}:4: question_id: Q B is not a valid id (use lowercase letters, digits, '-', '_' "
-        "or '.')",
+        f'{bad}:2: probability: 1.2 is not between 0 and 1 (write 0.8, "80%", "3:1" or "1 in 5")',
+        f"{bad}:3: made_at: 2026-02-30 is not a real date (check the day and month)",
+        f"{bad}:4: outcome: 'maybe' is not one of yes, no, ambiguous or annulled",
+        f"{bad}:4: question_id: 'Q B' is not a valid id (use lowercase letters, digits, '-', "
+        "'_' or '.', starting with a letter or digit, at most 100 characters)",
         "error: 4 problems found; nothing was written",
     ]
     assert snapshot(db) == before
@@ -89,7 +88,7 @@ def test_changed_probability_is_a_conflict(run, tmp_path, db):
     assert result.exit_code == 1
     assert result.stderr.splitlines()[0] == (
         f"{rows}:2: probability: the ledger holds 0.7 for alice's forecast made at 2026-01-10, "
-        "the file says 0.6; forecasts are never changed")
+        "the file says 0.6; forecasts are never changed (log a new one with a later made_at)")
     assert snapshot(db) == before
 
 
@@ -129,7 +128,7 @@ def test_future_dates_are_refused(run, tmp_path):
     result = run("import", str(rows))
     assert result.exit_code == 1
     assert result.stderr.splitlines()[:2] == [
-        f"{rows}:2: made_at: 2999-01-01 is in the future; log a forecast once it is made",
+        f"{rows}:2: made_at: 2999-01-01 is in the future (log a forecast once it is made)",
         f"{rows}:3: resolved_on: 2999-01-01 is in the future; resolve once it has happened",
     ]
 
@@ -166,7 +165,8 @@ def test_parquet_rows_are_numbered_from_one_in_messages(run, tmp_path, db):
     result = run("import", str(pq))
     assert result.exit_code == 1
     assert result.stderr.splitlines()[0] == (
-        f'{pq}:3: probability: 140% is not between 0 and 1 (write 0.8 or "80%")')
+        f'{pq}:3: probability: 140% is not between 0 and 1 (write 0.8, "80%", "3:1" or '
+        '"1 in 5")')
     assert not db.exists()
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from datetime import date, datetime
 from typing import Annotated, Literal
 
@@ -30,6 +31,37 @@ def check_slug(value: str) -> str:
             "starting with a letter or digit, at most 100 characters)"
         )
     return value
+
+
+# Characters that hide or disguise text: C0/C1 controls (NUL, BEL, bare CR...), bidirectional
+# overrides and isolates (U+202A-U+202E, U+2066-U+2069), zero-width characters and the BOM
+# (U+200B-U+200D, U+FEFF). One-line fields refuse them all; long texts allow tab and newlines.
+_HIDDEN = "\u200b-\u200d\u202a-\u202e\u2066-\u2069\ufeff\x7f-\x9f"
+LINE_FORBIDDEN = re.compile(f"[\x00-\x1f{_HIDDEN}]")
+TEXT_FORBIDDEN = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f{_HIDDEN}]|\r(?!\n)")
+
+
+def _refuse_hidden(value: str, pattern: re.Pattern[str]) -> str:
+    if m := pattern.search(value):
+        raise ValueError(f"{value!r} holds an invisible or control character "
+                         f"(U+{ord(m.group()[0]):04X}); remove it")
+    return value
+
+
+def check_line(value: str) -> str:
+    """A one-line text (id, name, title, question): no control or invisible characters."""
+    return _refuse_hidden(value, LINE_FORBIDDEN)
+
+
+def check_text(value: str) -> str:
+    """A long text (criteria, rationale, note): tab and newlines allowed, other controls not."""
+    return _refuse_hidden(value, TEXT_FORBIDDEN)
+
+
+def check_name(value: str) -> str:
+    """A person's or outlet's name, compared as written: one line, in Unicode NFC (so the same
+    name typed on two keyboards is one forecaster)."""
+    return unicodedata.normalize("NFC", check_line(value))
 
 
 def check_url(value: str) -> str:
@@ -86,10 +118,11 @@ Probability = Annotated[
 CalendarDate = Annotated[date, BeforeValidator(_date, json_schema_input_type=date)]
 Moment = Annotated[str, BeforeValidator(_moment, json_schema_input_type=date | datetime)]
 Timestamp = Annotated[datetime, BeforeValidator(_timestamp, json_schema_input_type=datetime)]
-Name = Annotated[str, Field(min_length=1, max_length=100)]
-ShortText = Annotated[str, Field(min_length=1, max_length=500)]
-LongText = Annotated[str, Field(min_length=1, max_length=5000)]
-Tag = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[^\s,]+$")]
+Name = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(check_name)]
+ShortText = Annotated[str, Field(min_length=1, max_length=500), AfterValidator(check_line)]
+LongText = Annotated[str, Field(min_length=1, max_length=5000), AfterValidator(check_text)]
+Tag = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[^\s,]+$"),
+                AfterValidator(check_line)]
 
 
 class _Model(BaseModel):
@@ -153,7 +186,7 @@ class Question(_Model):
     """A question a third party could resolve, with its forecasts and resolution."""
 
     id: Slug
-    question: Annotated[str, Field(min_length=5, max_length=1000)]
+    question: Annotated[str, Field(min_length=5, max_length=1000), AfterValidator(check_line)]
     criteria: LongText = Field(description="Precise enough that two people resolve it alike")
     resolve_by: CalendarDate
     opened: CalendarDate | None = Field(

@@ -270,6 +270,43 @@ def _fmt(value: Any) -> str:
     return repr(value)
 
 
+# -- rules both doors apply (YAML here, CSV/Parquet in bulk.py): one text, one limit each ----
+
+IMPLIED_NEEDS_PHRASE = ("missing: a forecast with basis: implied needs the phrase it was "
+                        "implied from")
+
+
+def future_limits(now: datetime) -> tuple[date, date]:
+    """``(latest resolved_on, latest made_on of a forecast dated alone)`` accepted at ``now``
+    (naive UTC): tomorrow, and the calendar day where it began (UTC+14)."""
+    return date.fromordinal(now.date().toordinal() + 1), (now + timedelta(hours=14)).date()
+
+
+def late_message(made_on: date, resolved_on: date) -> str:
+    return (f"{made_on} is after the question resolved on {resolved_on}; "
+            "a forecast made once the outcome was known cannot be logged")
+
+
+def recorded_before_message(recorded_at: datetime, made_at: datetime) -> str:
+    return f"{recorded_at} is before the forecast was made ({made_at})"
+
+
+def future_forecast_message(made_at: str) -> str:
+    return f"{made_at} is in the future (log a forecast once it is made)"
+
+
+def future_resolution_message(resolved_on: date) -> str:
+    return f"{resolved_on} is in the future; resolve once it has happened"
+
+
+def before_opened_message(resolve_by: date, opened: date) -> str:
+    return f"{resolve_by} is before the question was opened ({opened})"
+
+
+def duplicate_message(forecaster: str, made_at: str, line: int | None) -> str:
+    return f"{forecaster} already has a forecast made at {made_at} on this question (line {line})"
+
+
 class _Planner:
     def __init__(self, state: _Ledgered, known_sources: set[str]) -> None:
         self.state = state
@@ -280,9 +317,7 @@ class _Planner:
         self.seen_questions: dict[str, tuple[ParsedFile, tuple]] = {}  # where each id is
         self.seen_sources: dict[str, tuple[Callable[[], str], dict]] = {}
         self.now = utc_now()
-        self.latest_day = date.fromordinal(self.now.date().toordinal() + 1)  # UTC+14: tomorrow
-        # a forecast dated alone may already be made where the calendar day began (UTC+14)
-        self.latest_made_on = (self.now + timedelta(hours=14)).date()
+        self.latest_day, self.latest_made_on = future_limits(self.now)
 
     def problem(self, parsed: ParsedFile, loc: tuple, name: str, msg: str,
                 conflict: bool = False) -> None:
@@ -343,7 +378,7 @@ class _Planner:
             return
         if q.resolve_by < opened:
             self.problem(parsed, (*at, "resolve_by"), "resolve_by",
-                         f"{q.resolve_by} is before the question was opened ({opened})")
+                         before_opened_message(q.resolve_by, opened))
         if q.resolution is not None and q.resolutions:
             self.problem(parsed, (*at, "resolutions"), "resolutions",
                          "use either resolution: (one) or resolutions: (a history), not both")
@@ -353,7 +388,7 @@ class _Planner:
             if r.resolved_on > self.latest_day:
                 loc = (*at, "resolution") if q.resolution is not None else (*at, "resolutions", k)
                 self.problem(parsed, (*loc, "resolved_on"), "resolved_on",
-                             f"{r.resolved_on} is in the future; resolve once it has happened")
+                             future_resolution_message(r.resolved_on))
         for k, r in enumerate(resolutions[1:], 1):
             if not r.reason:
                 self.problem(parsed, (*at, "resolutions", k), "reason",
@@ -425,29 +460,25 @@ class _Planner:
             made_at, made_on, offset = parse_moment(f.made_at)
             key = (qid, f.forecaster, made_at)
             if key in seen:
-                self.problem(parsed, (*loc, "made_at"), "made_at",
-                             f"{f.forecaster} already has a forecast made at {f.made_at} on this "
-                             f"question (line {parsed.line_of((*at, 'forecasts', seen[key]))})")
+                self.problem(parsed, (*loc, "made_at"), "made_at", duplicate_message(
+                    f.forecaster, f.made_at, parsed.line_of((*at, "forecasts", seen[key]))))
                 continue
             seen[key] = j
             if f.basis == "implied" and not f.implied_from:
-                self.problem(parsed, loc, "implied_from",
-                             "missing: a forecast with basis: implied needs the phrase it was "
-                             "implied from")
+                self.problem(parsed, loc, "implied_from", IMPLIED_NEEDS_PHRASE)
             if final_day is not None and made_on > final_day:
                 self.problem(parsed, (*loc, "made_at"), "made_at",
-                             f"{made_on} is after the question resolved on {final_day}; "
-                             "a forecast made once the outcome was known cannot be logged")
+                             late_message(made_on, final_day))
             recorded_at = f.recorded_at
             if recorded_at is not None and recorded_at < made_at:
                 self.problem(parsed, (*loc, "recorded_at"), "recorded_at",
-                             f"{recorded_at} is before the forecast was made ({made_at})")
+                             recorded_before_message(recorded_at, made_at))
             elif recorded_at is None and (
                     made_at > now if offset is not None else made_on > latest_made_on):
                 # It would be recorded now, before it was made: refused like `forecast --at`
                 # (and an export of it could not be imported again).
                 self.problem(parsed, (*loc, "made_at"), "made_at",
-                             f"{f.made_at} is in the future (log a forecast once it is made)")
+                             future_forecast_message(f.made_at))
             content = {"probability": f.probability, "rationale": f.rationale,
                        "basis": f.basis, "implied_from": f.implied_from}
             held = held_forecasts.get(key)
