@@ -35,17 +35,26 @@ def check_slug(value: str) -> str:
 
 # Characters that hide or disguise text: C0/C1 controls (NUL, BEL, bare CR...), bidirectional
 # overrides and isolates (U+202A-U+202E, U+2066-U+2069), zero-width characters and the BOM
-# (U+200B-U+200D, U+FEFF). One-line fields refuse them all; long texts allow tab and newlines.
+# (U+200B-U+200D, U+FEFF). One-line fields refuse them all; long texts (criteria, rationale,
+# notes: paragraphs, possibly right-to-left) refuse only the controls other than tab and newline.
 _HIDDEN = "\u200b-\u200d\u202a-\u202e\u2066-\u2069\ufeff\x7f-\x9f"
 LINE_FORBIDDEN = re.compile(f"[\x00-\x1f{_HIDDEN}]")
-TEXT_FORBIDDEN = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f{_HIDDEN}]|\r(?!\n)")
+TEXT_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)")
 
 
 def _refuse_hidden(value: str, pattern: re.Pattern[str]) -> str:
-    if m := pattern.search(value):
+    for m in pattern.finditer(value):
+        if m.group() == "\u200d" and _joins_emoji(value, m.start()):
+            continue  # the zero-width joiner inside an emoji sequence (👩‍🔬) is visible
         raise ValueError(f"{value!r} holds an invisible or control character "
                          f"(U+{ord(m.group()[0]):04X}); remove it")
     return value
+
+
+def _joins_emoji(value: str, at: int) -> bool:
+    before, after = value[at - 1:at], value[at + 1:at + 2]
+    return (bool(before) and bool(after) and unicodedata.category(after) == "So"
+            and (unicodedata.category(before) in ("So", "Sk") or before == "\ufe0f"))
 
 
 def check_line(value: str) -> str:
@@ -54,7 +63,8 @@ def check_line(value: str) -> str:
 
 
 def check_text(value: str) -> str:
-    """A long text (criteria, rationale, note): tab and newlines allowed, other controls not."""
+    """A long text (criteria, rationale, note): tab, newlines and bidirectional marks allowed,
+    other controls not."""
     return _refuse_hidden(value, TEXT_FORBIDDEN)
 
 

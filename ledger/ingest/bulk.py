@@ -227,7 +227,7 @@ def _edited_questions(con: Any, staged: Staged) -> list[NewEntry]:
 
 
 _QCOLS = ("question", "criteria", "resolve_by", "opened", "tags", "source_id", "outcome",
-          "resolved_on", "evidence")
+          "resolved_on", "evidence", "question_recorded_at", "resolution_recorded_at")
 
 # What is new, per kind: one row per entry to append, with the line it came from.
 _NEW = {
@@ -235,7 +235,7 @@ _NEW = {
         any_value(question) AS question,
         any_value(criteria) AS criteria, any_value(resolve_by) AS resolve_by,
         any_value(opened) AS opened, any_value(tags) AS tags, any_value(source_id) AS source_id,
-        NULL AS rec
+        any_value(q_rec) AS rec
         FROM bulk_rows WHERE question_id NOT IN (SELECT id FROM questions)
         GROUP BY question_id""",
     "forecast": """SELECT b.question_id AS subject, b.*
@@ -244,7 +244,7 @@ _NEW = {
               AND f.made_at = b.made_utc)""",
     "resolution": """SELECT question_id AS subject, min(line) AS line, question_id,
         any_value(outcome) AS outcome, any_value(resolved_on) AS resolved_on,
-        any_value(evidence) AS evidence, NULL AS rec
+        any_value(evidence) AS evidence, any_value(r_rec) AS rec
         FROM bulk_rows WHERE outcome IS NOT NULL
           AND question_id NOT IN (SELECT question_id FROM resolutions)
         GROUP BY question_id""",

@@ -30,6 +30,8 @@ FIELDS: dict[str, tuple[type, str]] = {
     "probability": (models.Forecast, "probability"),
     "made_at": (models.Forecast, "made_at"),
     "recorded_at": (models.Forecast, "recorded_at"),
+    "question_recorded_at": (models.Resolution, "recorded_at"),  # the same kind of instant
+    "resolution_recorded_at": (models.Resolution, "recorded_at"),
     "rationale": (models.Forecast, "rationale"),
     "basis": (models.Forecast, "basis"),
     "implied_from": (models.Forecast, "implied_from"),

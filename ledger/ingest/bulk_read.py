@@ -24,7 +24,9 @@ from ledger.ingest.bulk_fields import FIELDS, check_all
 REQUIRED = ("question_id", "forecaster", "probability", "made_at")
 COLUMNS = (*REQUIRED, "question", "criteria", "resolve_by", "opened", "tags", "source_id",
            "outcome", "resolved_on", "evidence", "rationale", "basis", "implied_from",
-           "recorded_at")
+           "recorded_at", "question_recorded_at", "resolution_recorded_at")
+RECORDED = {"recorded_at": "rec", "question_recorded_at": "q_rec",
+            "resolution_recorded_at": "r_rec"}  # instants, and their staged UTC columns
 DERIVED = ("seq", "made_on", "utc_offset", "late")  # written by export, derived again on import
 KNOWN = (*COLUMNS, *DERIVED)
 MAX_PROBLEMS = 50
@@ -211,13 +213,15 @@ def _build_rows(con: Any, maps: dict[str, dict[str, Any]]) -> None:
                 "CAST(unnest($2) AS DOUBLE) AS p", [list(maps["probability"]),
                                                     list(maps["probability"].values())])
     joins.append("JOIN bulk_m_probability mp ON mp.v = r.probability")
-    rec = maps.get("recorded_at") or {}
-    con.execute("CREATE OR REPLACE TEMP TABLE bulk_m_recorded_at AS SELECT "
-                "CAST(unnest($1) AS VARCHAR) AS v, CAST(unnest($2) AS TIMESTAMP) AS rec",
-                [list(rec), list(rec.values())])
-    joins.append("LEFT JOIN bulk_m_recorded_at mr ON mr.v = r.recorded_at")
+    for c, staged_as in RECORDED.items():
+        rec = maps.get(c) or {}
+        con.execute(f"CREATE OR REPLACE TEMP TABLE bulk_m_{c} AS SELECT "
+                    "CAST(unnest($1) AS VARCHAR) AS v, CAST(unnest($2) AS TIMESTAMP) AS t",
+                    [list(rec), list(rec.values())])
+        joins.append(f"LEFT JOIN bulk_m_{c} m_{c} ON m_{c}.v = r.{c}")
+        exprs[staged_as] = f"m_{c}.t"
     for c, good in maps.items():
-        if c in ("made_at", "probability", "recorded_at"):
+        if c in ("made_at", "probability", *RECORDED):
             continue
         changed = {t: str(v) for t, v in good.items() if str(v) != t}
         if changed:  # only texts the field normalises (spaces, NFC) are joined to their value
@@ -228,6 +232,5 @@ def _build_rows(con: Any, maps: dict[str, dict[str, Any]]) -> None:
     cols = ", ".join(f"{e} AS {c}" for c, e in exprs.items())
     con.execute("DROP TABLE IF EXISTS bulk_rows")
     con.execute(f"""CREATE TEMP TABLE bulk_rows AS
-        SELECT r.rn AS line, {cols}, mp.p, mm.made_utc, mm.made_on, mm.utc_offset_min,
-               mr.rec
+        SELECT r.rn AS line, {cols}, mp.p, mm.made_utc, mm.made_on, mm.utc_offset_min
         FROM bulk_raw r {' '.join(joins)}""")
