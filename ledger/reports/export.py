@@ -218,16 +218,16 @@ def export(con: Any, fmt: str, out: str | os.PathLike[str] | None = None, *,
         if path is None and fmt == "parquet":
             raise InvalidValue("out: Parquet is binary; give a file with --out PATH")
         if path is None:
-            import csv
-            import io
+            # The text DuckDB writes to a file, so printed and written CSV are the same bytes
+            # (quoting every cell with a line break or a bare CR, which Python's writer
+            # leaves bare when rows end in LF).
+            import tempfile
 
-            cur = con.execute(flat_sql(spreadsheet_safe=True))
-            buf = io.StringIO()
-            writer = csv.writer(buf, lineterminator="\n")
-            writer.writerow([d[0] for d in cur.description])
-            for row in cur.fetchall():
-                writer.writerow([_csv_cell(v) for v in row])
-            return buf.getvalue()
+            with tempfile.TemporaryDirectory(prefix="forecast-ledger-") as folder:
+                tmp = Path(folder) / "export.csv"
+                con.execute(f"COPY ({flat_sql(spreadsheet_safe=True)}) TO '{_sql_path(tmp)}' "
+                            "(FORMAT csv, HEADER)")
+                return tmp.read_bytes().decode("utf-8")
         # Written to a fresh temporary name beside the target, then renamed over it.
         import tempfile
 
@@ -262,14 +262,6 @@ def _write_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def _csv_cell(value: Any) -> Any:
-    if isinstance(value, list):
-        return ";".join(map(str, value))
-    if isinstance(value, datetime):
-        return _utc_text(value)
-    return value
 
 
 def _sql_path(path: Path) -> str:
