@@ -115,7 +115,7 @@ def test_new_question_needs_its_columns(run, tmp_path):
     assert result.exit_code == 1
     assert result.stderr.splitlines()[0] == (
         f"{rows}:2: question: question 'brand-new' is not in the ledger, so its row needs "
-        "question, resolve_by and opened")
+        "question, criteria, resolve_by and opened")
 
 
 def test_mixing_yaml_and_tables_is_a_usage_error(run, tmp_path):

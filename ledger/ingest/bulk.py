@@ -4,9 +4,12 @@ One row per forecast, the columns of ``export --format csv`` (so an export re-im
 ``question_id, forecaster, probability, made_at`` are required; ``question, criteria,
 resolve_by, opened, tags`` (``;``-separated), ``source_id`` describe a new question;
 ``outcome, resolved_on, evidence`` its resolution; ``rationale, basis, implied_from,
-recorded_at`` are optional. The rules are those of forecast files, checked in SQL: every
-problem is reported as ``file:line: field: message`` and nothing is written; rows the ledger
-already holds are skipped, changed ones are conflicts.
+recorded_at`` are optional, and ``question_recorded_at, resolution_recorded_at`` (written by the
+export) keep when a question and its resolution were recorded. The rules are those of forecast
+files: each cell goes through the field it stands for (:mod:`ledger.ingest.bulk_fields`), the
+rules across cells, rows and the ledger are the importer's, found in SQL; every problem is
+reported as ``file:line: field: message`` and nothing is written; rows the ledger already holds
+are skipped, changed ones are conflicts, a changed question is a new version of it.
 """
 
 from __future__ import annotations
@@ -52,40 +55,41 @@ def _row_problems(con: Any, staged: Staged) -> list[Problem]:
     latest_day, latest_made_on = future_limits(now)
     found: list[tuple[int, str, Callable[[], str]]] = []
 
-    def rows(sql: str, params: dict | None = None) -> list[tuple]:
-        return con.execute(sql + f" ORDER BY 1 LIMIT {MAX_PROBLEMS}", params or {}).fetchall()
+    def rows(sql: str, params: dict) -> list[tuple]:
+        used = {k: v for k, v in params.items() if f"${k}" in sql}
+        return con.execute(sql + f" ORDER BY 1 LIMIT {MAX_PROBLEMS}", used).fetchall()
 
-    found += [(line, "resolved_on", partial(str, "missing (this field is required)"))
-              for (line,) in rows("SELECT line FROM bulk_rows WHERE outcome IS NOT NULL "
-                                  "AND resolved_on IS NULL")]
-    found += [(line, "outcome", partial(str, "missing (this field is required)"))
-              for (line,) in rows("SELECT line FROM bulk_rows WHERE outcome IS NULL "
-                                  "AND (resolved_on IS NOT NULL OR evidence IS NOT NULL)")]
-    found += [(line, "resolve_by", partial(before_opened_message, by, opened))
-              for line, by, opened in rows(
-                  "SELECT line, CAST(resolve_by AS DATE), CAST(opened AS DATE) FROM bulk_rows "
-                  "WHERE CAST(resolve_by AS DATE) < CAST(opened AS DATE)")]
-    found += [(line, "resolved_on", partial(future_resolution_message, day))
-              for line, day in rows("SELECT line, CAST(resolved_on AS DATE) FROM bulk_rows "
-                                    "WHERE CAST(resolved_on AS DATE) > $day", {"day": latest_day})]
-    # Recorded now, before it was made: refused like a file's (and its export re-imports).
-    found += [(line, "made_at", partial(future_forecast_message, text.strip()))
-              for line, text in rows(
-                  "SELECT line, made_at FROM bulk_rows WHERE rec IS NULL AND CASE WHEN "
-                  "utc_offset_min IS NULL THEN made_on > $day ELSE made_utc > $now END",
-                  {"day": latest_made_on, "now": now})]
-    found += [(line, "recorded_at", partial(recorded_before_message, rec, made))
-              for line, rec, made in rows(
-                  "SELECT line, rec, made_utc FROM bulk_rows WHERE rec < made_utc")]
-    found += [(line, "implied_from", partial(str, IMPLIED_NEEDS_PHRASE)) for (line,) in rows(
-        "SELECT line FROM bulk_rows WHERE basis = 'implied' AND implied_from IS NULL")]
-    # Made once the outcome was known: against the file's resolution, else the ledger's.
-    found += [(line, "made_at", partial(late_message, made_on, day))
-              for line, made_on, day in rows("""
-                  SELECT b.line, b.made_on, coalesce(r.resolved_on, CAST(b.resolved_on AS DATE))
-                  FROM bulk_rows b LEFT JOIN current_resolutions r
-                    ON r.question_id = b.question_id
-                  WHERE b.made_on > coalesce(r.resolved_on, CAST(b.resolved_on AS DATE))""")]
+    # Each rule: the condition on a staged row ``b`` (with the ledger's current resolution
+    # ``r``), the columns its message needs, and the message.
+    final_day = "coalesce(r.resolved_on, CAST(b.resolved_on AS DATE))"
+    rules: list[tuple[str, str, str, Callable[..., str]]] = [
+        ("resolved_on", "b.outcome IS NOT NULL AND b.resolved_on IS NULL", "NULL",
+         lambda _: "missing (this field is required)"),
+        ("outcome", "b.outcome IS NULL AND (b.resolved_on IS NOT NULL OR b.evidence IS NOT "
+         "NULL)", "NULL", lambda _: "missing (this field is required)"),
+        ("resolve_by", "CAST(b.resolve_by AS DATE) < CAST(b.opened AS DATE)",
+         "CAST(b.resolve_by AS DATE), CAST(b.opened AS DATE)", before_opened_message),
+        ("resolved_on", "CAST(b.resolved_on AS DATE) > $day", "CAST(b.resolved_on AS DATE)",
+         future_resolution_message),
+        # Recorded now, before it was made: refused like a file's (its export re-imports).
+        ("made_at", "b.rec IS NULL AND CASE WHEN b.utc_offset_min IS NULL THEN "
+         "b.made_on > $made_on ELSE b.made_utc > $now END", "b.made_at",
+         lambda text: future_forecast_message(text.strip())),
+        ("recorded_at", "b.rec < b.made_utc", "b.rec, b.made_utc", recorded_before_message),
+        ("implied_from", "b.basis = 'implied' AND b.implied_from IS NULL", "NULL",
+         lambda _: IMPLIED_NEEDS_PHRASE),
+        # Made once the outcome was known: against the file's resolution, else the ledger's.
+        ("made_at", f"b.made_on > {final_day}", f"b.made_on, {final_day}", late_message),
+    ]
+    params = {"day": latest_day, "made_on": latest_made_on, "now": now}
+    join = "FROM bulk_rows b LEFT JOIN current_resolutions r ON r.question_id = b.question_id"
+    # One scan says which rules any row breaks; only those look for their rows.
+    fired = con.execute("SELECT " + ", ".join(f"bool_or({cond})" for _, cond, _, _ in rules)
+                        + f" {join}", params).fetchall()[0]
+    for (field, cond, args, message), hit in zip(rules, fired, strict=True):
+        if hit:
+            found += [(line, field, partial(message, *values)) for line, *values in rows(
+                f"SELECT b.line, {args} {join} WHERE {cond}", params)]
     # One forecaster, one moment, one question: a forecast appears once.
     # Grouping millions of rows on one 64-bit hash is several times cheaper than on three
     # columns; rows whose hash repeats are then grouped exactly, so a collision finds nothing.
@@ -129,19 +133,19 @@ def _row_problems(con: Any, staged: Staged) -> list[Problem]:
 def _ledger_problems(con: Any, staged: Staged) -> tuple[list[Problem], list[Problem]]:
     problems: list[Problem] = []
     conflicts: list[Problem] = []
-    new_q = con.execute("""
-        SELECT min(line), question_id, bool_and(question IS NOT NULL),
-               bool_and(resolve_by IS NOT NULL)
+    # A new question needs what a forecast file's question needs.
+    needed = ("question", "criteria", "resolve_by", "opened")
+    new_q = con.execute(f"""
+        SELECT min(line), question_id, {', '.join(f'bool_and({c} IS NOT NULL)' for c in needed)}
         FROM bulk_rows WHERE question_id NOT IN (SELECT id FROM questions)
         GROUP BY question_id
-        HAVING NOT bool_and(question IS NOT NULL) OR NOT bool_and(resolve_by IS NOT NULL)
-           OR NOT bool_and(opened IS NOT NULL)
+        HAVING NOT ({' AND '.join(f'bool_and({c} IS NOT NULL)' for c in needed)})
         ORDER BY 1 LIMIT 10""").fetchall()
-    problems += [staged.problem(line, "question" if not has_q else
-                                ("resolve_by" if not has_by else "opened"),
+    problems += [staged.problem(line, next(c for c, ok in zip(needed, has, strict=True)
+                                           if not ok),
                                 f"question {qid!r} is not in the ledger, so its row needs "
-                                "question, resolve_by and opened")
-                 for line, qid, has_q, has_by in new_q]
+                                "question, criteria, resolve_by and opened")
+                 for line, qid, *has in new_q]
     missing_src = con.execute("""
         SELECT min(line), source_id FROM bulk_rows
         WHERE source_id IS NOT NULL AND source_id NOT IN (SELECT id FROM sources)
@@ -254,7 +258,7 @@ _NEW = {
 _TYPED = {
     "question": {
         "id": "question_id", "version": "1", "question": "question",
-        "criteria": "coalesce(criteria, question)", "resolve_by": "resolve_by",
+        "criteria": "criteria", "resolve_by": "resolve_by",
         "opened": "opened",
         "tags": "coalesce(list_filter(string_split(tags, ';'), lambda x: x <> ''), [])",
         "source_id": "source_id", "blind": "false",

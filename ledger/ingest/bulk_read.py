@@ -175,10 +175,13 @@ def _check_cells(con: Any, staged: Staged, present: list[str], problems: list[Pr
     the values they mean (stripped texts, probabilities, UTC instants with their day)."""
     found: list[tuple[int, str, str]] = []
     maps: dict[str, dict[str, Any]] = {}
-    for c in REQUIRED:
-        found += [(rn, c, "missing (this field is required)") for (rn,) in con.execute(
-            f"SELECT rn FROM bulk_raw WHERE {c} IS NULL ORDER BY rn LIMIT {MAX_PROBLEMS}"
-        ).fetchall()]
+    nulls = con.execute("SELECT " + ", ".join(f"count_if({c} IS NULL)" for c in REQUIRED)
+                        + " FROM bulk_raw").fetchall()[0]
+    for c, n in zip(REQUIRED, nulls, strict=True):
+        if n:
+            found += [(rn, c, "missing (this field is required)") for (rn,) in con.execute(
+                f"SELECT rn FROM bulk_raw WHERE {c} IS NULL ORDER BY rn LIMIT {MAX_PROBLEMS}"
+            ).fetchall()]
     for c in present:
         if c not in FIELDS:
             continue
