@@ -384,8 +384,10 @@ def _import(ledger: Ledger, paths: list[Path], dry_run: bool, progress: Progress
             _scratch: bool) -> dict[str, int]:
     import tempfile
 
+    # The copies sit beside the ledger (a disk the import writes to anyway), not in a /tmp
+    # that may be memory.
     with ledger.transaction(create=not dry_run or _scratch) as con, \
-            tempfile.TemporaryDirectory(prefix="forecast-ledger-") as folder:
+            tempfile.TemporaryDirectory(prefix=".import-", dir=ledger.path.parent) as folder:
         total_counts: dict[str, int] = {}
         for path in paths:
             problems: list[Problem] = []
@@ -395,7 +397,11 @@ def _import(ledger: Ledger, paths: list[Path], dry_run: bool, progress: Progress
                 raise ValidationFailed([Problem(str(path), None, "", "no such file" if
                                                 isinstance(exc, FileNotFoundError) else
                                                 f"cannot read it: {exc.strerror}")]) from None
-            staged = stage(con, path, copy, problems)
+            try:
+                staged = stage(con, path, copy, problems)
+            except duckdb.Error as exc:  # a Parquet page that cannot be decoded, say
+                raise ValidationFailed([Problem(str(path), None, "", "cannot read it: "
+                                                f"{str(exc).splitlines()[0]}")]) from None
             if staged is None:
                 raise ValidationFailed(problems)
             problems = _row_problems(con, staged)
