@@ -34,7 +34,7 @@ MAX_PROBLEMS = 50
 CSV_GUARD = "'"
 # Parquet column types whose text is the value (anything else, e.g. LIST or BLOB, is refused).
 _SCALAR = re.compile(r"(VARCHAR|BOOLEAN|(U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?)|FLOAT|DOUBLE|"
-                     r"DECIMAL\(\d+,\d+\)|DATE|TIMESTAMP( WITH TIME ZONE)?)")
+                     r"DECIMAL\(\d+,\d+\)|DATE|TIMESTAMP(_S|_MS|_NS)?( WITH TIME ZONE)?)")
 
 
 def _sql_text(text: str) -> str:
