@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import duckdb
-from conftest import DATA, snapshot, write
+import pytest
+from conftest import DATA, Cli, snapshot, write
 
 HEADER = "question_id,question,criteria,resolve_by,opened,tags,forecaster,probability,made_at," \
          "outcome,resolved_on\n"
@@ -33,8 +36,10 @@ def test_csv_export_reimports_to_the_same_ledger(run, tmp_path):
         [(q["id"], q["status"], q["forecasts"]) for q in theirs]
     # the west-of-UTC forecast keeps its calendar day and offset
     with duckdb.connect(str(tmp_path / "other.duckdb")) as con:
-        assert con.execute("SELECT made_on, utc_offset FROM forecasts WHERE forecaster = 'west'"
-                           ).fetchall()[0][1] == -420
+        made_on, offset = con.execute(
+            "SELECT made_on, utc_offset FROM forecasts WHERE forecaster = 'west'").fetchall()[0]
+    # 22:30 on the 21st in California is the 22nd in UTC: the day is where it was made
+    assert (made_on.isoformat(), offset) == ("2026-05-21", -420)
     again = other("import", str(csv_path))
     assert again.stdout.strip() == (
         "1 file read; the ledger already holds everything in them, nothing changed")
@@ -69,12 +74,11 @@ def test_bad_rows_are_refused_with_file_line_field_and_nothing_written(run, tmp_
     result = run("import", str(bad))
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
-        f'{bad}:2: probability: 1.2 is not between 0 and 1 (write 0.8 or "80%")',
-        f"{bad}:3: made_at: 2026-02-30 is not a date or time (write 2027-05-21 or "
-        "2027-05-21T18:30:00-07:00)",
-        f"{bad}:4: outcome: 'maybe' is not one of yes, no, ambiguous, annulled",
-        f"{bad}:4: question_id: Q B is not a valid id (use lowercase letters, digits, '-', '_' "
-        "or '.')",
+        f'{bad}:2: probability: 1.2 is not between 0 and 1 (write 0.8, "80%", "3:1" or "1 in 5")',
+        f"{bad}:3: made_at: 2026-02-30 is not a real date (check the day and month)",
+        f"{bad}:4: outcome: 'maybe' is not one of yes, no, ambiguous or annulled",
+        f"{bad}:4: question_id: 'Q B' is not a valid id (use lowercase letters, digits, '-', "
+        "'_' or '.', starting with a letter or digit, at most 100 characters)",
         "error: 4 problems found; nothing was written",
     ]
     assert snapshot(db) == before
@@ -89,7 +93,7 @@ def test_changed_probability_is_a_conflict(run, tmp_path, db):
     assert result.exit_code == 1
     assert result.stderr.splitlines()[0] == (
         f"{rows}:2: probability: the ledger holds 0.7 for alice's forecast made at 2026-01-10, "
-        "the file says 0.6; forecasts are never changed")
+        "the file says 0.6; forecasts are never changed (log a new one with a later made_at)")
     assert snapshot(db) == before
 
 
@@ -111,7 +115,7 @@ def test_new_question_needs_its_columns(run, tmp_path):
     assert result.exit_code == 1
     assert result.stderr.splitlines()[0] == (
         f"{rows}:2: question: question 'brand-new' is not in the ledger, so its row needs "
-        "question, resolve_by and opened")
+        "question, criteria, resolve_by and opened")
 
 
 def test_mixing_yaml_and_tables_is_a_usage_error(run, tmp_path):
@@ -129,7 +133,7 @@ def test_future_dates_are_refused(run, tmp_path):
     result = run("import", str(rows))
     assert result.exit_code == 1
     assert result.stderr.splitlines()[:2] == [
-        f"{rows}:2: made_at: 2999-01-01 is in the future; log a forecast once it is made",
+        f"{rows}:2: made_at: 2999-01-01 is in the future (log a forecast once it is made)",
         f"{rows}:3: resolved_on: 2999-01-01 is in the future; resolve once it has happened",
     ]
 
@@ -166,7 +170,8 @@ def test_parquet_rows_are_numbered_from_one_in_messages(run, tmp_path, db):
     result = run("import", str(pq))
     assert result.exit_code == 1
     assert result.stderr.splitlines()[0] == (
-        f'{pq}:3: probability: 140% is not between 0 and 1 (write 0.8 or "80%")')
+        f'{pq}:3: probability: 140% is not between 0 and 1 (write 0.8, "80%", "3:1" or '
+        '"1 in 5")')
     assert not db.exists()
 
 
@@ -186,3 +191,186 @@ def test_a_forecast_twice_and_a_question_that_disagrees_are_refused(run, tmp_pat
         "error: 2 problems found; nothing was written",
     ]
     assert not db.exists()
+
+
+# -- one door's rules are the other's ------------------------------------------------------
+
+Q_COLS = "question_id,question,criteria,resolve_by,opened,forecaster,probability,made_at\n"
+Q_ROW = "q-p,Will P happen?,Yes if P.,2026-06-01,2026-01-01"
+
+
+def _yaml_question(**forecast: str) -> str:
+    lines = "".join(f"        {k}: {json.dumps(v)}\n" for k, v in forecast.items())
+    return ("questions:\n  - id: q-p\n    question: Will P happen?\n    criteria: Yes if P.\n"
+            "    resolve_by: 2026-06-01\n    opened: 2026-01-01\n    forecasts:\n"
+            f"      - forecaster: ann\n{lines}")
+
+
+def test_every_probability_notation_means_the_same_through_csv_and_yaml(run, tmp_path):
+    texts = ["3:1", "1 in 20", "1e-3", "2.5E-2", "33.333333333333333333%", "0.7", "70%"]
+    rows = write(tmp_path / "p.csv", Q_COLS + "".join(
+        f"{Q_ROW},ann,{t},2026-01-{i + 2:02d}\n" for i, t in enumerate(texts)))
+    result = run("import", str(rows))
+    assert result.exit_code == 0, result.stderr
+    yaml_db = Cli(tmp_path / "yaml.duckdb")
+    doc = ("questions:\n  - id: q-p\n    question: Will P happen?\n    criteria: Yes if P.\n"
+           "    resolve_by: 2026-06-01\n    opened: 2026-01-01\n    forecasts:\n" + "".join(
+               f"      - {{forecaster: ann, probability: '{t}', made_at: 2026-01-{i + 2:02d}}}\n"
+               for i, t in enumerate(texts)))
+    assert yaml_db("import", str(write(tmp_path / "p.yaml", doc))).exit_code == 0
+    through_csv = [f["probability"] for f in run.json("show", "q-p")["forecast_history"]]
+    through_yaml = [f["probability"] for f in yaml_db.json("show", "q-p")["forecast_history"]]
+    assert through_csv == through_yaml == [0.75, 0.05, 0.001, 0.025, 0.3333333333333333, 0.7,
+                                           0.7]
+
+
+@pytest.mark.parametrize(("column", "value"), [
+    ("probability", "1.2"), ("probability", "likely"), ("probability", "0:0"),
+    ("forecaster", "x" * 101), ("forecaster", "bob\u200b"), ("forecaster", "\u202ebob"),
+    ("forecaster", "b\x07ob"), ("made_at", "0001-01-01"), ("made_at", "9999-12-31"),
+    ("made_at", "2026-01-02T10:00:00+99:99"), ("made_at", "2026-01-02T10:00:00+24:00"),
+    ("made_at", "2026-02-30"), ("rationale", "a\x00b"), ("implied_from", "x" * 501),
+    ("basis", "guessed"), ("recorded_at", "2026-01-01T00:00:00Z"),
+])
+def test_a_forecast_cell_is_refused_by_csv_exactly_as_by_yaml(run, tmp_path, db, column, value):
+    forecast = {"probability": "0.5", "made_at": "2026-01-02", column: value}
+    if column == "forecaster":
+        forecast.pop("forecaster")
+    header = "question_id,question,criteria,resolve_by,opened,forecaster," + ",".join(
+        k for k in forecast) + "\n"
+    cells = [value if column == "forecaster" else "ann", *forecast.values()]
+    rows = write(tmp_path / "f.csv", header + Q_ROW + "," + ",".join(
+        '"' + c.replace('"', '""') + '"' for c in cells) + "\n")
+    yaml_doc = _yaml_question(**forecast)
+    if column == "forecaster":
+        yaml_doc = yaml_doc.replace("forecaster: ann", f"forecaster: {json.dumps(value)}")
+    yaml_path = write(tmp_path / "f.yaml", yaml_doc)
+    by_csv = run("import", str(rows))
+    assert not db.exists()  # a refused first import leaves no ledger file
+    by_yaml = run("import", str(yaml_path))
+    assert by_csv.exit_code == by_yaml.exit_code == 1
+    csv_problem, yaml_problem = by_csv.stderr.splitlines()[0], by_yaml.stderr.splitlines()[0]
+    assert csv_problem.startswith(f"{rows}:2: {column}: ")
+    assert csv_problem.split(": ", 2)[2] == yaml_problem.split(": ", 2)[2]
+
+
+@pytest.mark.parametrize(("column", "value"), [
+    ("question", "hi"), ("question", "x" * 1001), ("question", "   "), ("question", "a\x07bcdef"),
+    ("tags", "fine;two words"), ("tags", "a,b"), ("criteria", "x" * 5001),
+    ("resolve_by", "2026-13-01"), ("opened", "0001-01-01"),
+])
+def test_a_question_cell_is_refused_by_csv_exactly_as_by_yaml(run, tmp_path, db, column, value):
+    fields = {"question": "Will P happen?", "criteria": "Yes if P.", "resolve_by": "2026-06-01",
+              "opened": "2026-01-01", "tags": "x", column: value}
+    rows = write(tmp_path / "q.csv", "question_id," + ",".join(fields)
+                 + ",forecaster,probability,made_at\nq-p," + ",".join(
+                     f'"{v}"' for v in fields.values()) + ",ann,0.5,2026-01-02\n")
+    yaml_fields = {**fields, "tags": fields["tags"].split(";")}
+    yaml_path = write(tmp_path / "q.yaml", "questions:\n  - id: q-p\n" + "".join(
+        f"    {k}: {json.dumps(v)}\n" for k, v in yaml_fields.items()))
+    by_csv = run("import", str(rows))
+    assert not db.exists()  # a refused first import leaves no ledger file
+    by_yaml = run("import", str(yaml_path))
+    assert by_csv.exit_code == by_yaml.exit_code == 1
+    csv_problem, yaml_problem = by_csv.stderr.splitlines()[0], by_yaml.stderr.splitlines()[0]
+    assert csv_problem.startswith(f"{rows}:2: {column}: ")
+    assert csv_problem.split(": ", 2)[2] == yaml_problem.split(": ", 2)[2]
+
+
+def test_recorded_before_made_and_implied_without_phrase_are_refused_as_in_yaml(run, tmp_path,
+                                                                                db):
+    rows = write(tmp_path / "r.csv", Q_COLS.strip() + ",recorded_at,basis,implied_from\n"
+                 + f"{Q_ROW},ann,0.5,2026-01-05T10:00:00Z,2026-01-04T10:00:00Z,,\n"
+                 + f"{Q_ROW},ann,0.6,2026-01-06,,implied,\n")
+    result = run("import", str(rows))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"{rows}:2: recorded_at: 2026-01-04 10:00:00 is before the forecast was made "
+        "(2026-01-05 10:00:00)",
+        f"{rows}:3: implied_from: missing: a forecast with basis: implied needs the phrase it "
+        "was implied from",
+        "error: 2 problems found; nothing was written",
+    ]
+    assert not db.exists()
+
+
+def test_a_forecaster_is_trimmed_and_normalised_so_a_reimport_adds_nothing(run, tmp_path):
+    rows = write(tmp_path / "t.csv", Q_COLS + f"{Q_ROW}, bob ,0.5,2026-01-02\n"
+                 + f"{Q_ROW},Zoe\u0308,0.5,2026-01-02\n")
+    assert run("import", str(rows)).exit_code == 0
+    for _ in range(2):
+        again = run("import", str(rows))
+        assert again.stdout.strip() == (
+            "1 file read; the ledger already holds everything in them, nothing changed")
+    names = sorted(f["forecaster"] for f in run.json("show", "q-p")["forecast_history"])
+    assert names == ["Zo\u00eb", "bob"]
+
+
+def test_a_changed_question_text_becomes_a_new_version_as_in_yaml(run, tmp_path):
+    first = write(tmp_path / "a.csv", Q_COLS + f"{Q_ROW},ann,0.5,2026-01-02\n")
+    assert run("import", str(first)).exit_code == 0
+    changed = write(tmp_path / "b.csv", Q_COLS + "q-p,Will P happen soon?,Yes if P.,2026-07-01,"
+                    "2026-01-01,ann,0.6,2026-01-03\n")
+    result = run("import", str(changed))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip() == "1 file read; added 1 edited question, 1 new forecast"
+    shown = run.json("show", "q-p")
+    assert (shown["version"], shown["question"], shown["resolve_by"]) == (
+        2, "Will P happen soon?", "2026-07-01")
+    assert shown["versions"][-1]["edit_reason"] == f"question, resolve_by changed in {changed}"
+    assert run("import", str(changed)).stdout.strip().endswith("nothing changed")
+    # the YAML door, given the same two states of the question, plans the same version
+    yaml_db = Cli(tmp_path / "yaml.duckdb")
+    doc = _yaml_question(probability="0.5", made_at="2026-01-02")
+    assert yaml_db("import", str(write(tmp_path / "a.yaml", doc))).exit_code == 0
+    doc2 = doc.replace("Will P happen?", "Will P happen soon?").replace("2026-06-01",
+                                                                         "2026-07-01")
+    assert yaml_db("import", str(write(tmp_path / "b.yaml", doc2))).exit_code == 0
+    other = yaml_db.json("show", "q-p")
+    keep = ("version", "question", "criteria", "resolve_by", "opened", "tags")
+    assert {k: shown[k] for k in keep} == {k: other[k] for k in keep}
+    assert other["versions"][-1]["edit_reason"] == f"question, resolve_by changed in " \
+        f"{tmp_path / 'b.yaml'}"
+    assert run("verify").exit_code == 0
+
+
+def test_lines_are_those_where_rows_start_after_a_multi_line_cell(run, tmp_path, db):
+    rows = write(tmp_path / "m.csv", Q_COLS
+                 + 'q-m,Will M happen?,"Yes if M.\nSecond line.\nThird line.",2026-06-01,'
+                   "2026-01-01,ann,0.5,2026-01-02\n"
+                 + "q-m,Will M happen?,\"Yes if M.\nSecond line.\nThird line.\",2026-06-01,"
+                   "2026-01-01,ann,1.5,2026-01-03\n")
+    result = run("import", str(rows))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        f'{rows}:5: probability: 1.5 is not between 0 and 1 (write 0.8, "80%", "3:1" or '
+        '"1 in 5")')
+    assert not db.exists()
+
+
+def test_a_forecast_made_after_the_ledgers_resolution_is_refused(run, tmp_path, db):
+    assert run("import", str(DATA / "good.yaml")).exit_code == 0  # sample-ships: 2026-06-15
+    before = snapshot(db)
+    rows = write(tmp_path / "late.csv", "question_id,forecaster,probability,made_at\n"
+                 "sample-ships,carol,0.9,2026-06-20\n")
+    result = run("import", str(rows))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        f"{rows}:2: made_at: 2026-06-20 is after the question resolved on 2026-06-15; a "
+        "forecast made once the outcome was known cannot be logged")
+    assert snapshot(db) == before
+
+
+def test_a_time_without_offset_is_local_time_as_in_yaml(run, tmp_path):
+    zone = {"FORECAST_LEDGER_TZ": "America/Los_Angeles"}
+    rows = write(tmp_path / "z.csv", Q_COLS + f"{Q_ROW},ann,0.5,2026-01-02T22:30:00\n")
+    assert run("import", str(rows), env=zone).exit_code == 0
+    yaml_db = Cli(tmp_path / "yaml.duckdb")
+    doc = write(tmp_path / "z.yaml", _yaml_question(probability="0.5",
+                                                    made_at="2026-01-02T22:30:00"))
+    assert yaml_db("import", str(doc), env=zone).exit_code == 0
+    keys = ("made_at", "made_on", "utc_offset")
+    csv_f = run.json("show", "q-p")["forecast_history"][0]
+    yaml_f = yaml_db.json("show", "q-p")["forecast_history"][0]
+    assert {k: csv_f[k] for k in keys} == {k: yaml_f[k] for k in keys} == {
+        "made_at": "2026-01-03T06:30:00Z", "made_on": "2026-01-02", "utc_offset": -480}

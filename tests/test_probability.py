@@ -61,3 +61,43 @@ def test_whole_percent_without_sign_gets_a_suggestion(value, message):
     with pytest.raises(ValueError) as err:
         parse_probability(value)
     assert str(err.value) == message
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("1e-4", 0.0001), ("1E-4", 0.0001), ("2.5e-3", 0.0025), ("5e-1", 0.5), (".5e0", 0.5),
+    ("1e0", 1.0), ("1e-2%", 0.0001), (" 7.5e-1 ", 0.75),
+])
+def test_scientific_notation_is_read(text, expected):
+    assert parse_probability(text) == expected
+
+
+def test_scientific_notation_above_one_is_refused_and_huge_exponents_are_not_computed():
+    with pytest.raises(ValueError) as err:
+        parse_probability("1e2")
+    assert str(err.value) == '1e2 is not between 0 and 1 (did you mean "1e2%"?)'
+    with pytest.raises(ValueError) as err:  # would be a billion-digit Fraction
+        parse_probability("1e999999999")
+    assert str(err.value) == ("'1e999999999' is not a probability (write 0.8, \"80%\", \"3:1\" "
+                              'or "1 in 5")')
+
+
+@given(st.integers(1, 999), st.integers(1, 12))
+def test_scientific_notation_is_exact(mantissa, exponent):
+    text = f"{mantissa}e-{exponent + 3}"
+    assert parse_probability(text) == float(Fraction(mantissa, 10 ** (exponent + 3)))
+
+
+def test_yaml_reads_scientific_notation_whether_it_loads_as_text_or_float(run, tmp_path):
+    from conftest import write
+
+    # PyYAML loads 1e-4 (no dot) as text and 1.0e-4 as a float: both are 0.0001
+    doc = write(tmp_path / "sci.yaml", (
+        "questions:\n  - id: q-sci\n    question: Will it be rare?\n    criteria: Yes if so.\n"
+        "    resolve_by: 2026-06-01\n    opened: 2026-01-01\n    forecasts:\n"
+        "      - {forecaster: ann, probability: 1e-4, made_at: 2026-01-02}\n"
+        "      - {forecaster: bob, probability: 1.0e-4, made_at: 2026-01-02}\n"
+        "      - {forecaster: cy, probability: \"2.5E-1\", made_at: 2026-01-02}\n"))
+    result = run("import", str(doc))
+    assert result.exit_code == 0, result.stderr
+    assert [f["probability"] for f in run.json("show", "q-sci")["forecast_history"]] == [
+        0.0001, 0.0001, 0.25]

@@ -114,7 +114,7 @@ questions:
         made_at: 2026-01-03T10:00:00+02:00
         basis: implied
         implied_from: {q(NASTY[2])}
-      - forecaster: "nul \\0 byte"
+      - forecaster: "no nul byte (refused: tests/test_bulk_hostile.py)"
         probability: 0.5
         made_at: 2026-01-04
     resolutions:
@@ -154,7 +154,7 @@ def test_quotes_and_sql_in_every_text_round_trip_exactly(run, db, tmp_path):
     q = loaded["questions"][0]
     assert stored == (q["question"], q["criteria"], q["tags"], q["quote"], q["horizon"],
                       q["reference"]["note"])
-    assert names == [NASTY[0], NASTY[1], "nul \0 byte"]
+    assert names == [NASTY[0], NASTY[1], "no nul byte (refused: tests/test_bulk_hostile.py)"]
     assert source == (NASTY[0], NASTY[1], NASTY[3], "https://example.org/a?q=';DROP%20TABLE%20x;--")
     assert reasons == [(None, NASTY[1], NASTY[3], "https://example.org/'--"),
                        (NASTY[0], NASTY[5], None, None)]

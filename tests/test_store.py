@@ -44,12 +44,13 @@ def test_entries_chain_from_genesis_a_block_each(ledger):
     assert ledger.head() == (8, head)
 
 
-HEADER = "question_id,question,resolve_by,opened,forecaster,probability,made_at\n"
+# a new question needs its criteria, as in a forecast file
+HEADER = "question_id,question,resolve_by,opened,forecaster,probability,made_at,criteria\n"
 
 
 def bulk_csv(path, n: int, start: int = 0):
     rows = (f"q-{i // 10:05d},Will event {i // 10} happen?,2026-06-01,2026-01-01,"
-            f"f{i % 10},0.{i % 9 + 1},2026-02-01\n" for i in range(start, start + n))
+            f"f{i % 10},0.{i % 9 + 1},2026-02-01,Yes if so.\n" for i in range(start, start + n))
     return write(path, HEADER + "".join(rows))
 
 
@@ -207,7 +208,7 @@ def test_bodies_with_escapes_and_non_ascii_hash_as_written(ledger, tmp_path):
     import_paths(ledger, [tmp_path / "q.yaml"])
     import_tables(ledger, [write(tmp_path / "q.csv", HEADER + (
         'esc-csv,"Will ""Ré\\sumé"" ship, with a \\ backslash?",2027-01-01,2026-01-01,'
-        'zoë,0.5,2026-02-01\n') * 1)])
+        'zoë,0.5,2026-02-01,Yes if so.\n') * 1)])
     with ledger.connect() as con:
         texts = [q for (q,) in con.execute("SELECT question FROM questions ORDER BY seq")
                  .fetchall()]

@@ -169,8 +169,8 @@ def test_views_an_earlier_version_wrote_pass_verify_and_are_upgraded_on_the_next
     # A ledger made before the late rule read entry order holds the older view texts (and a
     # latest_forecasts view this version no longer makes): older, not tampered with.
     import duckdb as _duckdb
-
     from conftest import Cli
+
     from ledger.storage import schema as _schema
 
     run = Cli(tmp_path / "old.duckdb")
@@ -193,7 +193,6 @@ def test_views_an_earlier_version_wrote_pass_verify_and_are_upgraded_on_the_next
 
 def test_a_view_changed_to_neither_this_nor_an_earlier_text_is_still_named(tmp_path):
     import duckdb as _duckdb
-
     from conftest import Cli
 
     run = Cli(tmp_path / "l.duckdb")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from datetime import date, datetime
 from typing import Annotated, Literal
 
@@ -33,6 +34,47 @@ def check_slug(value: str) -> str:
             "starting with a letter or digit, at most 100 characters)"
         )
     return value
+
+
+# Characters that hide or disguise text: C0/C1 controls (NUL, BEL, bare CR...), bidirectional
+# overrides and isolates (U+202A-U+202E, U+2066-U+2069), zero-width characters and the BOM
+# (U+200B-U+200D, U+FEFF). One-line fields refuse them all; long texts (criteria, rationale,
+# notes: paragraphs, possibly right-to-left) refuse only the controls other than tab and newline.
+_HIDDEN = "\u200b-\u200d\u202a-\u202e\u2066-\u2069\ufeff\x7f-\x9f"
+LINE_FORBIDDEN = re.compile(f"[\x00-\x1f{_HIDDEN}]")
+TEXT_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)")
+
+
+def _refuse_hidden(value: str, pattern: re.Pattern[str]) -> str:
+    for m in pattern.finditer(value):
+        if m.group() == "\u200d" and _joins_emoji(value, m.start()):
+            continue  # the zero-width joiner inside an emoji sequence (👩‍🔬) is visible
+        raise ValueError(f"{value!r} holds an invisible or control character "
+                         f"(U+{ord(m.group()[0]):04X}); remove it")
+    return value
+
+
+def _joins_emoji(value: str, at: int) -> bool:
+    before, after = value[at - 1:at], value[at + 1:at + 2]
+    return (bool(before) and bool(after) and unicodedata.category(after) == "So"
+            and (unicodedata.category(before) in ("So", "Sk") or before == "\ufe0f"))
+
+
+def check_line(value: str) -> str:
+    """A one-line text (id, name, title, question): no control or invisible characters."""
+    return _refuse_hidden(value, LINE_FORBIDDEN)
+
+
+def check_text(value: str) -> str:
+    """A long text (criteria, rationale, note): tab, newlines and bidirectional marks allowed,
+    other controls not."""
+    return _refuse_hidden(value, TEXT_FORBIDDEN)
+
+
+def check_name(value: str) -> str:
+    """A person's or outlet's name, compared as written: one line, in Unicode NFC (so the same
+    name typed on two keyboards is one forecaster)."""
+    return unicodedata.normalize("NFC", check_line(value))
 
 
 def check_url(value: str) -> str:
@@ -89,10 +131,13 @@ Probability = Annotated[
 CalendarDate = Annotated[date, BeforeValidator(_date, json_schema_input_type=date)]
 Moment = Annotated[str, BeforeValidator(_moment, json_schema_input_type=date | datetime)]
 Timestamp = Annotated[datetime, BeforeValidator(_timestamp, json_schema_input_type=datetime)]
-Name = Annotated[str, Field(min_length=1, max_length=rules.NAME_MAX)]
-ShortText = Annotated[str, Field(min_length=1, max_length=rules.SHORT_TEXT_MAX)]
-LongText = Annotated[str, Field(min_length=1, max_length=rules.LONG_TEXT_MAX)]
-Tag = Annotated[str, Field(min_length=1, max_length=rules.TAG_MAX, pattern=r"^[^\s,]+$")]
+Name = Annotated[str, Field(min_length=1, max_length=rules.NAME_MAX), AfterValidator(check_name)]
+ShortText = Annotated[str, Field(min_length=1, max_length=rules.SHORT_TEXT_MAX),
+                      AfterValidator(check_line)]
+LongText = Annotated[str, Field(min_length=1, max_length=rules.LONG_TEXT_MAX),
+                     AfterValidator(check_text)]
+Tag = Annotated[str, Field(min_length=1, max_length=rules.TAG_MAX, pattern=r"^[^\s,]+$"),
+                AfterValidator(check_line)]
 
 
 class _Model(BaseModel):
@@ -155,7 +200,8 @@ class Reference(_Model):
 class _QuestionContent(_Model):
     """What a version of a question says: a change in any of it is a new version."""
 
-    question: Annotated[str, Field(min_length=rules.QUESTION_MIN, max_length=rules.QUESTION_MAX)]
+    question: Annotated[str, Field(min_length=rules.QUESTION_MIN, max_length=rules.QUESTION_MAX),
+                        AfterValidator(check_line)]
     criteria: LongText = Field(description="Precise enough that two people resolve it alike")
     resolve_by: CalendarDate
     opened: CalendarDate | None = Field(

@@ -1,4 +1,5 @@
-"""Probabilities as people write them: ``0.7``, ``"70%"``, ``"0.1%"``, ``"3:1"``, ``"1 in 20"``.
+"""Probabilities as people write them: ``0.7``, ``"70%"``, ``"0.1%"``, ``"3:1"``, ``"1 in 20"``,
+``"1e-4"``.
 
 Parsing goes through :class:`fractions.Fraction`, so ``"0.1%"`` is exactly 1/1000 before it
 becomes the nearest double, and nothing is rounded to whole percents.
@@ -11,7 +12,9 @@ from fractions import Fraction
 
 HINT = 'write 0.8, "80%", "3:1" or "1 in 5"'
 
-_NUMBER = r"\s*(\d+(?:\.\d*)?|\.\d+)\s*"
+# Scientific notation is read too ("1e-4", "2.5E-3"); the exponent has at most three digits, so
+# a hostile "1e999999999" cannot make Fraction build a number of a billion digits.
+_NUMBER = r"\s*((?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d{1,3})?)\s*"
 _PERCENT = re.compile(rf"^{_NUMBER}%$")
 _ODDS = re.compile(rf"^{_NUMBER}:{_NUMBER}$")
 _ONE_IN = re.compile(rf"^{_NUMBER}in{_NUMBER}$", re.IGNORECASE)
@@ -27,6 +30,8 @@ def parse_probability(value: object) -> float:
     0.001
     >>> parse_probability("3:1"), parse_probability("1 in 20"), parse_probability(0.7)
     (0.75, 0.05, 0.7)
+    >>> parse_probability("1e-4"), parse_probability("33.333333333333333333%")
+    (0.0001, 0.3333333333333333)
     """
     if isinstance(value, bool) or value is None:
         raise ValueError(f"{value!r} is not a probability ({HINT})")

@@ -4,178 +4,103 @@ One row per forecast, the columns of ``export --format csv`` (so an export re-im
 ``question_id, forecaster, probability, made_at`` are required; ``question, criteria,
 resolve_by, opened, tags`` (``;``-separated), ``source_id`` describe a new question;
 ``outcome, resolved_on, evidence`` its resolution; ``rationale, basis, implied_from,
-recorded_at`` are optional. The rules are those of forecast files, checked in SQL: every
-problem is reported as ``file:line: field: message`` and nothing is written; rows the ledger
-already holds are skipped, changed ones are conflicts.
+recorded_at`` are optional, and ``question_recorded_at, resolution_recorded_at`` (written by the
+export) keep when a question and its resolution were recorded. The rules are those of forecast
+files: each cell goes through the field it stands for (:mod:`ledger.ingest.bulk_fields`), the
+rules across cells, rows and the ledger are the importer's, found in SQL; every problem is
+reported as ``file:line: field: message`` and nothing is written; rows the ledger already holds
+are skipped, changed ones are conflicts, a changed question is a new version of it.
 """
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from contextlib import suppress
+from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from ledger import rules
 from ledger.errors import Conflict, Problem, ValidationFailed
-from ledger.format.dates import iso_utc, utc_now
+from ledger.format.dates import utc_now
+from ledger.ingest.bulk_read import MAX_PROBLEMS, Staged, copy_once, stage
 from ledger.ingest.importer import ImportResult
+from ledger.ingest.messages import (
+    IMPLIED_NEEDS_PHRASE,
+    before_opened_message,
+    duplicate_message,
+    future_forecast_message,
+    future_recorded_message,
+    future_resolution_message,
+    late_message,
+    recorded_before_message,
+)
 from ledger.storage import schema
-from ledger.storage.store import Ledger, _head, seal
+from ledger.storage.store import Ledger, NewEntry, _head, append, seal
 
 TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
-REQUIRED = ("question_id", "forecaster", "probability", "made_at")
-KNOWN = (*REQUIRED, "question", "criteria", "resolve_by", "opened", "tags", "source_id",
-         "outcome", "resolved_on", "evidence", "rationale", "basis", "implied_from",
-         "recorded_at",
-         # written by export, derived again on import
-         "seq", "made_on", "utc_offset", "late")
-MAX_PROBLEMS = 50
 Progress = Callable[[str, int, int], None]
-
-_DATE = r"^\d{4}-\d{2}-\d{2}$"
-_MOMENT = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?(Z|[+-]\d{2}:?\d{2})?$"
-_SLUG = r"^[a-z0-9][a-z0-9._-]{0,99}$"
-
-# Each rule: (field, SQL that is true when the row is bad, SQL of the message).
-_ROW_RULES = [
-    ("question_id", f"NOT regexp_full_match(coalesce(question_id, ''), '{_SLUG}')",
-     "printf('%s is not a valid id (use lowercase letters, digits, ''-'', ''_'' or ''.'')', "
-     "coalesce(question_id, 'nothing'))"),
-    ("forecaster", "coalesce(length(trim(forecaster)), 0) NOT BETWEEN 1 AND 100",
-     "'missing or longer than 100 characters'"),
-    ("probability", "p IS NULL",
-     "printf('%s is not a probability (write 0.8 or 80%%)', coalesce(probability, 'nothing'))"),
-    ("probability", "p NOT BETWEEN 0 AND 1",
-     "printf('%s is not between 0 and 1 (write 0.8 or \"80%%\")', probability)"),
-    ("made_at", f"NOT regexp_full_match(coalesce(made_at, ''), '{_MOMENT}') OR made_utc IS NULL",
-     "printf('%s is not a date or time (write 2027-05-21 or 2027-05-21T18:30:00-07:00)', "
-     "coalesce(made_at, 'nothing'))"),
-    ("resolve_by", f"resolve_by IS NOT NULL AND (NOT regexp_full_match(resolve_by, '{_DATE}') "
-     "OR TRY_CAST(resolve_by AS DATE) IS NULL)",
-     "printf('%s is not a real date (write YYYY-MM-DD)', resolve_by)"),
-    ("opened", f"opened IS NOT NULL AND (NOT regexp_full_match(opened, '{_DATE}') "
-     "OR TRY_CAST(opened AS DATE) IS NULL)",
-     "printf('%s is not a real date (write YYYY-MM-DD)', opened)"),
-    ("resolved_on", f"resolved_on IS NOT NULL AND (NOT regexp_full_match(resolved_on, '{_DATE}')"
-     " OR TRY_CAST(resolved_on AS DATE) IS NULL)",
-     "printf('%s is not a real date (write YYYY-MM-DD)', resolved_on)"),
-    ("outcome", "outcome IS NOT NULL AND outcome NOT IN ('yes', 'no', 'ambiguous', 'annulled')",
-     "printf('''%s'' is not one of yes, no, ambiguous, annulled', outcome)"),
-    ("resolved_on", "outcome IS NOT NULL AND resolved_on IS NULL",
-     "'missing: a resolution needs the date it resolved'"),
-    ("recorded_at", "recorded_at IS NOT NULL AND (TRY_CAST(recorded_at AS TIMESTAMP) IS NULL "
-     "OR regexp_matches(recorded_at, '[+-]\\d\\d:?\\d\\d$') AND NOT recorded_at LIKE '%+00:00')",
-     "printf('%s is not a UTC time (write 2026-05-21T10:00:00Z)', recorded_at)"),
-    ("basis", "basis IS NOT NULL AND basis NOT IN ('stated', 'implied')",
-     "printf('''%s'' is not one of stated, implied', basis)"),
-    ("question", "question IS NOT NULL AND length(question) NOT BETWEEN 5 AND 1000",
-     "'must be 5 to 1000 characters'"),
-    ("criteria", "criteria IS NOT NULL AND length(criteria) > 5000",
-     "'is longer than 5000 characters'"),
-    ("resolve_by", "TRY_CAST(resolve_by AS DATE) < TRY_CAST(opened AS DATE)",
-     "printf('%s is before the question was opened (%s)', resolve_by, opened)"),
-    ("made_at", "made_utc > '__NOW__'::TIMESTAMP + INTERVAL 14 HOUR AND recorded_at IS NULL",
-     "printf('%s is in the future; log a forecast once it is made', made_at)"),
-    ("resolved_on", "TRY_CAST(resolved_on AS DATE) > CAST('__NOW__' AS DATE) + 1",
-     "printf('%s is in the future; resolve once it has happened', resolved_on)"),
-    ("made_at", "made_on > TRY_CAST(resolved_on AS DATE)",
-     "printf('%s is after the question resolved on %s; a forecast made once the outcome was "
-     "known cannot be logged', made_on, resolved_on)"),
-]
-
-# Staged columns, typed, with the line each row came from.
-_STAGE = """
-CREATE TEMP TABLE bulk_rows AS
-WITH raw AS ({numbered}),
-norm AS (
-    SELECT rn + {line_offset} AS line, * EXCLUDE (rn),
-           CASE WHEN trim(probability) LIKE '%\\%' ESCAPE '\\'
-                THEN CAST(TRY_CAST(rtrim(trim(probability), '%') AS DECIMAL(38, 18)) / 100
-                          AS DOUBLE)
-                ELSE TRY_CAST(trim(probability) AS DOUBLE) END AS p,
-           regexp_extract(made_at, '([+-])(\\d\\d):?(\\d\\d)$', ['s', 'h', 'm']) AS off,
-           regexp_full_match(coalesce(made_at, ''), '^\\d{{4}}-\\d{{2}}-\\d{{2}}$') AS date_only,
-           TRY_CAST(left(made_at, 10) AS DATE) AS made_on
-    FROM raw
-)
-SELECT *,
-       CASE WHEN date_only THEN NULL
-            WHEN made_at LIKE '%Z' THEN 0
-            WHEN off.s = '' THEN NULL
-            ELSE (CASE off.s WHEN '-' THEN -1 ELSE 1 END)
-                 * (CAST(off.h AS INTEGER) * 60 + CAST(off.m AS INTEGER)) END AS utc_offset_min,
-       TRY_CAST(regexp_replace(made_at, '(Z|[+-]\\d\\d:?\\d\\d)$', '') AS TIMESTAMP)
-           - to_minutes(CAST(coalesce(CASE WHEN made_at LIKE '%Z' THEN 0
-                WHEN off.s = '' THEN NULL
-                ELSE (CASE off.s WHEN '-' THEN -1 ELSE 1 END)
-                     * (CAST(off.h AS INTEGER) * 60 + CAST(off.m AS INTEGER)) END, 0) AS BIGINT))
-           AS made_utc
-FROM norm
-"""
 
 
 def is_table(path: str | Path) -> bool:
     return Path(path).suffix.lower() in TABLE_SUFFIXES
 
 
-def _source_sql(path: Path) -> tuple[str, int]:
-    quoted = str(path).replace("'", "''")
-    if path.suffix.lower() == ".csv":
-        # Header on line 1, so data row n sits on line n + 1 (no quoted newlines assumed for
-        # line numbers; they stay correct for files our export writes).
-        return f"read_csv('{quoted}', all_varchar = true, header = true)", 1
-    # Parquet numbers its rows itself, which spares a window over millions of wide rows.
-    return f"read_parquet('{quoted}', file_row_number = true)", 0
+def _row_problems(con: Any, staged: Staged) -> list[Problem]:
+    """The rules that join cells of a row, or rows, or the ledger: those forecast files apply
+    in the importer's planner, with its messages and limits."""
+    now = utc_now()
+    latest_day = latest_made_on = rules.latest_day(now)
+    found: list[tuple[int, str, Callable[[], str]]] = []
 
+    def rows(sql: str, params: dict) -> list[tuple]:
+        used = {k: v for k, v in params.items() if f"${k}" in sql}
+        return con.execute(sql + f" ORDER BY 1 LIMIT {MAX_PROBLEMS}", used).fetchall()
 
-def _columns(con: Any, source: str) -> list[str]:
-    return [d[0] for d in con.execute(f"SELECT * FROM {source} LIMIT 0").description
-            if d[0] != "file_row_number"]
-
-
-def _stage(con: Any, path: Path, problems: list[Problem]) -> bool:
-    source, offset = _source_sql(path)
-    try:
-        cols = _columns(con, source)
-    except duckdb.Error as exc:  # a reader's error: say which file and why, no traceback
-        problems.append(Problem(str(path), None, "", f"cannot read it: {str(exc).splitlines()[0]}"))
-        return False
-    unknown = [c for c in cols if c not in KNOWN]
-    for c in unknown:
-        near = difflib.get_close_matches(c, KNOWN, n=1, cutoff=0.6)
-        hint = f"; did you mean {near[0]!r}?" if near else ""
-        problems.append(Problem(str(path), 1, c, f"unknown column{hint}"))
-    missing = [c for c in REQUIRED if c not in cols]
-    for c in missing:
-        problems.append(Problem(str(path), 1, c, "missing column (this field is required)"))
-    if unknown or missing:
-        return False
-    # Every known column exists from here on, typed as text like a CSV's.
-    select = ", ".join(
-        f"CAST({c} AS VARCHAR) AS {c}" if c in cols else f"CAST(NULL AS VARCHAR) AS {c}"
-        for c in KNOWN if c not in ("seq", "made_on", "utc_offset", "late"))
-    con.execute("DROP TABLE IF EXISTS bulk_rows")
-    numbered = (f"SELECT {select}, file_row_number + 1 AS rn FROM {source}"
-                if "file_row_number" in source else
-                f"SELECT *, row_number() OVER () AS rn FROM (SELECT {select} FROM {source})")
-    con.execute(_STAGE.format(numbered=numbered, line_offset=offset))
-    return True
-
-
-def _row_problems(con: Any, path: Path) -> list[Problem]:
-    # One scan: each row yields the list of its problems (usually empty).
-    cases = ", ".join(f"CASE WHEN {bad} THEN {{'field': '{field}', 'message': {message}}} END"
-                      for field, bad, message in _ROW_RULES)
-    cases = cases.replace("__NOW__", iso_utc(utc_now()))  # "now" in UTC, as stored
-    found = con.execute(f"""
-        SELECT line, p.field, p.message FROM (
-            SELECT line, unnest(list_filter([{cases}], lambda x: x IS NOT NULL)) AS p
-            FROM bulk_rows)
-        ORDER BY line, p.field LIMIT {MAX_PROBLEMS}""").fetchall()
-    out = [Problem(str(path), line, field, message) for line, field, message in found]
+    # Each rule: the condition on a staged row ``b`` (with the ledger's current resolution
+    # ``r``), the columns its message needs, and the message.
+    final_day = "coalesce(r.resolved_on, CAST(b.resolved_on AS DATE))"
+    opened = "coalesce(CAST(b.opened AS DATE), q.opened)"
+    checks: list[tuple[str, str, str, Callable[..., str]]] = [
+        ("resolved_on", "b.outcome IS NOT NULL AND b.resolved_on IS NULL", "NULL",
+         lambda _: "missing (this field is required)"),
+        ("outcome", "b.outcome IS NULL AND (b.resolved_on IS NOT NULL OR b.evidence IS NOT "
+         "NULL)", "NULL", lambda _: "missing (this field is required)"),
+        ("resolve_by", "CAST(b.resolve_by AS DATE) < CAST(b.opened AS DATE)",
+         "CAST(b.resolve_by AS DATE), CAST(b.opened AS DATE)", before_opened_message),
+        ("resolved_on", "CAST(b.resolved_on AS DATE) > $day", "CAST(b.resolved_on AS DATE)",
+         future_resolution_message),
+        # Recorded now, before it was made: refused like a file's (its export re-imports).
+        ("made_at", "b.rec IS NULL AND CASE WHEN b.utc_offset_min IS NULL THEN "
+         "b.made_on > $made_on ELSE b.made_utc > $now END", "b.made_at",
+         lambda text: future_forecast_message(text.strip())),
+        ("recorded_at", "b.rec < b.made_utc", "b.rec, b.made_utc", recorded_before_message),
+        ("implied_from", "b.basis = 'implied' AND b.implied_from IS NULL", "NULL",
+         lambda _: IMPLIED_NEEDS_PHRASE),
+        ("recorded_at", "b.rec > $now", "b.rec", future_recorded_message),
+        ("made_at", f"b.made_on < {opened}", f"b.made_on, {opened}", before_opened_message),
+        ("resolved_on", f"CAST(b.resolved_on AS DATE) < {opened}",
+         f"CAST(b.resolved_on AS DATE), {opened}", before_opened_message),
+        # Made after the resolution date and logged once the outcome was known
+        # (ledger.rules.refused_after_outcome): after the ledger's resolution, always; after
+        # the file's, unless its recorded_at says it came first (a restore).
+        ("made_at", f"b.made_on > {final_day} AND (r.question_id IS NOT NULL OR b.rec IS NULL "
+         "OR (b.r_rec IS NOT NULL AND b.rec >= b.r_rec))", f"b.made_on, {final_day}",
+         late_message),
+    ]
+    params = {"day": latest_day, "made_on": latest_made_on, "now": now}
+    join = ("FROM bulk_rows b LEFT JOIN current_resolutions r ON r.question_id = b.question_id "
+            f"LEFT JOIN ({rules.current_questions_sql()}) q ON q.id = b.question_id")
+    # One scan says which rules any row breaks; only those look for their rows.
+    fired = con.execute("SELECT " + ", ".join(f"bool_or({cond})" for _, cond, _, _ in checks)
+                        + f" {join}", params).fetchall()[0]
+    for (field, cond, args, message), hit in zip(checks, fired, strict=True):
+        if hit:
+            found += [(line, field, partial(message, *values)) for line, *values in rows(
+                f"SELECT b.line, {args} {join} WHERE {cond}", params)]
     # One forecaster, one moment, one question: a forecast appears once.
     # Grouping millions of rows on one 64-bit hash is several times cheaper than on three
     # columns; rows whose hash repeats are then grouped exactly, so a collision finds nothing.
@@ -186,9 +111,8 @@ def _row_problems(con: Any, path: Path) -> list[Problem]:
         WHERE hash(question_id, forecaster, made_utc) IN (SELECT k FROM repeated)
         GROUP BY question_id, forecaster, made_utc HAVING count(*) > 1
         ORDER BY 1 LIMIT 10""").fetchall()
-    out += [Problem(str(path), line, "made_at",
-                    f"{who} already has a forecast made at {when} on this question (line {first})")
-            for line, first, who, when in dup]
+    found += [(line, "made_at", lambda who=who, when=when, first=first: duplicate_message(
+        who, when.strip(), staged.line(first))) for line, first, who, when in dup]
     # Question-level columns must agree on every row of a question: one GROUP BY finds which
     # columns disagree anywhere; the slower search for the lines runs only for those.
     checks = ", ".join(f"bool_or(d{i})" for i in range(len(_QCOLS)))
@@ -200,7 +124,7 @@ def _row_problems(con: Any, path: Path) -> list[Problem]:
     for col, disagree in zip(_QCOLS, flags, strict=True):
         if not disagree:
             continue
-        rows = con.execute(f"""
+        rows_ = con.execute(f"""
             SELECT min(line) FILTER (WHERE {col} IS DISTINCT FROM first_value),
                    question_id, any_value(first_value)
             FROM (SELECT line, question_id, {col},
@@ -210,60 +134,115 @@ def _row_problems(con: Any, path: Path) -> list[Problem]:
             GROUP BY question_id
             HAVING bool_or({col} IS DISTINCT FROM first_value)
             ORDER BY 1 LIMIT 5""").fetchall()
-        out += [Problem(str(path), line, col,
-                        f"differs from the first row of question {qid!r} ({first!r}); every row "
-                        "of a question must agree") for line, qid, first in rows]
-    return out
+        found += [(line, col, partial(str, f"differs from the first row of question {qid!r} "
+                                           f"({first!r}); every row of a question must agree"))
+                  for line, qid, first in rows_]
+    found.sort(key=lambda f: (f[0], f[1]))
+    return [staged.problem(line, field, make()) for line, field, make in found[:MAX_PROBLEMS]]
 
 
-def _ledger_problems(con: Any, path: Path) -> tuple[list[Problem], list[Problem]]:
+def _ledger_problems(con: Any, staged: Staged) -> tuple[list[Problem], list[Problem]]:
     problems: list[Problem] = []
     conflicts: list[Problem] = []
-    new_q = con.execute("""
-        SELECT min(line), question_id, bool_and(question IS NOT NULL),
-               bool_and(resolve_by IS NOT NULL)
+    # A new question needs what a forecast file's question needs.
+    needed = ("question", "criteria", "resolve_by", "opened")
+    new_q = con.execute(f"""
+        SELECT min(line), question_id, {', '.join(f'bool_and({c} IS NOT NULL)' for c in needed)}
         FROM bulk_rows WHERE question_id NOT IN (SELECT id FROM questions)
         GROUP BY question_id
-        HAVING NOT bool_and(question IS NOT NULL) OR NOT bool_and(resolve_by IS NOT NULL)
-           OR NOT bool_and(opened IS NOT NULL)
+        HAVING NOT ({' AND '.join(f'bool_and({c} IS NOT NULL)' for c in needed)})
         ORDER BY 1 LIMIT 10""").fetchall()
-    problems += [Problem(str(path), line, "question" if not has_q else
-                         ("resolve_by" if not has_by else "opened"),
-                         f"question {qid!r} is not in the ledger, so its row needs question, "
-                         "resolve_by and opened") for line, qid, has_q, has_by in new_q]
+    problems += [staged.problem(line, next(c for c, ok in zip(needed, has, strict=True)
+                                           if not ok),
+                                f"question {qid!r} is not in the ledger, so its row needs "
+                                "question, criteria, resolve_by and opened")
+                 for line, qid, *has in new_q]
     missing_src = con.execute("""
         SELECT min(line), source_id FROM bulk_rows
         WHERE source_id IS NOT NULL AND source_id NOT IN (SELECT id FROM sources)
         GROUP BY source_id ORDER BY 1 LIMIT 10""").fetchall()
-    problems += [Problem(str(path), line, "source_id",
-                         f"no source {sid!r} in the ledger (import the YAML file that defines "
-                         "it first)") for line, sid in missing_src]
-    changed = con.execute("""
-        SELECT min(b.line), b.question_id, any_value(f.probability), any_value(b.p),
-               any_value(b.forecaster), any_value(b.made_at)
-        FROM bulk_rows b JOIN forecasts f
-          ON f.question_id = b.question_id AND f.forecaster = b.forecaster
-         AND f.made_at = b.made_utc
-        WHERE f.probability IS DISTINCT FROM b.p
-        GROUP BY b.question_id, b.forecaster, b.made_utc ORDER BY 1 LIMIT 10""").fetchall()
-    conflicts += [Problem(str(path), line, "probability",
-                          f"the ledger holds {old!r} for {who}'s forecast made at {when}, the "
-                          f"file says {new!r}; forecasts are never changed")
-                  for line, _q, old, new, who, when in changed]
+    problems += [staged.problem(line, "source_id",
+                                f"no source {sid!r} in the ledger (import the YAML file that "
+                                "defines it first)") for line, sid in missing_src]
+    # A forecast the ledger holds is compared field by field, as a forecast file's is.
+    differs = " ".join(
+        f"WHEN f.{c} IS DISTINCT FROM {e} THEN {{'name': '{c}', 'old': CAST(f.{c} AS VARCHAR), "
+        f"'new': CAST({e} AS VARCHAR), 'num': {'true' if c == 'probability' else 'false'}}}"
+        for c, e in _FORECAST_CONTENT.items())
+    changed = con.execute(f"""
+        SELECT line, d.name, d.old, d.new, d.num, forecaster, made_at FROM (
+            SELECT b.line, b.forecaster, b.made_at, CASE {differs} END AS d
+            FROM bulk_rows b JOIN forecasts f
+              ON f.question_id = b.question_id AND f.forecaster = b.forecaster
+             AND f.made_at = b.made_utc)
+        WHERE d IS NOT NULL ORDER BY 1 LIMIT 10""").fetchall()
+    conflicts += [staged.problem(
+        line, name, f"the ledger holds {_shown(old, num)} for {who}'s forecast made at "
+                    f"{when.strip()}, the file says {_shown(new, num)}; forecasts are never "
+                    "changed (log a new one with a later made_at)")
+        for line, name, old, new, num, who, when in changed]
     res = con.execute("""
         SELECT min(b.line), b.question_id, any_value(r.outcome), any_value(b.outcome)
         FROM bulk_rows b JOIN current_resolutions r ON r.question_id = b.question_id
         WHERE b.outcome IS NOT NULL AND (r.outcome <> b.outcome
-              OR r.resolved_on <> TRY_CAST(b.resolved_on AS DATE))
+              OR r.resolved_on <> CAST(b.resolved_on AS DATE))
         GROUP BY b.question_id ORDER BY 1 LIMIT 10""").fetchall()
-    conflicts += [Problem(str(path), line, "outcome",
-                          f"the ledger holds {old!r} for {qid!r}, the file says {new!r}; use "
-                          "forecast-ledger resolve --correct") for line, qid, old, new in res]
+    conflicts += [staged.problem(line, "outcome",
+                                 f"the ledger holds {old!r} for {qid!r}, the file says {new!r}; "
+                                 "use forecast-ledger resolve --correct")
+                  for line, qid, old, new in res]
     return problems, conflicts
 
 
+def _shown(text: str | None, number: bool) -> str:
+    if text is None:
+        return "nothing"
+    return repr(float(text)) if number else repr(text)
+
+
+_FORECAST_CONTENT = {"probability": "b.p", "rationale": "b.rationale",
+                     "basis": "coalesce(b.basis, 'stated')", "implied_from": "b.implied_from"}
+
+
+def _edited_questions(con: Any, staged: Staged) -> list[NewEntry]:
+    """A question the ledger holds whose text, criteria, dates, tags or source the file
+    changes becomes a new version, as a forecast file makes it (the columns a file leaves
+    empty keep the held version's value; the rest of a version is not in a flat file)."""
+    from ledger.ingest.plan import QUESTION_CONTENT, _same, load_state
+
+    cols = ("question", "criteria", "resolve_by", "opened", "tags", "source_id")
+    given = con.execute(f"""
+        SELECT question_id, {', '.join(f'any_value({c})' for c in cols)} FROM bulk_rows
+        WHERE question_id IN (SELECT id FROM questions)
+          AND ({' OR '.join(f'{c} IS NOT NULL' for c in cols)})
+        GROUP BY question_id ORDER BY min(line)""").fetchall()
+    if not given:
+        return []
+    state = load_state(con, [g[0] for g in given], [])
+    out = []
+    for qid, *values in given:
+        versions = state.question_versions[qid]
+        latest = versions[-1]
+        content = {k: latest[k] for k in QUESTION_CONTENT}
+        for c, v in zip(cols, values, strict=True):
+            if v is None:
+                continue
+            if c in ("resolve_by", "opened"):
+                v = date.fromisoformat(v)
+            elif c == "tags":
+                v = [t for t in v.split(";") if t]
+            content[c] = v
+        if any(all(_same(ver[k], content[k]) for k in QUESTION_CONTENT) for ver in versions):
+            continue
+        changed = [k for k in QUESTION_CONTENT if not _same(latest[k], content[k])]
+        out.append(NewEntry("question", qid, {
+            "id": qid, "version": latest["version"] + 1, **content,
+            "edit_reason": f"{', '.join(changed)} changed in {staged.path}"}))
+    return out
+
+
 _QCOLS = ("question", "criteria", "resolve_by", "opened", "tags", "source_id", "outcome",
-          "resolved_on", "evidence")
+          "resolved_on", "evidence", "question_recorded_at", "resolution_recorded_at")
 
 # What is new, per kind: one row per entry to append, with the line it came from.
 _NEW = {
@@ -271,17 +250,16 @@ _NEW = {
         any_value(question) AS question,
         any_value(criteria) AS criteria, any_value(resolve_by) AS resolve_by,
         any_value(opened) AS opened, any_value(tags) AS tags, any_value(source_id) AS source_id,
-        NULL AS rec
+        any_value(q_rec) AS rec
         FROM bulk_rows WHERE question_id NOT IN (SELECT id FROM questions)
         GROUP BY question_id""",
-    "forecast": """SELECT b.question_id AS subject, b.line, b.*, TRY_CAST(b.recorded_at AS
-        TIMESTAMP) AS rec
+    "forecast": """SELECT b.question_id AS subject, b.*
         FROM bulk_rows b WHERE NOT EXISTS (SELECT 1 FROM forecasts f
             WHERE f.question_id = b.question_id AND f.forecaster = b.forecaster
               AND f.made_at = b.made_utc)""",
     "resolution": """SELECT question_id AS subject, min(line) AS line, question_id,
         any_value(outcome) AS outcome, any_value(resolved_on) AS resolved_on,
-        any_value(evidence) AS evidence, NULL AS rec
+        any_value(evidence) AS evidence, any_value(r_rec) AS rec
         FROM bulk_rows WHERE outcome IS NOT NULL
           AND question_id NOT IN (SELECT question_id FROM resolutions)
         GROUP BY question_id""",
@@ -291,13 +269,13 @@ _NEW = {
 _TYPED = {
     "question": {
         "id": "question_id", "version": "1", "question": "question",
-        "criteria": "coalesce(criteria, question)", "resolve_by": "resolve_by",
+        "criteria": "criteria", "resolve_by": "resolve_by",
         "opened": "opened",
         "tags": "coalesce(list_filter(string_split(tags, ';'), lambda x: x <> ''), [])",
         "source_id": "source_id", "blind": "false",
     },
     "forecast": {
-        "question_id": "question_id", "forecaster": "trim(forecaster)", "probability": "p",
+        "question_id": "question_id", "forecaster": "forecaster", "probability": "p",
         "made_at": "made_utc", "made_on": "made_on", "utc_offset": "utc_offset_min",
         "rationale": "rationale", "basis": "coalesce(basis, 'stated')",
         "implied_from": "implied_from",
@@ -330,8 +308,7 @@ def _write_kind(con: Any, kind: str, first_seq: int, now: Any) -> int:
     if kind == "forecast" and not _any_known_forecast(con):
         # Every row is new, and lines are numbered densely from the first, so each row's entry
         # number follows from its line: no anti-join, and no sort of millions of wide rows.
-        source, seq = "SELECT question_id AS subject, *, TRY_CAST(recorded_at AS TIMESTAMP) " \
-                      "AS rec FROM bulk_rows", \
+        source, seq = "SELECT question_id AS subject, * FROM bulk_rows", \
                       "$first + line - (SELECT min(line) FROM bulk_rows)"
     con.execute("DROP TABLE IF EXISTS bulk_new")
     con.execute(f"""CREATE TEMP TABLE bulk_new AS
@@ -400,13 +377,13 @@ def import_tables(ledger: Ledger, paths: list[Path], *, dry_run: bool = False,
     created = not ledger.exists()
     try:
         total_counts = _import(ledger, paths, dry_run, progress, _scratch)
-    except ValidationFailed:
+    except BaseException:
         if created:  # the rules run in SQL inside the new file: a refused import leaves none
             for leftover in (ledger.path, ledger.path.with_name(ledger.path.name + ".wal")):
                 leftover.unlink(missing_ok=True)
         raise
-    names = {"question": "new question", "forecast": "new forecast",
-             "resolution": "new resolution"}
+    names = {"edited": "edited question", "question": "new question",
+             "forecast": "new forecast", "resolution": "new resolution"}
     from ledger.ingest.importer import Change
 
     for kind, n in total_counts.items():
@@ -416,23 +393,44 @@ def import_tables(ledger: Ledger, paths: list[Path], *, dry_run: bool = False,
 
 def _import(ledger: Ledger, paths: list[Path], dry_run: bool, progress: Progress | None,
             _scratch: bool) -> dict[str, int]:
-    with ledger.transaction(create=not dry_run or _scratch) as con:
+    import tempfile
+
+    # The copies sit beside the ledger (a disk the import writes to anyway), not in a /tmp
+    # that may be memory.
+    with ledger.transaction(create=not dry_run or _scratch) as con, \
+            tempfile.TemporaryDirectory(prefix=".import-", dir=ledger.path.parent) as folder:
         total_counts: dict[str, int] = {}
         for path in paths:
             problems: list[Problem] = []
-            if not _stage(con, path, problems):
+            try:
+                copy = copy_once(path, Path(folder))
+            except OSError as exc:
+                raise ValidationFailed([Problem(str(path), None, "", "no such file" if
+                                                isinstance(exc, FileNotFoundError) else
+                                                f"cannot read it: {exc.strerror}")]) from None
+            try:
+                staged = stage(con, path, copy, problems)
+            except duckdb.Error as exc:  # a Parquet page that cannot be decoded, say
+                raise ValidationFailed([Problem(str(path), None, "", "cannot read it: "
+                                                f"{str(exc).splitlines()[0]}")]) from None
+            if staged is None:
                 raise ValidationFailed(problems)
-            problems = _row_problems(con, path)
+            problems = _row_problems(con, staged)
             if problems:
                 raise ValidationFailed(problems)
-            problems, conflicts = _ledger_problems(con, path)
+            problems, conflicts = _ledger_problems(con, staged)
             if problems:
                 raise ValidationFailed(problems + conflicts)
             if conflicts:
                 raise Conflict(conflicts)
-            counts = _count_new(con) if dry_run else _write(con, progress)
+            edited = _edited_questions(con, staged)
+            if not dry_run:
+                append(con, edited)
+            counts = {"edited": len(edited),
+                      **(_count_new(con) if dry_run else _write(con, progress))}
             for kind, n in counts.items():
                 total_counts[kind] = total_counts.get(kind, 0) + n
+            copy.unlink()
         if dry_run:
             con.rollback()
             con.begin()  # the context manager commits an empty transaction

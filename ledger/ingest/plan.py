@@ -26,6 +26,17 @@ from ledger.ingest.entries import (
     resolution_entry,
     source_entry,
 )
+from ledger.ingest.messages import (
+    IMPLIED_NEEDS_PHRASE,
+    before_opened_message,
+    duplicate_message,
+    future_forecast_message,
+    future_recorded_message,
+    future_resolution_message,
+    late_message,
+    recorded_before_message,
+    unchanged_correction_message,
+)
 from ledger.storage.store import NewEntry, append
 
 QUESTION_CONTENT = rules.QUESTION_CONTENT
@@ -169,8 +180,7 @@ class _Planner:
     def check_recorded_at(self, parsed: ParsedFile, loc: tuple, recorded_at: Any) -> None:
         if recorded_at is not None and recorded_at > self.now:
             self.problem(parsed, (*loc, "recorded_at"), "recorded_at",
-                         f"{recorded_at.isoformat()} is in the future (the ledger cannot have "
-                         "received it yet)")
+                         future_recorded_message(recorded_at))
 
     def plan_questions(self, parsed: ParsedFile, doc: Any) -> None:
         for i, q in enumerate(doc.questions):
@@ -238,7 +248,7 @@ class _Planner:
             return None
         if v.resolve_by < opened:
             self.problem(parsed, (*loc, "resolve_by"), "resolve_by",
-                         f"{v.resolve_by} is before the question was opened ({opened})")
+                         before_opened_message(v.resolve_by, opened))
         self.check_recorded_at(parsed, loc, v.recorded_at)
         return {
             "question": v.question, "criteria": v.criteria, "resolve_by": v.resolve_by,
@@ -307,10 +317,10 @@ class _Planner:
             loc = (*at, "resolution") if q.resolution is not None else (*at, "resolutions", k)
             if r.resolved_on > self.latest_day:
                 self.problem(parsed, (*loc, "resolved_on"), "resolved_on",
-                             f"{r.resolved_on} is in the future; resolve once it has happened")
+                             future_resolution_message(r.resolved_on))
             elif rules.before_opened(r.resolved_on, opened):
                 self.problem(parsed, (*loc, "resolved_on"), "resolved_on",
-                             f"{r.resolved_on} is before the question was opened ({opened})")
+                             before_opened_message(r.resolved_on, opened))
             self.check_recorded_at(parsed, loc, r.recorded_at)
         for k, r in enumerate(resolutions[1:], 1):
             if not r.reason:
@@ -318,8 +328,7 @@ class _Planner:
                              "missing: a resolution that corrects an earlier one needs a reason")
             elif not rules.correction_changes(_facts(resolutions[k - 1]), _facts(r)):
                 self.problem(parsed, (*at, "resolutions", k), "outcome",
-                             "this correction changes nothing (same outcome, date, evidence "
-                             "and note as the resolution before it)")
+                             unchanged_correction_message())
 
         # Forecasts are planned before the resolution (the order they happened in, unless
         # recorded_at claims say otherwise: see in_recorded_order), checked against the final
@@ -370,15 +379,12 @@ class _Planner:
             made_at, made_on, offset = moment
             key = (qid, f.forecaster, made_at)
             if key in seen:
-                self.problem(parsed, (*loc, "made_at"), "made_at",
-                             f"{f.forecaster} already has a forecast made at {f.made_at} on this "
-                             f"question (line {parsed.line_of((*at, 'forecasts', seen[key]))})")
+                self.problem(parsed, (*loc, "made_at"), "made_at", duplicate_message(
+                    f.forecaster, f.made_at, parsed.line_of((*at, "forecasts", seen[key]))))
                 continue
             seen[key] = j
             if f.basis == "implied" and not f.implied_from:
-                self.problem(parsed, loc, "implied_from",
-                             "missing: a forecast with basis: implied needs the phrase it was "
-                             "implied from")
+                self.problem(parsed, loc, "implied_from", IMPLIED_NEEDS_PHRASE)
             recorded_at = f.recorded_at
             # Was it received once the outcome was known? After a resolution the ledger holds,
             # always; after one in the same files, unless its own recorded_at says it came
@@ -387,17 +393,16 @@ class _Planner:
                 recorded_at is None or (first_claim is not None and recorded_at >= first_claim)))
             if (made_at > now if offset is not None else made_on > latest_day):
                 self.problem(parsed, (*loc, "made_at"), "made_at",
-                             f"{f.made_at} is in the future (log a forecast once it is made)")
+                             future_forecast_message(f.made_at))
             elif rules.before_opened(made_on, opened):
                 self.problem(parsed, (*loc, "made_at"), "made_at",
-                             f"{made_on} is before the question was opened ({opened})")
+                             before_opened_message(made_on, opened))
             elif rules.refused_after_outcome(made_on, final_day, logged_after):
                 self.problem(parsed, (*loc, "made_at"), "made_at",
-                             f"{made_on} is after the question resolved on {final_day}; "
-                             "a forecast made once the outcome was known cannot be logged")
+                             late_message(made_on, final_day))
             if recorded_at is not None and recorded_at < made_at:
                 self.problem(parsed, (*loc, "recorded_at"), "recorded_at",
-                             f"{recorded_at} is before the forecast was made ({made_at})")
+                             recorded_before_message(recorded_at, made_at))
             else:
                 self.check_recorded_at(parsed, loc, recorded_at)
             held = held_forecasts.get(key)

@@ -12,6 +12,7 @@ import errno
 import glob
 import json
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -26,8 +27,9 @@ from ledger.reports.queries import rows
 FORMATS = ("yaml", "json", "csv", "parquet", "ics")
 
 FLAT_SQL = """
-SELECT f.seq, f.question_id, q.question, q.criteria, q.resolve_by, q.opened,
-       array_to_string(q.tags, ';') AS tags, q.source_id, f.forecaster, f.probability,
+SELECT f.seq, f.question_id, {question} AS question, {criteria} AS criteria, q.resolve_by,
+       q.opened, {tags} AS tags, {source_id} AS source_id, {forecaster} AS forecaster,
+       f.probability,
        -- made_at as written: a date alone, or the local time with its UTC offset
        CASE WHEN f.utc_offset IS NULL THEN CAST(f.made_on AS VARCHAR)
             ELSE strftime(f.made_at + to_minutes(f.utc_offset), '%Y-%m-%dT%H:%M:%S.%f')
@@ -35,13 +37,40 @@ SELECT f.seq, f.question_id, q.question, q.criteria, q.resolve_by, q.opened,
                  || lpad(CAST(abs(f.utc_offset) // 60 AS VARCHAR), 2, '0') || ':'
                  || lpad(CAST(abs(f.utc_offset) % 60 AS VARCHAR), 2, '0') END AS made_at,
        f.made_on, f.utc_offset, strftime(f.recorded_at, '%Y-%m-%dT%H:%M:%S.%fZ') AS recorded_at,
-       f.basis, f.implied_from, f.rationale, f.late,
-       r.outcome, r.resolved_on, r.evidence
+       {basis} AS basis, {implied_from} AS implied_from, {rationale} AS rationale, f.late,
+       {outcome} AS outcome, r.resolved_on, {evidence} AS evidence,
+       -- when the question and its first resolution were recorded: a re-import keeps them,
+       -- so a forecast recorded after the resolution stays late
+       strftime(q.created_at, '%Y-%m-%dT%H:%M:%S.%fZ') AS question_recorded_at,
+       strftime(r.first_recorded_at, '%Y-%m-%dT%H:%M:%S.%fZ') AS resolution_recorded_at
 FROM forecasts_flagged f
 JOIN current_questions q ON q.id = f.question_id
 LEFT JOIN current_resolutions r ON r.question_id = f.question_id
 ORDER BY f.question_id, f.made_at, f.seq
 """
+
+
+# The text columns of a flat export, and where each comes from.
+_FLAT_TEXT = {"question": "q.question", "criteria": "q.criteria",
+              "tags": "array_to_string(q.tags, ';')", "source_id": "q.source_id",
+              "forecaster": "f.forecaster", "basis": "f.basis", "implied_from": "f.implied_from",
+              "rationale": "f.rationale", "outcome": "r.outcome", "evidence": "r.evidence"}
+# A spreadsheet runs a cell starting with one of these as a formula (OWASP, CSV injection);
+# a CSV cell starting with one, or with the guard itself, gets the guard in front, and
+# forecast-ledger's CSV import takes exactly one guard off again (ledger/ingest/bulk_read.py).
+CSV_FORMULA_STARTS = "=+-@\t\r"
+CSV_GUARD = "'"
+
+
+def flat_sql(*, spreadsheet_safe: bool) -> str:
+    """One row per forecast; text cells guarded against formulas when ``spreadsheet_safe``
+    (CSV: numbers and dates are not text cells and are left as they are)."""
+    if not spreadsheet_safe:
+        return FLAT_SQL.format(**_FLAT_TEXT)
+    starts = ", ".join(f"chr({ord(c)})" for c in CSV_FORMULA_STARTS + CSV_GUARD)
+    return FLAT_SQL.format(**{
+        c: f"CASE WHEN left({e}, 1) IN ({starts}) THEN chr({ord(CSV_GUARD)}) || {e} ELSE {e} END"
+        for c, e in _FLAT_TEXT.items()})
 
 
 def _utc_text(ts: datetime) -> str:
@@ -183,7 +212,8 @@ def to_ics(con: Any) -> str:
                           ORDER BY q.resolve_by, q.id"""):
         day = q["resolve_by"]
         nxt = date.fromordinal(day.toordinal() + 1)
-        lines += ["BEGIN:VEVENT", _fold(f"UID:{q['id']}@forecast-ledger"), f"DTSTAMP:{stamp}",
+        lines += ["BEGIN:VEVENT", _fold("UID:" + _ics_text(f"{q['id']}@forecast-ledger")),
+                  f"DTSTAMP:{stamp}",
                   f"DTSTART;VALUE=DATE:{day:%Y%m%d}", f"DTEND;VALUE=DATE:{nxt:%Y%m%d}",
                   _fold("SUMMARY:" + _ics_text(f"Resolve: {q['question']}")),
                   _fold("DESCRIPTION:" + _ics_text(
@@ -194,8 +224,15 @@ def to_ics(con: Any) -> str:
 
 
 def _ics_text(text: str) -> str:
-    return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\r\n", "\\n").replace("\n", "\\n"))
+    """RFC 5545 3.3.11 TEXT: backslash, ``;`` and ``,`` escaped, every line break (CRLF, LF or
+    a bare CR) written as ``\\n``, other control characters dropped (the ledger file may have
+    been edited: no text can start a property line of its own)."""
+    text = (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+            .replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n"))
+    return _ICS_CONTROL.sub("", text)
+
+
+_ICS_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
 
 
 def _fold(line: str) -> str:
@@ -236,20 +273,21 @@ def export(con: Any, fmt: str, out: str | os.PathLike[str] | None = None, *,
         if path is None and fmt == "parquet":
             raise InvalidValue("out: Parquet is binary; give a file with --out PATH")
         if path is None:
-            import csv
-            import io
+            # The text DuckDB writes to a file, so printed and written CSV are the same bytes
+            # (quoting every cell with a line break or a bare CR, which Python's writer
+            # leaves bare when rows end in LF).
+            import tempfile
 
-            cur = con.execute(FLAT_SQL)
-            buf = io.StringIO()
-            writer = csv.writer(buf, lineterminator="\n")
-            writer.writerow([d[0] for d in cur.description])
-            for row in cur.fetchall():
-                writer.writerow([_csv_cell(v) for v in row])
-            return Exported(buf.getvalue())
+            with tempfile.TemporaryDirectory(prefix="forecast-ledger-") as folder:
+                tmp = Path(folder) / "export.csv"
+                con.execute(f"COPY ({flat_sql(spreadsheet_safe=True)}) TO '{_sql_path(tmp)}' "
+                            "(FORMAT csv, HEADER)")
+                return Exported(tmp.read_bytes().decode("utf-8"))
         option = "FORMAT csv, HEADER" if fmt == "csv" else "FORMAT parquet"
+        sql = flat_sql(spreadsheet_safe=fmt == "csv")
         # USE_TMP_FILE false: DuckDB would otherwise write its own tmp_ file beside the target.
         _write_atomic(path, lambda target: con.execute(
-            f"COPY ({FLAT_SQL}) TO '{_sql_path(Path(target))}' ({option}, USE_TMP_FILE false)"))
+            f"COPY ({sql}) TO '{_sql_path(Path(target))}' ({option}, USE_TMP_FILE false)"))
         return Exported(None)
     withheld = 0
     if fmt == "ics":
@@ -343,14 +381,6 @@ def _alive(pid: int) -> bool:
     except OSError:
         return True
     return True
-
-
-def _csv_cell(value: Any) -> Any:
-    if isinstance(value, list):
-        return ";".join(map(str, value))
-    if isinstance(value, datetime):
-        return _utc_text(value)
-    return value
 
 
 def _sql_path(path: Path) -> str:
