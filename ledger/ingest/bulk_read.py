@@ -33,7 +33,9 @@ MAX_PROBLEMS = 50
 # A CSV cell the export protected from spreadsheet formulas starts with one quote: removed.
 CSV_GUARD = "'"
 # Parquet column types whose text is the value (anything else, e.g. LIST or BLOB, is refused).
-_SCALAR = re.compile(r"(VARCHAR|BOOLEAN|(U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?)|FLOAT|DOUBLE|"
+# "NULL": a column that holds only nulls, as a writer types one it knows nothing of.
+_SCALAR = re.compile(r'(VARCHAR|BOOLEAN|"NULL"|'
+                     r"(U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?)|FLOAT|DOUBLE|"
                      r"DECIMAL\(\d+,\d+\)|DATE|TIMESTAMP(_S|_MS|_NS)?( WITH TIME ZONE)?)")
 
 
