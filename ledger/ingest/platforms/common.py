@@ -1,0 +1,294 @@
+"""What every platform importer shares: the registry of doors, the summary, and the one path
+into the ledger.
+
+A platform reader turns its files into forecast-file documents, the dicts a YAML file holds,
+with the line of the file each question and forecast came from. From there on nothing is the
+platform's own: the documents are validated by the models of ``ledger.format.models`` and
+planned and written by ``ledger.ingest.importer.import_loaded``, so a platform import obeys the
+same rules, is all or nothing, and a second import of the same file adds nothing.
+
+What the ledger refuses and a platform routinely holds (multiple-choice questions, duplicate
+rows, forecasts made after the question resolved, blank titles) is not an error: each reader
+skips or adapts it by a documented policy and counts it under a reason, and the summary prints
+every reason with its count. A row that is simply malformed (a probability that is not a
+number, a date that is not a date) is an error: ``file:line: field: message``, nothing written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ledger.errors import InvalidValue, Problem, ValidationFailed
+from ledger.ingest.importer import ImportResult, import_loaded, model_problems
+from ledger.ingest.platforms import PLATFORM_TITLES, PLATFORMS
+from ledger.storage.store import Ledger
+
+Progress = Callable[[str, int, int], None]
+
+MAX_QUESTION = 1000  # the models' limits, restated only to shorten text before validation
+MAX_LONG = 5000
+MIN_QUESTION = 5
+
+
+class Notes(Counter):
+    """Counts of what a reader skipped or adapted, by reason: ``(noun, what happened)``."""
+
+    def add(self, noun: str, what: str, n: int = 1) -> None:
+        if n:
+            self[(noun, what)] += n
+
+    def lines(self) -> list[str]:
+        out = []
+        for (noun, what), n in sorted(self.items(), key=lambda kv: (-kv[1], kv[0])):
+            out.append(f"{n:,} {noun}{'' if n == 1 else 's'} {what}")
+        return out
+
+
+class RowsFile:
+    """A platform file as the planner sees a parsed YAML file: a path, the document, and the
+    line each part came from (for ``file:line: field: message``)."""
+
+    def __init__(self, path: str, data: dict, lines: dict[tuple, int]) -> None:
+        self.path = path
+        self.data = data
+        self._lines = lines
+
+    def line_of(self, loc: tuple) -> int | None:
+        for end in range(len(loc), -1, -1):  # the nearest enclosing part that has a line
+            line = self._lines.get(tuple(loc[:end]))
+            if line is not None:
+                return line
+        return None
+
+    key_line = line_of
+
+
+@dataclass
+class Built:
+    """One platform file turned into a document: its source and questions, with lines."""
+
+    path: str
+    source: dict | None
+    questions: list[dict] = field(default_factory=list)
+    lines: list[tuple[int, list[int]]] = field(default_factory=list)  # (question, forecasts)
+
+    def add(self, question: dict, line: int, forecast_lines: list[int]) -> None:
+        self.questions.append(question)
+        self.lines.append((line, forecast_lines))
+
+
+@dataclass
+class ReadContext:
+    """What a reader is given and fills in."""
+
+    forecaster: str
+    notes: Notes = field(default_factory=Notes)
+    problems: list[Problem] = field(default_factory=list)
+    progress: Progress | None = None
+
+
+@dataclass
+class PlatformResult:
+    platform: str
+    result: ImportResult
+    notes: Notes
+
+    def summary(self) -> str:
+        lines = [f"{PLATFORM_TITLES[self.platform]}: {self.result.summary()}"]
+        lines += [f"  {line}" for line in self.notes.lines()]
+        return "\n".join(lines)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"platform": self.platform, "files": self.result.files,
+                "dry_run": self.result.dry_run, "counts": self.result.counts(),
+                "notes": self.notes.lines()}
+
+
+# -- helpers for readers ---------------------------------------------------------------------
+
+def slug(text: str, limit: int = 40) -> str:
+    out = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return out[:limit].strip("-") or "x"
+
+
+def digest(*parts: object, n: int = 10) -> str:
+    return hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()[:n]
+
+
+def file_source(platform: str, path: Path, url: str | None = None) -> dict:
+    """One source per imported file: named after the file, its id fixed by the file's bytes,
+    so importing the same file again finds the same source."""
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    title = f"{PLATFORM_TITLES[platform]} export {path.name}"
+    src = {"id": f"{platform}-{slug(path.stem, 40)}-{h.hexdigest()[:8]}",
+           "title": title[:500], "publisher": PLATFORM_TITLES[platform]}
+    if url:
+        src["url"] = url
+    return src
+
+
+def question_text(title: str, notes: Notes) -> str | None:
+    """The title as a question, or None (counted) when the ledger cannot hold it as one."""
+    title = " ".join((title or "").split())
+    if not title:
+        notes.add("question", "skipped: blank title")
+        return None
+    if len(title) < MIN_QUESTION:
+        notes.add("question", f"skipped: title shorter than {MIN_QUESTION} characters")
+        return None
+    if len(title) > MAX_QUESTION:
+        notes.add("question", f"with a title over {MAX_QUESTION} characters shortened "
+                  "(the whole title is kept in its criteria)")
+        return title[:MAX_QUESTION - 1] + "…"
+    return title
+
+
+def long_text(text: str | None, notes: Notes, what: str) -> str | None:
+    text = (text or "").strip()
+    if not text:
+        return None
+    if len(text) > MAX_LONG:
+        notes.add(what, f"longer than {MAX_LONG} characters shortened")
+        return text[:MAX_LONG - 1] + "…"
+    return text
+
+
+def tag(text: str) -> str | None:
+    out = re.sub(r"[\s,]+", "-", text.strip().lower()).strip("-")[:50]
+    return out or None
+
+
+def keep_forecasts(forecasts: list[tuple[dict, int]], resolved_on: str | None,
+                   notes: Notes) -> tuple[list[dict], list[int]]:
+    """One question's forecasts in file order, with the platform-data policy applied: a
+    repeated (forecaster, moment) keeps its first row; a forecast made after the day the
+    question resolved is skipped (the ledger refuses one; platforms let some through)."""
+    from ledger.format.dates import parse_moment
+
+    seen: set[tuple] = set()
+    kept, lines = [], []
+    for f, line in forecasts:
+        try:
+            made_at, made_on, _ = parse_moment(f["made_at"])
+        except ValueError:  # left for the models to report at its line
+            kept.append(f)
+            lines.append(line)
+            continue
+        key = (f["forecaster"], made_at)
+        if key in seen:
+            notes.add("duplicate forecast", "skipped (same forecaster, question and moment "
+                      "as an earlier row)")
+            continue
+        seen.add(key)
+        if resolved_on is not None and made_on.isoformat() > resolved_on:
+            notes.add("forecast", "skipped: made after the question resolved")
+            continue
+        kept.append(f)
+        lines.append(line)
+    return kept, lines
+
+
+# -- the door --------------------------------------------------------------------------------
+
+def read_platform(platform: str, paths: list[Path], ctx: ReadContext) -> list[Built]:
+    if platform not in PLATFORMS:
+        raise InvalidValue(f"{platform!r} is not a platform forecast-ledger imports from",
+                           f"use one of {', '.join(PLATFORMS)}")
+    missing = [p for p in paths if not p.is_file()]
+    if missing:
+        raise ValidationFailed([Problem(str(p), None, "", "no such file") for p in missing])
+    module = importlib.import_module(f"ledger.ingest.platforms.{platform}")
+    return module.read(paths, ctx)
+
+
+def _held_sources(ledger: Ledger, ids: list[str]) -> dict[str, str | None]:
+    if not ids or not ledger.exists():
+        return {}
+    with ledger.connect() as con:
+        return dict(con.execute(
+            "SELECT id, source_id FROM current_questions WHERE id IN (SELECT unnest($1))",
+            [ids]).fetchall())
+
+
+def to_documents(built: list[Built], held: dict[str, str | None]
+                 ) -> tuple[list[tuple[RowsFile, Any]], list[Problem]]:
+    """Validate each file's document with the ledger's models.
+
+    A question the ledger already holds keeps the source it came in with (so a newer export
+    of the same account adds only what is new, not a new version of every question); a file's
+    source is added only when the file brings a question the ledger does not hold.
+    """
+    from pydantic import ValidationError
+
+    from ledger.format.models import ForecastFile
+
+    loaded: list[tuple[RowsFile, Any]] = []
+    problems: list[Problem] = []
+    for b in built:
+        new = [i for i, q in enumerate(b.questions) if q["id"] not in held]
+        old = [i for i, q in enumerate(b.questions) if q["id"] in held]
+        parts: list[tuple[dict | None, list[int]]] = [(b.source if new else None, new)]
+        if old:
+            parts.append((None, old))
+        for source, picked in parts:
+            if not picked and source is None:
+                continue
+            questions, lines = [], {}
+            if source is not None:
+                lines[("source",)] = 1
+            for k, i in enumerate(picked):
+                q = b.questions[i]
+                if q["id"] in held and held[q["id"]]:
+                    q = {**q, "source": held[q["id"]]}
+                questions.append(q)
+                qline, flines = b.lines[i]
+                lines[("questions", k)] = qline
+                lines[("questions", k, "resolution")] = qline
+                for j, fl in enumerate(flines):
+                    lines[("questions", k, "forecasts", j)] = fl
+            data: dict[str, Any] = {"questions": questions}
+            if source is not None:
+                data["source"] = source
+            parsed = RowsFile(b.path, data, lines)
+            try:
+                loaded.append((parsed, ForecastFile.model_validate(data)))
+            except ValidationError as exc:
+                problems.extend(model_problems(parsed, exc))
+    return loaded, problems
+
+
+def import_platform(ledger: Ledger, platform: str, paths: list[str | Path], *,
+                    forecaster: str, dry_run: bool = False,
+                    progress: Progress | None = None) -> PlatformResult:
+    """Import ``paths``, exports of ``platform``, all or nothing; ``forecaster`` names the
+    forecasts of an export that does not say whose they are (Metaculus' ``my_forecasts``)."""
+    import gc
+
+    ctx = ReadContext(forecaster=forecaster, progress=progress)
+    # As in import_paths: the documents make no cycles worth collecting (see its note).
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        built = read_platform(platform, [Path(p) for p in paths], ctx)
+        if ctx.problems:
+            raise ValidationFailed(ctx.problems)
+        held = _held_sources(ledger, [q["id"] for b in built for q in b.questions])
+        loaded, problems = to_documents(built, held)
+        if problems:
+            raise ValidationFailed(problems)
+        result = import_loaded(ledger, loaded, dry_run=dry_run)
+    finally:
+        if was_enabled:
+            gc.enable()
+    result.files = len(paths)
+    return PlatformResult(platform, result, ctx.notes)
