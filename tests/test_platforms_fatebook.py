@@ -120,3 +120,17 @@ def test_fatebook_file_without_its_columns_is_refused(run, tmp_path):
     done = run("import", "--from", "fatebook", str(path))
     assert done.exit_code == 1
     assert f"{path}:1: Question title: missing column" in done.stderr
+
+
+def test_show_sets_fatebooks_brier_beside_the_ledgers_with_the_reason(run, tmp_path):
+    path = write(tmp_path / "fatebook.csv", export_csv(ROWS[:2]))
+    assert run("import", "--from", "fatebook", str(path)).exit_code == 0
+    qid = run.json("list")[0]["id"]
+    from ledger.reports.platform_scores import REASON
+
+    # Alice said 70%, Bob 40%, and it happened: final-forecast Brier 0.09 and 0.36
+    last = run("show", qid).stdout.strip().splitlines()[-1]
+    assert last.startswith("Fatebook's Brier score for the exporting account: 0.0625 "
+                           "(relative -0.01); the ledger's: Alice 0.090 (time-averaged ")
+    assert last.endswith(f"They differ because {REASON}.")
+    assert run.json("show", qid)["platform_score"]["brier"] == 0.0625

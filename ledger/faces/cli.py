@@ -322,17 +322,19 @@ def show(c: Context, qid: str, as_json: bool) -> None:
     Example:
         forecast-ledger show anthropic-paper-cites-claude-accelerated-pretraining
     """
+    from ledger.reports.platform_scores import comparison_text, platform_comparison
     from ledger.reports.queries import question_detail
     from ledger.reports.render import to_json
 
     with c.ledger.connect() as con:
         q = question_detail(con, qid, viewer=c._forecaster)
+        theirs = platform_comparison(con, qid)  # a platform's own score, e.g. Fatebook's
     if as_json:
-        click.echo(to_json(q))
+        click.echo(to_json({**q, "platform_score": theirs} if theirs else q))
         return
     from ledger.reports.showtext import show_text
 
-    click.echo(show_text(q))
+    click.echo(show_text(q) + (f"\n\n{comparison_text(theirs)}" if theirs else ""))
 
 
 @cli.command()
