@@ -25,9 +25,8 @@ from __future__ import annotations
 
 import csv
 import re
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from ledger.errors import Problem
 from ledger.ingest.platforms.common import (
@@ -44,7 +43,6 @@ QUESTION_COLUMNS = ("ifp_id", "q_type", "q_text", "q_desc", "q_status", "date_st
                     "options")
 FORECAST_COLUMNS = ("ifp_id", "user_id", "forecast_id", "answer_option", "value", "fcast_date",
                     "timestamp")
-EASTERN = ZoneInfo("America/New_York")
 _YES_NO = re.compile(r"^(?P<cond>.*?)\(a\)\s*(?P<a>yes|no)\s*,\s*\(b\)\s*(?P<b>yes|no)\s*$",
                      re.IGNORECASE | re.DOTALL)
 _US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$")
@@ -84,27 +82,32 @@ def _questions(path: Path, ctx: ReadContext) -> dict[str, tuple[dict, int]]:
     return out
 
 
+# One row per forecast (its options' rows grouped), with GJP's Eastern time turned into the
+# moment with its UTC offset and the UTC time in SQL: millions of rows, no per-row Python zones.
 _FORECASTS_SQL = """
+CREATE OR REPLACE TEMP TABLE gjp_forecasts AS
 WITH raw AS (
     SELECT row_number() OVER () + 1 AS line, *
     FROM read_csv($path, all_varchar = true, header = true, nullstr = 'NA')
+), grouped AS (
+    SELECT ifp_id, user_id, forecast_id, min(line) AS line, any_value("timestamp") AS ts,
+           any_value(fcast_date) AS day,
+           any_value(value) FILTER (WHERE lower(answer_option) = 'a') AS a,
+           any_value(value) FILTER (WHERE lower(answer_option) = 'b') AS b
+    FROM raw GROUP BY ifp_id, user_id, forecast_id
+), timed AS (
+    SELECT *, TRY_CAST(ts AS TIMESTAMP) AS loc,
+           timezone('UTC', timezone('America/New_York', TRY_CAST(ts AS TIMESTAMP))) AS utc
+    FROM grouped
 )
-SELECT ifp_id, user_id, forecast_id, min(line) AS line, any_value("timestamp") AS ts,
-       any_value(fcast_date) AS day,
-       any_value(value) FILTER (WHERE lower(answer_option) = 'a') AS a,
-       any_value(value) FILTER (WHERE lower(answer_option) = 'b') AS b,
-       count(*) AS n_rows
-FROM raw
-GROUP BY ifp_id, user_id, forecast_id
-ORDER BY ifp_id, min(line)
+SELECT ifp_id, user_id, line, ts, day, a, b,
+       strftime(loc, '%Y-%m-%dT%H:%M:%S') || CASE WHEN date_diff('minute', utc, loc) < 0
+           THEN '-' ELSE '+' END || lpad(CAST(abs(date_diff('minute', utc, loc)) // 60
+           AS VARCHAR), 2, '0') || ':' || lpad(CAST(abs(date_diff('minute', utc, loc)) % 60
+           AS VARCHAR), 2, '0') AS made_at,
+       strftime(utc, '%Y-%m-%dT%H:%M:%S') || '+00:00' AS recorded_at
+FROM timed
 """
-
-
-def _moment(ts: str | None, day: str | None) -> str:
-    """GJP's Eastern time as an ISO moment with its offset; the day alone when no time."""
-    if ts:
-        return datetime.fromisoformat(ts.strip()).replace(tzinfo=EASTERN).isoformat()
-    return (day or "").strip()
 
 
 def _binary(row: dict) -> tuple[str, str] | None:
@@ -173,6 +176,7 @@ def read(paths: list[Path], ctx: ReadContext) -> list[Built]:
     built: list[Built] = []
     used: set[str] = set()
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")  # it would draw on standard output
     try:
         for n, path in enumerate(f_files, 1):
             header = _header(path)
@@ -194,11 +198,17 @@ def read(paths: list[Path], ctx: ReadContext) -> list[Built]:
 def _read_forecasts(con, path: Path, questions: dict[str, tuple[dict, int]], used: set[str],
                     ctx: ReadContext) -> Built:
     b = Built(str(path), file_source("gjp", path, "https://doi.org/10.7910/DVN/BPCDH5"))
-    cur = con.execute(_FORECASTS_SQL, {"path": str(path)})
+    con.execute(_FORECASTS_SQL, {"path": str(path)})
+    total = con.execute("SELECT count(*) FROM gjp_forecasts").fetchall()[0][0]
+    cur = con.execute("SELECT * FROM gjp_forecasts ORDER BY ifp_id, line")
     pending: dict[str, list[tuple[dict, int]]] = {}
     skipped: dict[str, str] = {}
+    done = 0
     while rows := cur.fetchmany(50_000):  # streamed: one forecast a row, never the file
-        for ifp, user, _fid, line, ts, day, a, b_val, _n in rows:
+        done += len(rows)
+        if ctx.progress and total >= 100_000:
+            ctx.progress(f"reading {path.name}: forecasts", done, total)
+        for ifp, user, line, ts, day, a, b_val, made_at, recorded_at in rows:
             ifp = (ifp or "").strip()
             if ifp in skipped:
                 ctx.notes.add("forecast", skipped[ifp])
@@ -225,15 +235,15 @@ def _read_forecasts(con, path: Path, questions: dict[str, tuple[dict, int]], use
             p = _probability(a, b_val, yes, ctx, path, line)
             if p is None:
                 continue
-            try:
-                made_at = _moment(ts, day)
-            except ValueError:
-                ctx.problems.append(Problem(str(path), line, "timestamp",
-                                            f"{ts!r} is not a date and time"))
-                continue
+            if made_at is None:
+                if ts is not None or not day:
+                    ctx.problems.append(Problem(str(path), line, "timestamp",
+                                                f"{ts!r} is not a date and time"))
+                    continue
+                made_at = day.strip()  # a day alone: the models check it
             pending[ifp].append(({"forecaster": f"gjp-{(user or '').strip()}",
                                   "probability": p, "made_at": made_at,
-                                  "recorded_at": _recorded(made_at)}, line))
+                                  "recorded_at": recorded_at}, line))
     for ifp, forecasts in pending.items():
         row, qline = questions[ifp]
         yes, cond = _binary(row)  # type: ignore[misc]
@@ -266,15 +276,3 @@ def _probability(a: str | None, b: str | None, yes: str, ctx: ReadContext, path:
         return 1 - float(other)  # type: ignore[arg-type]
     except ValueError:
         return own if own is not None else other  # not a number: the models say so, at its line
-
-
-def _recorded(made_at: str) -> str | None:
-    """The platform recorded a forecast when it was made: kept as its recorded time, so that
-    a later file's forecasts on a question resolved by an earlier import are not taken as
-    made after the outcome was known."""
-    from ledger.format.dates import iso_utc, parse_moment
-
-    try:
-        return iso_utc(parse_moment(made_at).utc) + "+00:00"
-    except ValueError:
-        return None

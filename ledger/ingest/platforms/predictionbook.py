@@ -82,6 +82,7 @@ def read(paths: list[Path], ctx: ReadContext) -> list[Built]:
         _questions(path, questions, ctx)
     built = []
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")  # it would draw on standard output
     try:
         for n, path in enumerate(f_files, 1):
             missing = [c for c in FORECAST_COLUMNS if c not in _header(path)]
