@@ -195,3 +195,12 @@ def test_gjp_json_summary_is_only_json(run, tmp_path):
     data = json.loads(out.stdout)
     assert data["dry_run"] is True and data["counts"]["new question"] == 3
     assert any(re.match(r"1 voided question", n) for n in data["notes"])
+
+
+@needs_sample
+def test_readme_example_of_the_gjp_sample_is_what_the_command_prints(run):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("$ forecast-ledger import --from gjp ", 1)[1].split("```", 1)[0]
+    printed = block.splitlines()[1:]
+    done = run("import", "--from", "gjp", str(IFPS), str(SURVEY))
+    assert done.stdout.splitlines() == printed
