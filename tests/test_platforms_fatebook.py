@@ -134,3 +134,19 @@ def test_show_sets_fatebooks_brier_beside_the_ledgers_with_the_reason(run, tmp_p
                            "(relative -0.01); the ledger's: Alice 0.090 (time-averaged ")
     assert last.endswith(f"They differ because {REASON}.")
     assert run.json("show", qid)["platform_score"]["brier"] == 0.0625
+
+
+def test_fatebooks_score_survives_export_and_restore(run, tmp_path):
+    from conftest import Cli
+
+    path = write(tmp_path / "fatebook.csv", export_csv(ROWS))
+    assert run("import", "--from", "fatebook", str(path)).exit_code == 0
+    backup = tmp_path / "backup.yaml"
+    assert run("export", "--out", str(backup)).exit_code == 0
+    restored = Cli(tmp_path / "restored.duckdb")
+    assert restored("import", str(backup)).exit_code == 0
+    qid = next(q["id"] for q in run.json("list") if q["status"] == "resolved")
+    assert restored.json("show", qid)["platform_score"] == run.json("show", qid)["platform_score"]
+    # and the newer export still adds nothing to the restored ledger
+    again = restored("import", "--from", "fatebook", str(path))
+    assert again.exit_code == 0 and "nothing changed" in again.stdout

@@ -204,3 +204,36 @@ def test_readme_example_of_the_gjp_sample_is_what_the_command_prints(run):
     printed = block.splitlines()[1:]
     done = run("import", "--from", "gjp", str(IFPS), str(SURVEY))
     assert done.stdout.splitlines() == printed
+
+
+@needs_sample
+def test_gjp_sample_split_in_two_files_scores_as_the_whole(run, tmp_path):
+    """A later file's forecasts on questions an earlier import resolved keep the platform's
+    recorded time, so they are not taken as late: two imports score as one."""
+    lines = SURVEY.read_text().splitlines(keepends=True)
+    cut = len(lines) // 2
+    while lines[cut].split(",")[6] == lines[cut - 1].split(",")[6]:  # a forecast's rows together
+        cut += 1
+    first = write(tmp_path / "yr1a.csv", "".join(lines[:cut]))
+    second = write(tmp_path / "yr1b.csv", lines[0] + "".join(lines[cut:]))
+    assert run("import", "--from", "gjp", str(IFPS), str(first)).exit_code == 0
+    done = run("import", "--from", "gjp", str(IFPS), str(second))
+    assert done.exit_code == 0, done.stderr
+    from conftest import Cli
+
+    whole = Cli(tmp_path / "whole.duckdb")
+    assert whole("import", "--from", "gjp", str(IFPS), str(SURVEY)).exit_code == 0
+    assert run.json("score", "--by", "forecaster") == whole.json("score", "--by", "forecaster")
+
+
+@needs_sample
+def test_gjp_import_survives_export_and_restore(run, tmp_path):
+    from conftest import Cli
+
+    assert run("import", "--from", "gjp", str(IFPS), str(SURVEY)).exit_code == 0
+    backup = tmp_path / "backup.yaml"
+    assert run("export", "--out", str(backup)).exit_code == 0
+    restored = Cli(tmp_path / "restored.duckdb")
+    assert restored("import", str(backup)).exit_code == 0
+    assert restored.json("list") == run.json("list")
+    assert restored.json("score", "--by", "forecaster") == run.json("score", "--by", "forecaster")
