@@ -103,6 +103,16 @@ def test_fatebook_newer_export_adds_only_the_new_forecast(run, tmp_path):
     assert done.stdout.splitlines() == ["Fatebook: 1 file read; added 1 new forecast"]
 
 
+def test_fatebook_old_and_new_export_in_one_import_hold_each_question_once(run, tmp_path):
+    old = write(tmp_path / "old.csv", export_csv(ROWS[:1]))
+    new = write(tmp_path / "new.csv", export_csv(ROWS[:2]))
+    done = run("import", "--from", "fatebook", str(old), str(new))
+    assert done.stdout.splitlines()[0] == ("Fatebook: 2 files read; added 1 new source, "
+                                           "1 new question, 2 new forecasts, 1 new resolution")
+    assert done.stdout.splitlines()[1:] == ["  1 duplicate forecast skipped (same forecaster, "
+                                            "question and moment as an earlier row)"]
+
+
 def test_fatebook_bad_probability_names_file_line_and_field_and_writes_nothing(run, db, tmp_path):
     bad = [ROWS[0], {**ROWS[1], "Forecast (scale = 0-1)": "lots"}]
     path = write(tmp_path / "fb.csv", export_csv(bad))

@@ -224,6 +224,11 @@ def test_gjp_sample_split_in_two_files_scores_as_the_whole(run, tmp_path):
     whole = Cli(tmp_path / "whole.duckdb")
     assert whole("import", "--from", "gjp", str(IFPS), str(SURVEY)).exit_code == 0
     assert run.json("score", "--by", "forecaster") == whole.json("score", "--by", "forecaster")
+    # and both halves in one import: each question once, with the forecasts of both files
+    both = Cli(tmp_path / "both.duckdb")
+    done = both("import", "--from", "gjp", str(IFPS), str(first), str(second))
+    assert done.exit_code == 0, done.stderr
+    assert both.json("score", "--by", "forecaster") == whole.json("score", "--by", "forecaster")
 
 
 @needs_sample

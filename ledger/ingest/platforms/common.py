@@ -77,9 +77,10 @@ class Built:
     path: str
     source: dict | None
     questions: list[dict] = field(default_factory=list)
-    lines: list[tuple[int, list[int]]] = field(default_factory=list)  # (question, forecasts)
+    # (question's line, each forecast's line or None: see Gather)
+    lines: list[tuple[int, list[int | None]]] = field(default_factory=list)
 
-    def add(self, question: dict, line: int, forecast_lines: list[int]) -> None:
+    def add(self, question: dict, line: int, forecast_lines: list[int | None]) -> None:
         self.questions.append(question)
         self.lines.append((line, forecast_lines))
 
@@ -196,6 +197,52 @@ def keep_forecasts(forecasts: list[tuple[dict, int]], resolved_on: str | None,
     return kept, lines
 
 
+class Gather:
+    """An import's questions and forecasts gathered across its files.
+
+    A question may appear in several files of one import (GJP's years, two Fatebook exports of
+    one account): it goes into the document of the first file that has it (and so takes that
+    file's source), with the forecasts of every file. Each forecast's probability is checked
+    here, by the ledger's own parser, so a bad one is named at its own file and line; a
+    forecast from another file than its question's has no line of its own in that document
+    (a later message about it names the question's line).
+    """
+
+    def __init__(self, ctx: ReadContext) -> None:
+        self.ctx = ctx
+        self.questions: dict[str, dict] = {}
+
+    def add(self, key: str, built: Built, line: int, forecast: dict | None = None) -> None:
+        g = self.questions.get(key)
+        if g is None:
+            g = self.questions[key] = {"built": built, "line": line, "forecasts": []}
+        if forecast is None:
+            return
+        from ledger.format.probability import parse_probability
+
+        try:
+            parse_probability(forecast["probability"])
+        except ValueError as exc:
+            self.ctx.problems.append(Problem(built.path, line, "probability", str(exc)))
+            return
+        g["forecasts"].append((forecast, (built.path, line)))
+
+    def finish(self, make: Callable[[str], dict | None]) -> None:
+        """Make each question (``make(key)``: its document, or None when skipped) and add it
+        with its forecasts, policy applied, to its file's document."""
+        for key, g in self.questions.items():
+            q = make(key)
+            if q is None:
+                self.ctx.notes.add("forecast", "on skipped questions not imported",
+                                   len(g["forecasts"]))
+                continue
+            res = q.get("resolution")
+            q["forecasts"], where = keep_forecasts(
+                g["forecasts"], res["resolved_on"] if res else None, self.ctx.notes)
+            b = g["built"]
+            b.add(q, g["line"], [line if path == b.path else None for path, line in where])
+
+
 # -- the door --------------------------------------------------------------------------------
 
 def read_platform(platform: str, paths: list[Path], ctx: ReadContext) -> list[Built]:
@@ -253,7 +300,8 @@ def to_documents(built: list[Built], held: dict[str, str | None]
                 lines[("questions", k)] = qline
                 lines[("questions", k, "resolution")] = qline
                 for j, fl in enumerate(flines):
-                    lines[("questions", k, "forecasts", j)] = fl
+                    if fl is not None:
+                        lines[("questions", k, "forecasts", j)] = fl
             data: dict[str, Any] = {"questions": questions}
             if source is not None:
                 data["source"] = source

@@ -30,10 +30,10 @@ from pathlib import Path
 from ledger.errors import Problem
 from ledger.ingest.platforms.common import (
     Built,
+    Gather,
     ReadContext,
     digest,
     file_source,
-    keep_forecasts,
     long_text,
     question_text,
     tag,
@@ -81,12 +81,15 @@ def _col(row: dict, name: str) -> str:
 
 
 def read(paths: list[Path], ctx: ReadContext) -> list[Built]:
-    return [_read_file(path, ctx) for path in paths]
+    groups: dict[str, dict] = {}  # question key -> its title and document, across the files
+    gather = Gather(ctx)
+    built = [_read_file(path, groups, gather, ctx) for path in paths]
+    gather.finish(lambda key: groups[key]["question"])
+    return built
 
 
-def _read_file(path: Path, ctx: ReadContext) -> Built:
+def _read_file(path: Path, groups: dict[str, dict], gather: Gather, ctx: ReadContext) -> Built:
     b = Built(str(path), file_source("fatebook", path, "https://fatebook.io"))
-    groups: dict[str, dict] = {}
     with path.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
         names = reader.fieldnames or []
@@ -98,20 +101,14 @@ def _read_file(path: Path, ctx: ReadContext) -> Built:
             return b
         start = reader.line_num + 1
         for row in reader:
-            _row(path, row, start, groups, ctx)
+            _row(b, row, start, groups, gather, ctx)
             start = reader.line_num + 1
-    for g in groups.values():
-        q = g["question"]
-        if q is None:
-            continue
-        res = q.get("resolution")
-        q["forecasts"], lines = keep_forecasts(g["forecasts"], res["resolved_on"] if res else None,
-                                               ctx.notes)
-        b.add(q, g["line"], lines)
     return b
 
 
-def _row(path: Path, row: dict, line: int, groups: dict[str, dict], ctx: ReadContext) -> None:
+def _row(b: Built, row: dict, line: int, groups: dict[str, dict], gather: Gather,
+         ctx: ReadContext) -> None:
+    path = Path(b.path)
     try:
         created = stamp(_col(row, "Question created at"))
     except ValueError as exc:
@@ -126,17 +123,16 @@ def _row(path: Path, row: dict, line: int, groups: dict[str, dict], ctx: ReadCon
         key = digest(creator, created, title)
         g = groups.get(key)
     if g is None:
-        g = groups[key] = {"title": title, "line": line, "forecasts": [],
-                           "question": _question(path, row, line, key, created, title, ctx)}
+        if _col(row, "Multiple choice option"):  # every row of such a question names one
+            ctx.notes.add("multiple-choice question", "skipped: not supported yet")
+            g = groups[key] = {"title": title, "question": None}
+        else:
+            g = groups[key] = {"title": title,
+                               "question": _question(path, row, line, key, created, title, ctx)}
+            if g["question"] is not None:
+                gather.add(key, b, line)
     if g["question"] is None:
         ctx.notes.add("forecast", "on skipped questions not imported")
-        return
-    if _col(row, "Multiple choice option"):
-        if not g.get("mcq"):
-            g["mcq"] = True
-            ctx.notes.add("multiple-choice question", "skipped: not supported yet")
-        g["question"] = None
-        ctx.notes.add("forecast", "on skipped questions not imported", len(g["forecasts"]) + 1)
         return
     who = " ".join(_col(row, "Forecast created by").split())
     if not who:
@@ -147,10 +143,11 @@ def _row(path: Path, row: dict, line: int, groups: dict[str, dict], ctx: ReadCon
     except ValueError as exc:
         ctx.problems.append(Problem(str(path), line, "Forecast created at", str(exc)))
         return
-    g["forecasts"].append(({"forecaster": who[:100], "probability":
-                            _col(row, "Forecast (scale = 0-1)"), "made_at": made_at,
-                            # Fatebook recorded it as it was made: the ledger keeps that time
-                            "recorded_at": made_at}, line))
+    gather.add(key, b, line, {"forecaster": who[:100],
+                              "probability": _col(row, "Forecast (scale = 0-1)"),
+                              "made_at": made_at,
+                              # Fatebook recorded it as it was made: the ledger keeps that time
+                              "recorded_at": made_at})
 
 
 def _question(path: Path, row: dict, line: int, key: str, created: str, title: str,

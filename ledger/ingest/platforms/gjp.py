@@ -31,9 +31,9 @@ from pathlib import Path
 from ledger.errors import Problem
 from ledger.ingest.platforms.common import (
     Built,
+    Gather,
     ReadContext,
     file_source,
-    keep_forecasts,
     long_text,
     question_text,
 )
@@ -122,7 +122,7 @@ def _binary(row: dict) -> tuple[str, str] | None:
 
 
 def _question(ifp: str, row: dict, yes: str, cond: str, ctx: ReadContext,
-              where: str) -> dict | None:
+              where: tuple[str, int]) -> dict | None:
     title = question_text(f"{row['q_text'].strip()} {cond}".strip(), ctx.notes)
     if title is None:
         return None
@@ -131,7 +131,7 @@ def _question(ifp: str, row: dict, yes: str, cond: str, ctx: ReadContext,
         to_close = us_date(row["date_to_close"])
         closed = us_date(row["date_closed"]) or us_date(row["date_suspend"])
     except ValueError as exc:
-        ctx.problems.append(Problem(where, None, "date", str(exc)))
+        ctx.problems.append(Problem(*where, "date", str(exc)))
         return None
     if opened is None or to_close is None:
         ctx.notes.add("question", "skipped: no start or close date")
@@ -174,7 +174,8 @@ def read(paths: list[Path], ctx: ReadContext) -> list[Built]:
         ctx.problems.append(Problem(str(q_files[0]), None, "",
                                     "give the survey forecast files to import with it"))
     built: list[Built] = []
-    used: set[str] = set()
+    gather = Gather(ctx)
+    kinds: dict[str, tuple[str, str] | None] = {}  # ifp -> (yes letter, condition) or skipped
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")  # it would draw on standard output
     try:
@@ -185,24 +186,42 @@ def read(paths: list[Path], ctx: ReadContext) -> list[Built]:
                 ctx.problems += [Problem(str(path), 1, c, "missing column (GJP's survey "
                                          "forecasts have it)") for c in missing]
                 continue
-            built.append(_read_forecasts(con, path, questions, used, ctx))
+            built.append(_read_forecasts(con, path, questions, kinds, gather, ctx))
             if ctx.progress:
                 ctx.progress("reading", n, len(f_files))
     finally:
         con.close()
+
+    def make(ifp: str) -> dict | None:
+        row, qline = questions[ifp]
+        yes, cond = kinds[ifp]  # type: ignore[misc]
+        return _question(ifp, row, yes, cond, ctx, (str(q_files[0]), qline))
+
+    gather.finish(make)
     ctx.notes.add("question", "in ifps.csv without forecasts in these files not imported",
-                  len(set(questions) - used))
+                  len(set(questions) - set(kinds)))
     return built
 
 
-def _read_forecasts(con, path: Path, questions: dict[str, tuple[dict, int]], used: set[str],
+def _kind(ifp: str, row: dict, ctx: ReadContext) -> tuple[str, str] | None:
+    kind = _binary(row)
+    if kind is None:
+        opts = (row.get("n_opts") or "").strip()
+        if opts != "2":
+            ctx.notes.add("multiple-choice question", "skipped: not supported yet")
+        else:
+            ctx.notes.add("two-option question", "skipped: its options are not yes and no")
+    return kind
+
+
+def _read_forecasts(con, path: Path, questions: dict[str, tuple[dict, int]],
+                    kinds: dict[str, tuple[str, str] | None], gather: Gather,
                     ctx: ReadContext) -> Built:
     b = Built(str(path), file_source("gjp", path, "https://doi.org/10.7910/DVN/BPCDH5"))
     con.execute(_FORECASTS_SQL, {"path": str(path)})
     total = con.execute("SELECT count(*) FROM gjp_forecasts").fetchall()[0][0]
     cur = con.execute("SELECT * FROM gjp_forecasts ORDER BY ifp_id, line")
-    pending: dict[str, list[tuple[dict, int]]] = {}
-    skipped: dict[str, str] = {}
+    unknown: set[str] = set()
     done = 0
     while rows := cur.fetchmany(50_000):  # streamed: one forecast a row, never the file
         done += len(rows)
@@ -210,29 +229,19 @@ def _read_forecasts(con, path: Path, questions: dict[str, tuple[dict, int]], use
             ctx.progress(f"reading {path.name}: forecasts", done, total)
         for ifp, user, line, ts, day, a, b_val, made_at, recorded_at in rows:
             ifp = (ifp or "").strip()
-            if ifp in skipped:
-                ctx.notes.add("forecast", skipped[ifp])
-                continue
-            if ifp not in pending:
+            if ifp not in kinds:
                 if ifp not in questions:
-                    ctx.problems.append(Problem(str(path), line, "ifp_id",
-                                                f"{ifp!r} is not a question in ifps.csv"))
-                    skipped[ifp] = "on an unknown question"
+                    if ifp not in unknown:
+                        unknown.add(ifp)
+                        ctx.problems.append(Problem(str(path), line, "ifp_id",
+                                                    f"{ifp!r} is not a question in ifps.csv"))
                     continue
-                kind = _binary(questions[ifp][0])
-                if kind is None:
-                    opts = (questions[ifp][0].get("n_opts") or "").strip()
-                    noun = "multiple-choice question" if opts != "2" else \
-                        "two-option question"
-                    ctx.notes.add(noun, "skipped: not supported yet" if opts != "2" else
-                                  "skipped: its options are not yes and no")
-                    skipped[ifp] = "on skipped questions not imported"
-                    ctx.notes.add("forecast", skipped[ifp])
-                    used.add(ifp)
-                    continue
-                pending[ifp] = []
-            yes = _binary(questions[ifp][0])[0]  # type: ignore[index]
-            p = _probability(a, b_val, yes, ctx, path, line)
+                kinds[ifp] = _kind(ifp, questions[ifp][0], ctx)
+            kind = kinds[ifp]
+            if kind is None:
+                ctx.notes.add("forecast", "on skipped questions not imported")
+                continue
+            p = _probability(a, b_val, kind[0], ctx, path, line)
             if p is None:
                 continue
             if made_at is None:
@@ -241,21 +250,9 @@ def _read_forecasts(con, path: Path, questions: dict[str, tuple[dict, int]], use
                                                 f"{ts!r} is not a date and time"))
                     continue
                 made_at = day.strip()  # a day alone: the models check it
-            pending[ifp].append(({"forecaster": f"gjp-{(user or '').strip()}",
-                                  "probability": p, "made_at": made_at,
-                                  "recorded_at": recorded_at}, line))
-    for ifp, forecasts in pending.items():
-        row, qline = questions[ifp]
-        yes, cond = _binary(row)  # type: ignore[misc]
-        q = _question(ifp, row, yes, cond, ctx, f"{path}")
-        used.add(ifp)
-        if q is None:
-            ctx.notes.add("forecast", "on skipped questions not imported", len(forecasts))
-            continue
-        res = q.get("resolution")
-        q["forecasts"], lines = keep_forecasts(forecasts, res["resolved_on"] if res else None,
-                                               ctx.notes)
-        b.add(q, forecasts[0][1], lines)
+            gather.add(ifp, b, line, {"forecaster": f"gjp-{(user or '').strip()}",
+                                      "probability": p, "made_at": made_at,
+                                      "recorded_at": recorded_at})
     return b
 
 

@@ -28,9 +28,9 @@ from pathlib import Path
 from ledger.errors import Problem
 from ledger.ingest.platforms.common import (
     Built,
+    Gather,
     ReadContext,
     file_source,
-    keep_forecasts,
     long_text,
     question_text,
 )
@@ -59,10 +59,14 @@ def _time(value: object) -> str | None:
 
 
 def read(paths: list[Path], ctx: ReadContext) -> list[Built]:
-    return [_read_file(path, ctx) for path in paths]
+    made: dict[str, dict] = {}  # question key -> its document, across the files
+    gather = Gather(ctx)
+    built = [_read_file(path, made, gather, ctx) for path in paths]
+    gather.finish(made.get)
+    return built
 
 
-def _read_file(path: Path, ctx: ReadContext) -> Built:
+def _read_file(path: Path, made: dict[str, dict], gather: Gather, ctx: ReadContext) -> Built:
     b = Built(str(path), file_source("metaculus", path, "https://www.metaculus.com"))
     text = path.read_text(encoding="utf-8-sig")
     try:
@@ -89,7 +93,8 @@ def _read_file(path: Path, ctx: ReadContext) -> Built:
                           "skipped: not supported yet")
             continue
         for q in subs:
-            _question(path, post, q, line, b, ctx, grouped=isinstance(group, dict))
+            _question(path, post, q, line, b, made, gather, ctx,
+                      grouped=isinstance(group, dict))
     return b
 
 
@@ -98,8 +103,8 @@ def _line_of(text: str, post_id: object) -> int | None:
     return text.count("\n", 0, m.start()) + 1 if m else None
 
 
-def _question(path: Path, post: dict, q: dict, line: int | None, b: Built, ctx: ReadContext,
-              grouped: bool) -> None:
+def _question(path: Path, post: dict, q: dict, line: int | None, b: Built,
+              made: dict[str, dict], gather: Gather, ctx: ReadContext, grouped: bool) -> None:
     kind = str(q.get("type") or "?")
     if kind != "binary":
         ctx.notes.add(f"{kind.replace('_', '-')} question", "skipped: not supported yet")
@@ -147,7 +152,10 @@ def _question(path: Path, post: dict, q: dict, line: int | None, b: Built, ctx: 
                 ctx.notes.add("annulled question", "imported as annulled")
     elif resolution is not None:
         ctx.notes.add("question", f"resolved {resolution!r} left unresolved")
-    forecasts: list[tuple[dict, int]] = []
+    key = out["id"]
+    made.setdefault(key, out)
+    gather.add(key, b, line or 1)
+    n = 0
     history = ((q.get("my_forecasts") or {}).get("history")) or []
     for h in history:
         values = h.get("forecast_values") if isinstance(h, dict) else None
@@ -162,11 +170,7 @@ def _question(path: Path, post: dict, q: dict, line: int | None, b: Built, ctx: 
                                         f"a forecast on question {qid} has no start_time or "
                                         "forecast_values"))
             continue
-        forecasts.append(({"forecaster": ctx.forecaster, "probability": p, "made_at": made_at,
-                           "recorded_at": made_at}, line or 1))
-    ctx.notes.add("forecast", f"from my_forecasts logged as {ctx.forecaster} (--as)",
-                  len(forecasts))
-    res = out.get("resolution")
-    out["forecasts"], lines = keep_forecasts(forecasts, res["resolved_on"] if res else None,
-                                             ctx.notes)
-    b.add(out, line or 1, lines)
+        gather.add(key, b, line or 1, {"forecaster": ctx.forecaster, "probability": p,
+                                       "made_at": made_at, "recorded_at": made_at})
+        n += 1
+    ctx.notes.add("forecast", f"from my_forecasts logged as {ctx.forecaster} (--as)", n)

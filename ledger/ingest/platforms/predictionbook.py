@@ -25,13 +25,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ledger.errors import Problem
-from ledger.ingest.platforms.common import (
-    Built,
-    ReadContext,
-    file_source,
-    keep_forecasts,
-    question_text,
-)
+from ledger.ingest.platforms.common import Built, Gather, ReadContext, file_source, question_text
 
 FORECAST_COLUMNS = ("question_id", "user_id", "probability", "timestamp")
 QUESTION_COLUMNS = ("question_id", "q_title", "open_time", "close_time", "resolve_time",
@@ -81,6 +75,7 @@ def read(paths: list[Path], ctx: ReadContext) -> list[Built]:
     for path in q_files:
         _questions(path, questions, ctx)
     built = []
+    gather = Gather(ctx)
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")  # it would draw on standard output
     try:
@@ -89,11 +84,17 @@ def read(paths: list[Path], ctx: ReadContext) -> list[Built]:
             if missing:
                 ctx.problems += [Problem(str(path), 1, c, "missing column") for c in missing]
                 continue
-            built.append(_forecasts(con, path, questions, ctx))
+            built.append(_forecasts(con, path, questions, gather, ctx))
             if ctx.progress:
                 ctx.progress("reading", n, len(f_files))
     finally:
         con.close()
+
+    def make(qid: str) -> dict | None:
+        row, qline, where = questions[qid]
+        return _question(qid, row, where, qline, ctx)
+
+    gather.finish(make)
     return built
 
 
@@ -150,11 +151,9 @@ def _question(qid: str, row: dict, where: str, line: int, ctx: ReadContext) -> d
     return q
 
 
-def _forecasts(con, path: Path, questions: dict[str, tuple[dict, int, str]],
+def _forecasts(con, path: Path, questions: dict[str, tuple[dict, int, str]], gather: Gather,
                ctx: ReadContext) -> Built:
     b = Built(str(path), file_source("predictionbook", path, "https://predictionbook.com"))
-    pending: dict[str, list[tuple[dict, int]]] = {}
-    first_line: dict[str, int] = {}
     cur = con.execute(_FORECASTS_SQL, {"path": str(path)})
     while rows := cur.fetchmany(50_000):  # streamed
         for line, qid, user, p, ts in rows:
@@ -175,19 +174,7 @@ def _forecasts(con, path: Path, questions: dict[str, tuple[dict, int, str]],
             if made_at is None:
                 ctx.notes.add("forecast", "skipped: no timestamp")
                 continue
-            pending.setdefault(qid, []).append(({"forecaster": who[:100],
-                                                 "probability": (p or "").strip() or None,
-                                                 "made_at": made_at, "recorded_at": made_at},
-                                                line))
-            first_line.setdefault(qid, line)
-    for qid, forecasts in pending.items():
-        row, qline, where = questions[qid]
-        q = _question(qid, row, where, qline, ctx)
-        if q is None:
-            ctx.notes.add("forecast", "on skipped questions not imported", len(forecasts))
-            continue
-        res = q.get("resolution")
-        q["forecasts"], lines = keep_forecasts(forecasts, res["resolved_on"] if res else None,
-                                               ctx.notes)
-        b.add(q, first_line[qid], lines)
+            gather.add(qid, b, line, {"forecaster": who[:100],
+                                      "probability": (p or "").strip() or None,
+                                      "made_at": made_at, "recorded_at": made_at})
     return b
