@@ -45,3 +45,19 @@ def test_json_output_of_a_platform_import_is_only_json(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["counts"]["new forecast"] == 3
+
+
+def test_a_file_bad_on_every_row_names_the_first_50_problems(run, tmp_path):
+    from test_platforms_gjp import QUESTIONS_HEAD, SURVEY_HEAD, fc
+
+    ifps = write(tmp_path / "ifps.csv", QUESTIONS_HEAD + (
+        '3001-0,0,Will it happen?,Criteria,closed,9/1/11,10/1/11 0:00,12/31/11,10/5/11,b,X,30,'
+        '2,"(a) Yes, (b) No"\n'))
+    survey = write(tmp_path / "survey.csv", SURVEY_HEAD + "".join(
+        fc("3001-0", str(u), u, "7", "0.5", "2011-09-02 10:00:00") for u in range(80)))
+    done = run("import", "--from", "gjp", str(ifps), str(survey))
+    lines = done.stderr.splitlines()
+    assert done.exit_code == 1 and len(lines) == 52
+    assert lines[0].startswith(f"{survey}:2: probability: 7.0 is not between 0 and 1")
+    assert lines[50] == f"{survey}: and 30 more like these"
+    assert lines[51] == "error: 51 problems found; nothing was written"

@@ -32,6 +32,7 @@ from ledger.storage.store import Ledger
 
 Progress = Callable[[str, int, int], None]
 
+MAX_PROBLEMS = 50  # as bulk.py: a file wrong on every row names the first 50, not millions
 MAX_QUESTION = 1000  # the models' limits, restated only to shorten text before validation
 MAX_LONG = 5000
 MIN_QUESTION = 5
@@ -313,6 +314,14 @@ def to_documents(built: list[Built], held: dict[str, str | None]
     return loaded, problems
 
 
+def _capped(problems: list[Problem]) -> list[Problem]:
+    if len(problems) <= MAX_PROBLEMS:
+        return problems
+    more = len(problems) - MAX_PROBLEMS
+    return [*problems[:MAX_PROBLEMS],
+            Problem(problems[MAX_PROBLEMS].file, None, "", f"and {more:,} more like these")]
+
+
 def import_platform(ledger: Ledger, platform: str, paths: list[str | Path], *,
                     forecaster: str, dry_run: bool = False,
                     progress: Progress | None = None) -> PlatformResult:
@@ -327,11 +336,11 @@ def import_platform(ledger: Ledger, platform: str, paths: list[str | Path], *,
     try:
         built = read_platform(platform, [Path(p) for p in paths], ctx)
         if ctx.problems:
-            raise ValidationFailed(ctx.problems)
+            raise ValidationFailed(_capped(ctx.problems))
         held = _held_sources(ledger, [q["id"] for b in built for q in b.questions])
         loaded, problems = to_documents(built, held)
         if problems:
-            raise ValidationFailed(problems)
+            raise ValidationFailed(_capped(problems))
         result = import_loaded(ledger, loaded, dry_run=dry_run)
     finally:
         if was_enabled:
