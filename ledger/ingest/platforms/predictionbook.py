@@ -10,8 +10,9 @@ Columns as ``iqisa/predictionbook.py`` (niplav/iqisa, commit 0481921f) writes th
   resolve_time, outcome, time_open, n_opts, options``.
 
 Times are pandas' text of UTC timestamps (``2011-05-09 12:34:56+00:00``). PredictionBook's own
-"export my predictions" CSV (bellroy/predictionbook) could not be found in its source, so it is
-not read.
+CSV export is not read: its settings page links "Export my predictions as CSV"
+(bellroy/predictionbook ``app/views/users/settings.html.erb``, ``mine_predictions_path``), but
+the code writing that CSV was not found in its source, so its columns are unknown.
 
 Policy: a question's id is ``pb-<question_id>``; ``-1`` (unknown) imports as ambiguous;
 a deadline beyond the ledger's calendar (PredictionBook accepted year 9999) is set to
