@@ -77,3 +77,19 @@ def test_metaculus_file_that_is_not_json_is_refused(run, tmp_path):
     path = write(tmp_path / "m.json", "{\n  nope")
     done = run("import", "--from", "metaculus", str(path))
     assert done.exit_code == 1 and done.stderr.startswith(f"{path}:2: not JSON")
+
+
+def test_metaculus_group_of_questions_imports_each_binary_one(run, tmp_path):
+    group = {"id": 50, "title": "Who will win the 2028 race?", "group_of_questions": {
+        "questions": [
+            {**post(0, resolution="no", history=[(1704153600.0, [0.7, 0.3])])["question"],
+             "id": 501, "label": "Candidate A", "title": "Candidate A"},
+            {**post(0, qtype="multiple_choice")["question"], "id": 502, "title": "Others"},
+        ]}}
+    path = write(tmp_path / "group.json", api_json([group]))
+    done = run("import", "--from", "metaculus", str(path), forecaster="me")
+    assert done.exit_code == 0, done.stderr
+    assert "  1 multiple-choice question skipped: not supported yet" in done.stdout.splitlines()
+    shown = run.json("list")
+    assert [(x["id"], x["question"], x["outcome"]) for x in shown] == [
+        ("metaculus-501", "Who will win the 2028 race?: Candidate A", "no")]

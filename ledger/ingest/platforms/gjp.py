@@ -53,6 +53,11 @@ def _header(path: Path) -> list[str]:
         return next(csv.reader(fh), [])
 
 
+def _na(text: str | None) -> str | None:
+    """GJP writes NA for a missing value."""
+    return None if text is None or text.strip() in ("", "NA") else text
+
+
 def us_date(text: str | None) -> date | None:
     """``9/1/11`` or ``12/30/11 0:00`` (GJP's dates) as a date; None when missing."""
     if text is None or text.strip() in ("", "NA"):
@@ -141,10 +146,11 @@ def _question(ifp: str, row: dict, yes: str, cond: str, ctx: ReadContext,
                       "the start date")
         to_close = opened
     q: dict = {"id": f"gjp-{ifp.lower()}", "question": title,
-               "criteria": long_text(row["q_desc"], ctx.notes, "criteria text") or title,
+               "criteria": long_text(_na(row["q_desc"]), ctx.notes, "criteria text") or title,
                "opened": opened.isoformat(), "resolve_by": to_close.isoformat(),
                "tags": ["gjp"], "forecasts": []}
-    status, outcome = (row["q_status"] or "").strip().lower(), (row["outcome"] or "").strip()
+    status = (_na(row["q_status"]) or "").strip().lower()
+    outcome = (_na(row["outcome"]) or "").strip()
     note = f"Good Judgment Project question {ifp}, {status}"
     if status == "voided":
         ctx.notes.add("voided question", "imported as annulled")
