@@ -61,3 +61,13 @@ def test_a_file_bad_on_every_row_names_the_first_50_problems(run, tmp_path):
     assert lines[0].startswith(f"{survey}:2: probability: 7.0 is not between 0 and 1")
     assert lines[50] == f"{survey}: and 30 more like these"
     assert lines[51] == "error: 51 problems found; nothing was written"
+
+
+def test_dry_run_prints_what_would_be_added_and_creates_no_ledger(run, db, tmp_path):
+    ifps, survey = small_set(tmp_path)
+    done = run("import", "--from", "gjp", "--dry-run", str(ifps), str(survey))
+    assert done.exit_code == 0, done.stderr
+    assert done.stdout.splitlines()[0] == (
+        "Good Judgment Project: 2 files read; would add 1 new source, 3 new questions, "
+        "3 new forecasts, 2 new resolutions")
+    assert not db.exists()
