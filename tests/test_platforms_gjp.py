@@ -56,7 +56,12 @@ def expected_from_csv() -> dict:
     # Eastern timestamps order the same way as (local day, UTC moment).
     final = {k: max(v, key=lambda t: (t[0], -t[1]))[2] for k, v in kept.items()}
     y = [1 if ifps[ifp]["outcome"] == "a" else 0 for ifp, _ in final]
+    # the ledger refuses a forecast before the question opened: such a question opens on its
+    # first forecast's day (Eastern), the importer's policy
+    early = {ifp for (ifp, _), v in kept.items() if min(t[0] for t in v)[:10]
+             < us_day(ifps[ifp]["date_start"])}
     return {"questions": len(questions), "forecasts": sum(map(len, kept.values())),
+            "early": len(early),
             "mc": len({i for i in forecast_ifps if i not in binary and ifps[i]["n_opts"] != "2"}),
             "mc_forecasts": sum(1 for k in rows if k[0] not in binary),
             "unforecast": len(set(ifps) - forecast_ifps),
@@ -78,6 +83,8 @@ def test_gjp_sample_imports_whole_with_its_counts_then_adds_nothing(run, db):
         f"  {exp['mc_forecasts']:,} forecasts on skipped questions not imported",
         f"  {exp['unforecast']:,} questions in ifps.csv without forecasts in these files not "
         "imported",
+        f"  {exp['early']} questions opened earlier than the platform's date (a forecast or "
+        "its resolution came first)",
         f"  {exp['mc']} multiple-choice questions skipped: not supported yet",
     ]
     assert seconds < 10, f"the 9,999-row sample took {seconds:.1f} s"

@@ -296,7 +296,7 @@ def list_(c: Context, status: str | None, due_within: str | None, tag: str | Non
         raise click.BadParameter(str(exc), param_hint="--due-within") from None
     with c.ledger.connect() as con:
         found = list_questions(con, status=status, due_within=days, tag=tag,
-                               forecaster=forecaster, source=source, viewer=c._forecaster)
+                               forecaster=forecaster, source=source, viewer=c.forecaster)
     if as_json:
         click.echo(to_json(found))
         return
@@ -327,7 +327,7 @@ def show(c: Context, qid: str, as_json: bool) -> None:
     from ledger.reports.render import to_json
 
     with c.ledger.connect() as con:
-        q = question_detail(con, qid, viewer=c._forecaster)
+        q = question_detail(con, qid, viewer=c.forecaster)
         theirs = platform_comparison(con, qid)  # a platform's own score, e.g. Fatebook's
     if as_json:
         click.echo(to_json({**q, "platform_score": theirs} if theirs else q))
@@ -342,19 +342,29 @@ def show(c: Context, qid: str, as_json: bool) -> None:
               default="yaml", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), help="Write to this file (default stdout).")
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
+@click.option("--reveal-blind", is_flag=True,
+              help="Include others' forecasts on blind questions you have not forecast "
+                   "(a full backup); without it they are withheld, as in list and show.")
 @pass_ctx
-def export(c: Context, fmt: str, out: str | None, force: bool) -> None:
+def export(c: Context, fmt: str, out: str | None, force: bool, reveal_blind: bool) -> None:
     """Export the ledger: yaml (re-imports identically), json, csv, parquet or ics.
 
     \b
     Example:
-        forecast-ledger export --out backup.yaml
+        forecast-ledger export --reveal-blind --out backup.yaml
         forecast-ledger export --format ics --out resolve-by.ics
     """
     from ledger.reports.export import export as do_export
 
     with c.ledger.connect() as con:
-        text = do_export(con, fmt, out, force=force)
+        done = do_export(con, fmt, out, force=force, viewer=c.forecaster,
+                         reveal_blind=reveal_blind)
+    text = done.text
+    if done.withheld:
+        n = done.withheld
+        click.echo(f"withheld {n} forecast{'s' if n != 1 else ''} by others on blind questions "
+                   f"{c.forecaster} has not forecast; add --reveal-blind for a full backup",
+                   err=True)
     if text is not None:
         # bytes as produced: ICS needs its CRLF line ends kept
         sys.stdout.flush()

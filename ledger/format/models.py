@@ -15,12 +15,15 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
+from ledger import rules
 from ledger.format.dates import parse_date, parse_moment
 from ledger.format.probability import HINT, parse_probability
+from ledger.rules import OUTCOMES
 
-OUTCOMES = ("yes", "no", "ambiguous", "annulled")
-SLUG_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,99}")
-MAX_QUOTE_WORDS = 40
+__all__ = ["OUTCOMES", "ForecastFile", "json_schema"]
+
+SLUG_RE = re.compile(rules.ID_PATTERN)
+MAX_QUOTE_WORDS = rules.QUOTE_WORDS_MAX
 
 
 def check_slug(value: str) -> str:
@@ -86,10 +89,10 @@ Probability = Annotated[
 CalendarDate = Annotated[date, BeforeValidator(_date, json_schema_input_type=date)]
 Moment = Annotated[str, BeforeValidator(_moment, json_schema_input_type=date | datetime)]
 Timestamp = Annotated[datetime, BeforeValidator(_timestamp, json_schema_input_type=datetime)]
-Name = Annotated[str, Field(min_length=1, max_length=100)]
-ShortText = Annotated[str, Field(min_length=1, max_length=500)]
-LongText = Annotated[str, Field(min_length=1, max_length=5000)]
-Tag = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[^\s,]+$")]
+Name = Annotated[str, Field(min_length=1, max_length=rules.NAME_MAX)]
+ShortText = Annotated[str, Field(min_length=1, max_length=rules.SHORT_TEXT_MAX)]
+LongText = Annotated[str, Field(min_length=1, max_length=rules.LONG_TEXT_MAX)]
+Tag = Annotated[str, Field(min_length=1, max_length=rules.TAG_MAX, pattern=r"^[^\s,]+$")]
 
 
 class _Model(BaseModel):
@@ -121,7 +124,7 @@ class Forecast(_Model):
         None, description="When the ledger received it (UTC); set by the ledger, kept by export"
     )
     rationale: LongText | None = None
-    basis: Literal["stated", "implied"] = Field(
+    basis: Literal[rules.BASES] = Field(
         "stated",
         description="stated: the forecaster gave this number; implied: read from a source's claim",
     )
@@ -133,7 +136,7 @@ class Forecast(_Model):
 class Resolution(_Model):
     """How a question resolved. A later entry in ``resolutions`` corrects an earlier one."""
 
-    outcome: Literal["yes", "no", "ambiguous", "annulled"]
+    outcome: Literal[OUTCOMES]
     resolved_on: CalendarDate = Field(description="When the event resolved (may precede recording)")
     evidence: Url | None = None
     note: LongText | None = None
@@ -149,17 +152,16 @@ class Reference(_Model):
     note: ShortText | None = None
 
 
-class Question(_Model):
-    """A question a third party could resolve, with its forecasts and resolution."""
+class _QuestionContent(_Model):
+    """What a version of a question says: a change in any of it is a new version."""
 
-    id: Slug
-    question: Annotated[str, Field(min_length=5, max_length=1000)]
+    question: Annotated[str, Field(min_length=rules.QUESTION_MIN, max_length=rules.QUESTION_MAX)]
     criteria: LongText = Field(description="Precise enough that two people resolve it alike")
     resolve_by: CalendarDate
     opened: CalendarDate | None = Field(
         None, description="When the question was opened; defaults to the source's published date"
     )
-    tags: list[Tag] = Field(default_factory=list, max_length=20)
+    tags: list[Tag] = Field(default_factory=list, max_length=rules.TAGS_MAX)
     source: Slug | None = Field(
         None, description="Id of a source defined elsewhere (defaults to this file's source)"
     )
@@ -172,6 +174,23 @@ class Question(_Model):
     )
     reference: Reference | None = None
     blind: bool = Field(False, description="Hide others' forecasts until you have logged yours")
+    edit_reason: ShortText | None = Field(
+        None, description="Why this version differs from the one before (kept by export)")
+    recorded_at: Timestamp | None = Field(
+        None, description="When the ledger received this version (UTC); kept by export")
+
+
+class QuestionVersion(_QuestionContent):
+    """An earlier version of a question, as export writes its history."""
+
+
+class Question(_QuestionContent):
+    """A question a third party could resolve, with its forecasts and resolution."""
+
+    id: Slug
+    history: list[QuestionVersion] = Field(
+        default_factory=list,
+        description="Earlier versions of the question, oldest first (kept by export)")
     forecasts: list[Forecast] = Field(default_factory=list)
     resolution: Resolution | None = None
     resolutions: list[Resolution] = Field(

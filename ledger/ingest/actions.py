@@ -11,6 +11,7 @@ import re
 import unicodedata
 from typing import Any
 
+from ledger import rules
 from ledger.errors import (
     AlreadyResolved,
     DuplicateQuestion,
@@ -20,8 +21,9 @@ from ledger.errors import (
     UnknownSource,
 )
 from ledger.format.dates import parse_moment, today, utc_now
-from ledger.format.models import OUTCOMES
-from ledger.storage.store import Ledger, NewEntry, append
+from ledger.ingest.entries import forecast_entry, question_entry, resolution_entry
+from ledger.rules import OUTCOMES
+from ledger.storage.store import Ledger, append
 
 
 def _validate(model: Any, **values: Any) -> Any:
@@ -91,13 +93,10 @@ def add_question(ledger: Ledger, text: str, *, resolve_by: Any, forecaster: str,
         if source and not con.execute("SELECT 1 FROM sources WHERE id = $1", [source]).fetchall():
             raise UnknownSource(f"no source {source!r} in the ledger",
                                 "import the file that defines it first")
-        entries = [NewEntry("question", new_id, {
-            "id": new_id, "version": 1, "question": question.question,
-            "criteria": question.criteria, "resolve_by": question.resolve_by,
-            "opened": question.opened, "tags": list(question.tags), "source_id": source,
-            "quote": None, "horizon": None, "resolve_by_rule": None,
-            "reference_probability": None, "reference_note": None, "blind": question.blind,
-            "edit_reason": None})]
+        entries = [question_entry(new_id, 1, {
+            "question": question.question, "criteria": question.criteria,
+            "resolve_by": question.resolve_by, "opened": question.opened,
+            "tags": question.tags, "source_id": source, "blind": question.blind})]
         if forecast is not None:
             entries.append(_forecast_entry(new_id, forecast))
         append(con, entries)
@@ -112,12 +111,15 @@ def _now_local_iso() -> str:
     return datetime.now(local_zone()).isoformat()
 
 
-def _forecast_entry(qid: str, f: Any) -> NewEntry:
-    made_at, made_on, offset = parse_moment(f.made_at)
-    return NewEntry("forecast", qid, {
-        "question_id": qid, "forecaster": f.forecaster, "probability": f.probability,
-        "rationale": f.rationale, "basis": f.basis, "implied_from": f.implied_from,
-        "made_at": made_at, "made_on": made_on, "utc_offset": offset})
+def _forecast_entry(qid: str, f: Any) -> Any:
+    return forecast_entry(qid, f.forecaster, f.probability, parse_moment(f.made_at),
+                          rationale=f.rationale, basis=f.basis, implied_from=f.implied_from)
+
+
+def _opened(con: Any, qid: str) -> Any:
+    found = con.execute(f"SELECT opened FROM ({rules.current_questions_sql()}) WHERE id = $1",
+                        [qid]).fetchall()
+    return found[0][0] if found else None
 
 
 def add_forecast(ledger: Ledger, qid: str, probability: Any, *, forecaster: str,
@@ -131,18 +133,25 @@ def add_forecast(ledger: Ledger, qid: str, probability: Any, *, forecaster: str,
 
     forecast = _validate(Forecast, forecaster=forecaster, probability=probability,
                          made_at=made_at or _now_local_iso(), rationale=rationale)
-    made_at_utc, made_on, _ = parse_moment(forecast.made_at)
-    if made_at_utc > utc_now():
+    moment = parse_moment(forecast.made_at)
+    made_at_utc, made_on = moment.utc, moment.day
+    if rules.in_future(made_at_utc, made_on, moment.offset is not None, utc_now()):
         raise InvalidValue(f"made_at: {forecast.made_at} is in the future")
+    # The name as stored (trimmed by the model), so "zed " is the same person as "zed".
+    forecaster = forecast.forecaster
     with ledger.transaction() as con:
         if not question_exists(con, qid):
             raise UnknownQuestion(f"no question {qid!r}", "see `forecast-ledger list` for ids")
+        opened = _opened(con, qid)
+        if rules.before_opened(made_on, opened):
+            raise InvalidValue(f"made_at: {made_on} is before the question was opened "
+                               f"({opened})")
         if con.execute("SELECT 1 FROM forecasts WHERE question_id = $1 AND forecaster = $2 "
                        "AND made_at = $3", [qid, forecaster, made_at_utc]).fetchall():
             raise InvalidValue(f"made_at: {forecaster} already has a forecast made at "
                                f"{forecast.made_at} on {qid!r}")
         res = _current_resolution(con, qid)
-        if res and made_on > res["resolved_on"]:
+        if rules.refused_after_outcome(made_on, res and res["resolved_on"], res is not None):
             raise AlreadyResolved(
                 f"{qid!r} resolved {res['outcome']} on {res['resolved_on']}; a forecast made "
                 f"on {made_on} came after the outcome was known",
@@ -167,12 +176,16 @@ def resolve(ledger: Ledger, qid: str, outcome: str, *, resolved_by: str,
         raise InvalidValue("reason: a correction needs a reason (--reason \"...\")")
     r = _validate(Resolution, outcome=outcome, resolved_on=resolved_on or today(),
                   evidence=evidence, note=note, resolved_by=resolved_by, reason=reason)
-    if r.resolved_on > today():
+    if r.resolved_on > rules.latest_day(utc_now()):
         raise InvalidValue(f"resolved_on: {r.resolved_on} is in the future",
                            "resolve once it has happened; leave out --on for today")
     with ledger.transaction() as con:
         if not question_exists(con, qid):
             raise UnknownQuestion(f"no question {qid!r}", "see `forecast-ledger list` for ids")
+        opened = _opened(con, qid)
+        if rules.before_opened(r.resolved_on, opened):
+            raise InvalidValue(f"resolved_on: {r.resolved_on} is before the question was "
+                               f"opened ({opened})")
         current = _current_resolution(con, qid)
         if current and not correct:
             raise AlreadyResolved(
@@ -181,9 +194,13 @@ def resolve(ledger: Ledger, qid: str, outcome: str, *, resolved_by: str,
         if correct and not current:
             raise NotResolved(f"{qid!r} has no resolution to correct",
                               "resolve it first, without --correct")
-        (seq,) = append(con, [NewEntry("resolution", qid, {
-            "question_id": qid, "outcome": r.outcome, "resolved_on": r.resolved_on,
-            "evidence": r.evidence, "note": r.note, "resolved_by": r.resolved_by,
-            "supersedes": current["seq"] if current else None, "reason": r.reason})])
+        if correct and not rules.correction_changes(current, r.model_dump()):
+            raise InvalidValue(
+                f"{qid!r} already resolved {current['outcome']} on {current['resolved_on']} "
+                "with the same evidence and note; a correction must change something")
+        (seq,) = append(con, [resolution_entry(
+            qid, outcome=r.outcome, resolved_on=r.resolved_on, evidence=r.evidence,
+            note=r.note, resolved_by=r.resolved_by, reason=r.reason,
+            supersedes=current["seq"] if current else None)])
     return {"seq": seq, "outcome": r.outcome, "resolved_on": r.resolved_on,
             "supersedes": current["seq"] if current else None}

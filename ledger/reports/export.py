@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from ledger import rules
 from ledger.errors import InvalidValue, OutputExists
 from ledger.format.dates import format_moment, iso_utc
 from ledger.reports.queries import rows
@@ -47,8 +49,35 @@ def _drop_empty(d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if v is not None and v != [] and v is not False}
 
 
-def documents(con: Any) -> list[dict[str, Any]]:
-    """The ledger as forecast-file documents: one per source, then personal questions."""
+def _version(v: dict[str, Any], source_id: str | None) -> dict[str, Any]:
+    """One version of a question as a forecast file writes it (its source only where it
+    differs from the question's current one, which the document gives)."""
+    return _drop_empty({
+        "question": v["question"], "criteria": v["criteria"], "resolve_by": v["resolve_by"],
+        "opened": v["opened"], "tags": list(v["tags"] or []),
+        "source": v["source_id"] if v["source_id"] != source_id else None,
+        "quote": v["quote"], "horizon": v["horizon"], "resolve_by_rule": v["resolve_by_rule"],
+        "reference": _drop_empty({"probability": v["reference_probability"],
+                                  "note": v["reference_note"]})
+        if v["reference_probability"] is not None else None,
+        "blind": v["blind"], "edit_reason": v["edit_reason"],
+        "recorded_at": _utc_text(v["recorded_at"])})
+
+
+@dataclass
+class Documents:
+    """The ledger as forecast-file documents, and how many forecasts were withheld."""
+
+    docs: list[dict[str, Any]]
+    withheld: int = 0
+
+
+def documents(con: Any, *, viewer: str | None = None, reveal_blind: bool = True) -> Documents:
+    """The ledger as forecast-file documents: one per source, then personal questions.
+
+    Unless ``reveal_blind`` (a full backup), others' forecasts on blind questions are left out
+    where ``viewer`` may not see them (:func:`ledger.rules.hidden_from`), and counted.
+    """
     sources = rows(con, "SELECT * FROM sources QUALIFY row_number() OVER "
                         "(PARTITION BY id ORDER BY seq) = 1 ORDER BY seq")
     questions = rows(con, "SELECT * FROM current_questions ORDER BY created_at, id")
@@ -66,17 +95,23 @@ def documents(con: Any) -> list[dict[str, Any]]:
             "outcome": r["outcome"], "resolved_on": r["resolved_on"], "evidence": r["evidence"],
             "note": r["note"], "resolved_by": r["resolved_by"], "reason": r["reason"],
             "recorded_at": _utc_text(r["recorded_at"])}))
+    history: dict[str, list] = {}
+    for v in rows(con, "SELECT * FROM questions ORDER BY id, version"):
+        history.setdefault(v["id"], []).append(v)
     by_source: dict[str | None, list] = {}
+    withheld = 0
     for q in questions:
-        item = _drop_empty({
-            "id": q["id"], "question": q["question"], "criteria": q["criteria"],
-            "resolve_by": q["resolve_by"], "opened": q["opened"], "tags": list(q["tags"] or []),
-            "source": q["source_id"], "quote": q["quote"], "horizon": q["horizon"],
-            "resolve_by_rule": q["resolve_by_rule"],
-            "reference": _drop_empty({"probability": q["reference_probability"],
-                                      "note": q["reference_note"]})
-            if q["reference_probability"] is not None else None,
-            "blind": q["blind"], "forecasts": forecasts.get(q["id"], [])})
+        shown, hidden = rules.visible_forecasts(forecasts.get(q["id"], []), bool(q["blind"]),
+                                                viewer)
+        if hidden and not reveal_blind:
+            withheld += len(forecasts.get(q["id"], [])) - len(shown)
+        else:
+            shown = forecasts.get(q["id"], [])
+        earlier = history.get(q["id"], [])[:-1]
+        item = {"id": q["id"], **_version(q, None),
+                "history": [_version(v, q["source_id"]) for v in earlier],
+                "forecasts": shown}
+        item = _drop_empty(item)
         held = resolutions.get(q["id"], [])
         if len(held) == 1:
             item["resolution"] = held[0]
@@ -94,7 +129,7 @@ def documents(con: Any) -> list[dict[str, Any]]:
     orphans = [i for qs in by_source.values() for i in qs]
     if orphans or not docs:
         docs.append({"questions": orphans})
-    return docs
+    return Documents(docs, withheld)
 
 
 def _opened_last(item: dict, source: dict) -> dict:
@@ -104,14 +139,19 @@ def _opened_last(item: dict, source: dict) -> dict:
     return item
 
 
-def to_yaml(con: Any) -> str:
+def to_yaml(con: Any, *, viewer: str | None = None, reveal_blind: bool = True) -> str:
+    """The ledger as a YAML forecast file (several documents) that re-imports identically."""
+    return _yaml_text(documents(con, viewer=viewer, reveal_blind=reveal_blind).docs)
+
+
+def _yaml_text(docs: list[dict[str, Any]]) -> str:
     import yaml
 
     base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
     # Never write anchors/aliases (the importer refuses them) even when values are shared.
     dumper = type("NoAliasDumper", (base,), {"ignore_aliases": lambda self, data: True})
     head = "# forecast-ledger export; re-import with: forecast-ledger import FILE\n"
-    return head + yaml.dump_all(documents(con), Dumper=dumper, sort_keys=False,
+    return head + yaml.dump_all(docs, Dumper=dumper, sort_keys=False,
                                 allow_unicode=True, width=100, explicit_start=True)
 
 
@@ -123,8 +163,8 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
-def to_json(con: Any) -> str:
-    return json.dumps({"documents": documents(con)}, default=_json_default,
+def _json_text(docs: list[dict[str, Any]]) -> str:
+    return json.dumps({"documents": docs}, default=_json_default,
                       ensure_ascii=False, indent=2) + "\n"
 
 
@@ -168,10 +208,22 @@ def _fold(line: str) -> str:
     return "\r\n".join(out)
 
 
+@dataclass
+class Exported:
+    """What :func:`export` made: the text (None when written to a file) and how many
+    forecasts on blind questions were withheld from the viewer."""
+
+    text: str | None
+    withheld: int = 0
+
+
 def export(con: Any, fmt: str, out: str | os.PathLike[str] | None = None, *,
-           force: bool = False) -> str | None:
-    """Export in ``fmt``. With ``out`` writes the file (refusing to overwrite unless ``force``)
-    and returns None; without, returns the text (not for parquet)."""
+           force: bool = False, viewer: str | None = None,
+           reveal_blind: bool = False) -> Exported:
+    """Export in ``fmt``. With ``out`` writes the file (refusing to overwrite unless ``force``);
+    without, returns the text (not for parquet). Others' forecasts on blind questions are
+    withheld from ``viewer`` as everywhere (:func:`ledger.rules.hidden_from`) unless
+    ``reveal_blind``, which a full backup needs."""
     if fmt not in FORMATS:
         raise InvalidValue(f"format: {fmt!r} is not one of {', '.join(FORMATS)}")
     path = Path(out) if out is not None else None
@@ -190,7 +242,7 @@ def export(con: Any, fmt: str, out: str | os.PathLike[str] | None = None, *,
             writer.writerow([d[0] for d in cur.description])
             for row in cur.fetchall():
                 writer.writerow([_csv_cell(v) for v in row])
-            return buf.getvalue()
+            return Exported(buf.getvalue())
         # Written to a fresh temporary name beside the target, then renamed over it.
         import tempfile
 
@@ -203,12 +255,17 @@ def export(con: Any, fmt: str, out: str | os.PathLike[str] | None = None, *,
         finally:
             tmp.unlink(missing_ok=True)
             tmp_dir.rmdir()
-        return None
-    text = {"yaml": to_yaml, "json": to_json, "ics": to_ics}[fmt](con)
+        return Exported(None)
+    withheld = 0
+    if fmt == "ics":
+        text = to_ics(con)
+    else:
+        found = documents(con, viewer=viewer, reveal_blind=reveal_blind)
+        text, withheld = (_yaml_text if fmt == "yaml" else _json_text)(found.docs), found.withheld
     if path is None:
-        return text
+        return Exported(text, withheld)
     _write_atomic(path, text.encode("utf-8"))
-    return None
+    return Exported(None, withheld)
 
 
 def _write_atomic(path: Path, data: bytes) -> None:

@@ -30,7 +30,7 @@ def platform_comparison(con: Any, qid: str) -> dict[str, Any] | None:
     theirs = fatebook_score(row[0][0])
     if theirs is None:
         return None
-    from ledger.scoring.report import scored_forecasts  # only for a question that has one
+    from ledger.scoring.selection import scored_forecasts  # only for a question that has one
 
     ours: dict[str, dict[str, float]] = {}
     for mode in ("final", "time-averaged"):

@@ -10,16 +10,14 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from ledger import rules
 from ledger.errors import InvalidValue, UnknownQuestion
+from ledger.rules import STATUSES
 from ledger.storage import order
 
-STATUSES = ("open", "overdue", "resolved", "ambiguous", "annulled")
+__all__ = ["STATUSES", "counts", "list_questions", "question_detail", "question_titles", "rows"]
 
-_STATUS_SQL = """CASE
-    WHEN r.outcome IN ('yes', 'no') THEN 'resolved'
-    WHEN r.outcome IS NOT NULL THEN r.outcome
-    WHEN q.resolve_by < $today THEN 'overdue'
-    ELSE 'open' END"""
+_STATUS_SQL = rules.status_sql("r.outcome", "q.resolve_by", "$today")
 
 
 def rows(con: Any, sql: str, params: list | dict | None = None) -> list[dict[str, Any]]:
@@ -36,11 +34,10 @@ _BASE_SQL = f"""
     SELECT q.id, q.question, q.criteria, q.resolve_by, q.opened, q.tags, q.source_id,
            q.blind, q.version, q.recorded_at,
            s.title AS source_title, s.publisher AS source_publisher,
-           r.outcome, r.resolved_on, r.evidence, r.first_recorded_at,
+           r.outcome, r.resolved_on, r.evidence, r.first_seq, r.first_recorded_at,
            {_STATUS_SQL} AS status,
            datediff('day', $today::DATE, q.resolve_by) AS days_left
-    FROM (SELECT * FROM questions
-          QUALIFY row_number() OVER (PARTITION BY id ORDER BY version DESC) = 1) q
+    FROM ({rules.current_questions_sql()}) q
     LEFT JOIN current_resolutions r ON r.question_id = q.id
     LEFT JOIN (SELECT id, title, publisher FROM sources
                QUALIFY row_number() OVER (PARTITION BY id ORDER BY seq) = 1) s
@@ -54,8 +51,8 @@ _BASE_SQL = f"""
 _PAIRS_SQL = """
 SELECT question_id, forecaster, arg_max(probability, k) AS probability,
        arg_max(made_on, k) AS made_on, arg_max(recorded_at, k) AS recorded_at,
-       min(recorded_at) AS first_recorded_at
-FROM (SELECT question_id, forecaster, probability, made_on, recorded_at, {key} AS k
+       arg_max(seq, k) AS seq, min(recorded_at) AS first_recorded_at
+FROM (SELECT question_id, forecaster, probability, made_on, recorded_at, seq, {key} AS k
       FROM forecasts{where})
 GROUP BY question_id, forecaster
 ORDER BY forecaster"""
@@ -71,8 +68,9 @@ def list_questions(con: Any, *, status: str | Sequence[str] | None = None,
 
     Sorted by resolve-by date. ``status`` keeps one status or any of several; ``due_within``
     keeps unresolved questions due within that many days (overdue ones included); ``ids``
-    keeps those questions; ``limit`` the first that many. ``viewer`` hides others'
-    probabilities on blind questions the viewer has not forecast yet.
+    keeps those questions; ``limit`` the first that many. Others' probabilities on blind
+    questions the ``viewer`` has not forecast yet are hidden (:func:`ledger.rules.hidden_from`;
+    with no viewer, everyone's are).
     """
     from ledger.format.dates import today as local_today
 
@@ -117,15 +115,15 @@ def list_questions(con: Any, *, status: str | Sequence[str] | None = None,
     else:
         pair_rows = con.execute(_PAIRS_SQL.format(key=key, where=""))
     first_forecast: dict[str, Any] = {}
-    for qid, who, p, made_on, recorded_at, first in pair_rows.fetchall():
+    is_late = rules.is_late
+    for qid, who, p, made_on, recorded_at, seq, first in pair_rows.fetchall():
         q = chosen.get(qid)
         if q is None:  # a forecast on a question with no question row: nothing to list
             continue
-        # Late as in the forecasts_flagged view: recorded after the question's first
-        # resolution was, or made after the day it resolved (the base row holds both).
-        resolved_first, resolved_on = q["first_recorded_at"], q["resolved_on"]
-        late = ((resolved_first is not None and recorded_at > resolved_first)
-                or (resolved_on is not None and made_on > resolved_on))
+        late = is_late(seq=seq, recorded_at=recorded_at, made_on=made_on,
+                       first_resolution_seq=q["first_seq"],
+                       first_resolution_recorded_at=q["first_recorded_at"],
+                       resolved_on=q["resolved_on"])
         q["forecasts"].append({"forecaster": who, "probability": p, "made_on": made_on,
                                "late": late})
         if qid not in first_forecast or first < first_forecast[qid]:
@@ -135,11 +133,9 @@ def list_questions(con: Any, *, status: str | Sequence[str] | None = None,
         first = first_forecast.get(q["id"])
         q["edited_after_forecast"] = (q["version"] > 1 and first is not None
                                       and first < q["recorded_at"])
-        q["hidden"] = bool(q["blind"]) and viewer is not None and not any(
-            f["forecaster"] == viewer for f in q["forecasts"])
-        if q["hidden"]:
-            q["forecasts"] = [f for f in q["forecasts"] if f["forecaster"] == viewer]
-        del q["recorded_at"], q["first_recorded_at"]
+        q["forecasts"], q["hidden"] = rules.visible_forecasts(q["forecasts"], bool(q["blind"]),
+                                                              viewer)
+        del q["recorded_at"], q["first_recorded_at"], q["first_seq"]
     return [_in_order(q) for q in out]
 
 
@@ -166,7 +162,7 @@ def question_detail(con: Any, qid: str, *, viewer: str | None = None,
     forecasts = rows(con, "SELECT * FROM forecasts_flagged WHERE question_id = $1 "
                           "ORDER BY made_at, seq", [qid])
     if current["hidden"]:
-        forecasts = [f for f in forecasts if f["forecaster"] == viewer]
+        forecasts, _ = rules.visible_forecasts(forecasts, True, viewer)
     resolutions = rows(con, "SELECT * FROM resolutions WHERE question_id = $1 ORDER BY seq", [qid])
     # Each entry with the hash of the block holding it (its own, unless bulk-imported).
     entries = rows(con, "SELECT e.seq, e.kind, e.recorded_at, b.hash FROM entries e "

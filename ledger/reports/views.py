@@ -29,12 +29,11 @@ from ledger.reports.queries import (
     question_titles,
 )
 from ledger.reports.render import days_text, forecasts_text
+from ledger.rules import OUTCOMES as OUTCOMES  # the forms offer them
+from ledger.rules import RESOLVED_STATUSES
 from ledger.storage.store import Ledger
 
-UNRESOLVED = ("open", "overdue")
-#: The outcomes a resolution can have: ``ledger.format.models.OUTCOMES`` (a test holds them equal),
-#: repeated here so a page offering them does not load pydantic and the models to show a form.
-OUTCOMES = ("yes", "no", "ambiguous", "annulled")
+UNRESOLVED = ("open", "overdue")  # the statuses of ledger.rules.status with no resolution
 DEMO_TITLE_PREFIX = "SYNTHETIC DEMO"
 
 #: Shown when there is no ledger file yet.
@@ -165,7 +164,7 @@ def unresolved_table(con: Any, *, tag: str | None = None, forecaster: str | None
     with no viewer name, blind questions hide everyone's.
     """
     qs = list_questions(con, status=UNRESOLVED, tag=tag, forecaster=forecaster, source=source,
-                        viewer=viewer or "", today=today)
+                        viewer=viewer, today=today)
     return pd.DataFrame({
         "id": pd.Series([q["id"] for q in qs], dtype=object),
         "question": [q["question"] for q in qs],
@@ -195,7 +194,7 @@ def question_view(con: Any, qid: str, *, viewer: str | None = None,
     On a blind question others' forecasts show once ``viewer`` has logged one; with no viewer
     name, none show.
     """
-    q = question_detail(con, qid, viewer=viewer or "", today=today)
+    q = question_detail(con, qid, viewer=viewer, today=today)
     fh = q["forecast_history"]
     forecasts = pd.DataFrame({
         "made_at": pd.to_datetime(pd.Series([to_local(f["made_at"]).replace(tzinfo=None)
@@ -262,10 +261,9 @@ def blind_table(con: Any, *, viewer: str | None, today: date | None = None) -> p
 
     With no viewer name everyone else's probabilities are hidden.
     """
-    who = viewer or ""  # an empty name has logged nothing, so nothing of others shows
-    qs = [q for q in list_questions(con, status=UNRESOLVED, viewer=who, today=today)
+    qs = [q for q in list_questions(con, status=UNRESOLVED, viewer=viewer, today=today)
           if q["blind"]]
-    mine = {q["id"]: next((f for f in q["forecasts"] if f["forecaster"] == who), None)
+    mine = {q["id"]: next((f for f in q["forecasts"] if f["forecaster"] == viewer), None)
             for q in qs}
     return pd.DataFrame({
         "id": pd.Series([q["id"] for q in qs], dtype=object),
@@ -275,7 +273,7 @@ def blind_table(con: Any, *, viewer: str | None, today: date | None = None) -> p
         "your_forecast": [percent(mine[q["id"]]["probability"]) if mine[q["id"]] else ""
                           for q in qs],
         "others": [("hidden until you log yours" if q["hidden"] else
-                    forecasts_text([f for f in q["forecasts"] if f["forecaster"] != who])
+                    forecasts_text([f for f in q["forecasts"] if f["forecaster"] != viewer])
                     or "none yet") for q in qs],
         "revealed": pd.Series([not q["hidden"] for q in qs], dtype=bool),
     })
@@ -283,7 +281,7 @@ def blind_table(con: Any, *, viewer: str | None, today: date | None = None) -> p
 
 # -- scores (computed by ledger.scoring.report and .metrics; only shaped for display here) ----
 
-SCORED_STATUSES = ("resolved", "ambiguous", "annulled")
+SCORED_STATUSES = RESOLVED_STATUSES
 
 
 def score_text(value: float | None) -> str:
@@ -316,20 +314,20 @@ def resolved_view(con: Any, *, forecaster: Any = None, tag: str | None = None,
     """Resolved questions with each forecaster's scored forecast and its own scores.
 
     ``table`` has one row per scored forecast (``mode`` final or first: see
-    :func:`ledger.scoring.report.scored_forecasts`), most recent resolution first, plus one row for
-    each resolved question with no scored forecast (ambiguous, annulled, or nobody forecast).
+    :func:`ledger.scoring.selection.scored_forecasts`), most recent resolution first, plus one row
+    for each resolved question with no scored forecast (ambiguous, annulled, or nobody forecast).
     ``by_forecaster`` is :func:`ledger.scoring.report.score_report` grouped by forecaster, and
     ``overall`` its overall figures.
     """
     from ledger.scoring import metrics as scoring
-    from ledger.scoring import report
+    from ledger.scoring import report, selection
 
     names = _names(forecaster)
     filters = {"forecaster": names, "tag": tag, "source": source}
     # One selection feeds both the table and the scores by forecaster (score_report would
     # select the same rows again); relative scores need everyone's when forecasters are chosen.
-    data = report.scored_forecasts(con, mode=mode, **filters)
-    others = (report.scored_forecasts(con, mode=mode, **{**filters, "forecaster": None})
+    data = selection.scored_forecasts(con, mode=mode, **filters)
+    others = (selection.scored_forecasts(con, mode=mode, **{**filters, "forecaster": None})
               if names is not None else None)
     rep = report.score_arrays(data, by="forecaster", mode=mode, others=others)
     n = data["probability"].size
@@ -436,14 +434,14 @@ def calibration_view(con: Any, *, n_bins: int = 10, strategy: str = "uniform",
     a sharpness histogram (forecasts counted in ``hist_bins`` equal-width bins) and the
     rolling Brier score and calibration-in-the-large by resolution date.
 
-    The forecasts are selected once (:func:`~ledger.scoring.report.scored_forecasts`) and handed to
-    the reports' numpy cores, rather than each report selecting the same rows again."""
+    The forecasts are selected once (:func:`~ledger.scoring.selection.scored_forecasts`) and handed
+    to the reports' numpy cores, rather than each report selecting the same rows again."""
     import numpy as np
 
-    from ledger.scoring import report
+    from ledger.scoring import report, selection
 
-    data = report.scored_forecasts(con, forecaster=_names(forecaster), tag=tag, source=source,
-                                   since=since, until=until, mode=mode)
+    data = selection.scored_forecasts(con, forecaster=_names(forecaster), tag=tag, source=source,
+                                      since=since, until=until, mode=mode)
     cal = report.calibration_arrays(data, n_bins=n_bins, strategy=strategy, mode=mode)
     over = report.over_time_arrays(data, window=window, mode=mode)
     probs = data["probability"]
@@ -485,10 +483,10 @@ def forecasts_in_bin(con: Any, *, lower: float, upper: float, closed: bool,
                      ) -> pd.DataFrame:
     """The scored forecasts whose probability lies in the bin [lower, upper) (or
     [lower, upper] when ``closed``), with their question and outcome."""
-    from ledger.scoring import report
+    from ledger.scoring import selection
 
-    data = report.scored_forecasts(con, forecaster=_names(forecaster), tag=tag, source=source,
-                                   since=since, until=until, mode=mode)
+    data = selection.scored_forecasts(con, forecaster=_names(forecaster), tag=tag, source=source,
+                                      since=since, until=until, mode=mode)
     p = data["probability"]
     inside = (p >= lower) & ((p <= upper) if closed else (p < upper))
     ids = sorted(set(data["question_id"][inside].tolist()))

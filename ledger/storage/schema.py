@@ -14,6 +14,8 @@ comes from the views below.
 
 from __future__ import annotations
 
+from ledger import rules
+
 SCHEMA_VERSION = 2  # 1 chained every entry in its own row (upgraded when first opened)
 
 # column name -> DuckDB type, per typed table; every table also has seq and recorded_at.
@@ -86,17 +88,18 @@ SELECT q.*, first_version.recorded_at AS created_at,
 FROM questions q
 JOIN (SELECT id, max(version) AS version FROM questions GROUP BY id) latest USING (id, version)
 JOIN (SELECT id, recorded_at FROM questions WHERE version = 1) first_version USING (id)""",
-    """CREATE OR REPLACE VIEW current_resolutions AS
-SELECT r.*, first_r.first_recorded_at
+    # The current resolution (ledger.rules.RESOLUTION_ORDER) with the first one's entry number
+    # and recorded_at, which decide whether a forecast is late.
+    f"""CREATE OR REPLACE VIEW current_resolutions AS
+SELECT r.*, first_r.first_seq, first_r.first_recorded_at
 FROM resolutions r
-JOIN (SELECT question_id, max(seq) AS seq, min(recorded_at) AS first_recorded_at
-      FROM resolutions GROUP BY question_id) first_r USING (question_id, seq)""",
-    # A forecast is late (never scored) when it was recorded after the question's first
-    # resolution was recorded, or made after the date the event resolved.
-    """CREATE OR REPLACE VIEW forecasts_flagged AS
-SELECT f.*,
-       coalesce(f.recorded_at > r.first_recorded_at OR f.made_on > r.resolved_on, false)
-           AS late
+JOIN (SELECT question_id, max({rules.RESOLUTION_ORDER}) AS {rules.RESOLUTION_ORDER},
+             min(seq) AS first_seq, min(recorded_at) AS first_recorded_at
+      FROM resolutions GROUP BY question_id) first_r
+  USING (question_id, {rules.RESOLUTION_ORDER})""",
+    # Late forecasts (never scored): ledger.rules.is_late.
+    f"""CREATE OR REPLACE VIEW forecasts_flagged AS
+SELECT f.*, {rules.late_sql("f", "r")} AS late
 FROM forecasts f LEFT JOIN current_resolutions r USING (question_id)""",
     """CREATE OR REPLACE VIEW latest_forecasts AS
 SELECT * FROM forecasts_flagged

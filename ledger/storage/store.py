@@ -184,15 +184,23 @@ class Ledger:
 
     @contextmanager
     def transaction(self, *, create: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        """All or nothing: anything raised inside rolls the whole change back."""
-        with self.connect(create=create) as con:
-            con.begin()
-            try:
-                yield con
-            except BaseException:
-                con.rollback()
-                raise
-            con.commit()
+        """All or nothing: anything raised inside rolls the whole change back, and a ledger
+        file this transaction was to create is not left behind empty."""
+        fresh = create and not self.path.exists()
+        try:
+            with self.connect(create=create) as con:
+                con.begin()
+                try:
+                    yield con
+                except BaseException:
+                    con.rollback()
+                    raise
+                con.commit()
+        except BaseException:
+            if fresh:  # closed by now: remove what opening it made
+                for made in (self.path, self.path.with_name(self.path.name + ".wal")):
+                    made.unlink(missing_ok=True)
+            raise
 
     def head(self) -> tuple[int, str]:
         """``(number of the last entry, head hash)``: anchor it somewhere to pin history."""

@@ -16,18 +16,21 @@ number, a date that is not a date) is an error: ``file:line: field: message``, n
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from ledger.errors import InvalidValue, Problem, ValidationFailed
 from ledger.ingest.importer import ImportResult, import_loaded, model_problems
 from ledger.ingest.platforms import PLATFORM_TITLES, PLATFORMS
+from ledger.rules import before_opened, refused_after_outcome
 from ledger.storage.store import Ledger
 
 Progress = Callable[[str, int, int], None]
@@ -170,6 +173,29 @@ def tag(text: str) -> str | None:
     return out or None
 
 
+@functools.lru_cache(maxsize=65536)
+def _day(text: str) -> date:
+    return date.fromisoformat(text[:10])
+
+
+def open_by_first_fact(q: dict, notes: Notes) -> None:
+    """A platform may take forecasts (GJP's first day) or settle a question before the day it
+    says the question opened; the ledger refuses both, so the question is opened on the
+    earliest of them (counted) instead of losing them."""
+    days = [f["made_at"][:10] for f in q["forecasts"] if isinstance(f.get("made_at"), str)]
+    res = q.get("resolution")
+    if res:
+        days.append(res["resolved_on"])
+    try:
+        first = min(days, default=None)
+        if first is not None and before_opened(_day(first), _day(q["opened"])):
+            notes.add("question", "opened earlier than the platform's date (a forecast or its "
+                      "resolution came first)")
+            q["opened"] = first[:10]
+    except ValueError:  # a malformed date: the models name it at its line
+        pass
+
+
 def keep_forecasts(forecasts: list[tuple[dict, int]], resolved_on: str | None,
                    notes: Notes) -> tuple[list[dict], list[int]]:
     """One question's forecasts in file order, with the platform-data policy applied: a
@@ -190,7 +216,10 @@ def keep_forecasts(forecasts: list[tuple[dict, int]], resolved_on: str | None,
                       "as an earlier row)")
             continue
         seen.add(key)
-        if resolved_on is not None and isinstance(made_at, str) and made_at[:10] > resolved_on:
+        # Skipped whether or not this import would log it: once the ledger holds the
+        # resolution (a newer export imported later), the rule refuses it.
+        if resolved_on is not None and isinstance(made_at, str) and refused_after_outcome(
+                _day(made_at), _day(resolved_on), logged_after_resolution=True):
             notes.add("forecast", "skipped: made after the question resolved")
             continue
         kept.append(f)
@@ -240,6 +269,7 @@ class Gather:
             res = q.get("resolution")
             q["forecasts"], where = keep_forecasts(
                 g["forecasts"], res["resolved_on"] if res else None, self.ctx.notes)
+            open_by_first_fact(q, self.ctx.notes)
             b = g["built"]
             b.add(q, g["line"], [line if path == b.path else None for path, line in where])
 
