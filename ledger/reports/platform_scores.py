@@ -22,10 +22,10 @@ def platform_comparison(con: Any, qid: str) -> dict[str, Any] | None:
     for a question imported with a platform's own score, else None."""
     from ledger.ingest.platforms.fatebook import fatebook_score
 
-    row = con.execute("""SELECT r.note, q.source_id FROM current_resolutions r
+    row = con.execute("""SELECT r.note, q.source_id, q.blind FROM current_resolutions r
                          JOIN current_questions q ON q.id = r.question_id
                          WHERE r.question_id = $1""", [qid]).fetchall()
-    if not row:
+    if not row or row[0][2]:  # a blind question's per-forecaster scores are not shown here
         return None
     theirs = fatebook_score(row[0][0])
     if theirs is None:
