@@ -23,6 +23,7 @@ from ledger.reports.render import days_text, forecasts_text
 from ledger.storage.store import Ledger
 
 sys.path.insert(0, str(ROOT / "dashboard"))
+from ledger_messages import say  # noqa: E402
 from ledger_ui import md  # noqa: E402
 
 APP = ROOT / "dashboard" / "streamlit_app.py"
@@ -119,10 +120,10 @@ def texts(at: AppTest) -> str:
 
 
 def library_error(fn, *args, **kwargs) -> str:
-    """The message the library gives for this call (on a throwaway ledger)."""
+    """The library's refusal of this call in the dashboard's words (its field labels)."""
     with pytest.raises(LedgerError) as info:
         fn(*args, **kwargs)
-    return str(info.value)
+    return say(info.value)
 
 
 # -- router, label, empty states -------------------------------------------------------------
@@ -314,7 +315,7 @@ def test_resolve_and_correct_from_the_log_page(monkeypatch, small):
     expected = library_error(actions.resolve, small, "gamma", "no", resolved_by="ann",
                              correct=True)
     assert [e.value for e in at.error] == [md(expected)]
-    # resolving again without --correct: AlreadyResolved's message
+    # resolving again without ticking "corrects": AlreadyResolved's message
     at.checkbox(key="res_correct").uncheck()
     at.button(key="res_submit").click().run()
     expected = library_error(actions.resolve, small, "gamma", "no", resolved_by="ann")

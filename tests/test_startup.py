@@ -39,7 +39,7 @@ def db(tmp_path_factory):
 @pytest.mark.parametrize("args", [
     ["--help"], ["list"], ["list", "--json"], ["show", "sample-ships"], ["verify"],
     ["export", "--format", "csv"], ["import", str(DATA / "good.yaml")],
-    ["forecast", "sample-price-rises", "--p", "0.2"],
+    ["forecast", "sample-price-rises", "--p", "0.2"], ["dashboard", "--help"],
 ])
 def test_cli_path_imports_nothing_heavy(db, args):
     assert loaded_after("--db", db, *args) == []

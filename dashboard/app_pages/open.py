@@ -86,6 +86,6 @@ else:
 
             ui.write(actions.resolve, qid, outcome, resolved_on=resolved_on,
                      evidence=evidence.strip() or None, note=note.strip() or None,
-                     resolved_by=resolved_by.strip() or None,
+                     resolved_by=resolved_by.strip() or None, form_keys="overdue_",
                      done=lambda r: f"Resolved {ui.md(qid)} as {r['outcome']} "
                                     f"on {r['resolved_on']} (entry #{r['seq']}).")

@@ -375,24 +375,32 @@ def export(c: Context, fmt: str, out: str | None, force: bool, reveal_blind: boo
 
 
 @cli.command()
+@click.option("--expect-head", metavar="HASH",
+              help="Fail unless the head is this hash (one kept from an earlier verify).")
+@click.option("--witness", "witness_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Check every head in this witness file is still on the chain "
+                   "(default: LEDGER.witness beside the ledger, when it exists).")
 @json_option
 @pass_ctx
-def verify(c: Context, as_json: bool) -> None:
-    """Check that history was not rewritten: the hash chain and the tables match.
+def verify(c: Context, expect_head: str | None, witness_file: str | None, as_json: bool) -> None:
+    """Check that history was not rewritten: the catalog, the hash chain and the tables.
 
     Exits 1 and names the first bad entry if anything was changed, deleted or reordered
-    outside forecast-ledger. Keep the printed head hash somewhere safe (a git commit, a note):
-    a later verify that reaches the same head proves nothing before it changed.
+    outside forecast-ledger, or the first table, view, macro or meta row it did not create.
+    A chain recomputed from scratch or cut at the end is caught only against a head kept
+    elsewhere: pass --expect-head, or keep a witness file (see `forecast-ledger witness`);
+    LEDGER.witness beside the ledger is checked whenever it exists.
 
     \b
     Example:
         forecast-ledger verify
+        forecast-ledger verify --witness ledger.duckdb.witness
     """
-    from ledger.errors import TamperDetected
+    from ledger.errors import CatalogChanged, TamperDetected, WitnessMismatch
     from ledger.reports.render import to_json
 
     try:
-        count, head = c.ledger.verify()
+        count, head = c.ledger.verify(expect_head=expect_head, witness=witness_file)
     except TamperDetected as exc:
         if as_json:
             click.echo(to_json({"ok": False, "first_bad_entry": exc.bad.seq,
@@ -400,10 +408,38 @@ def verify(c: Context, as_json: bool) -> None:
                                 "reason": exc.bad.reason, "problems": exc.total_bad}))
             sys.exit(1)
         raise
+    except (CatalogChanged, WitnessMismatch) as exc:
+        if as_json:
+            problems = exc.problems if isinstance(exc, CatalogChanged) else [exc.args[0]]
+            click.echo(to_json({"ok": False, "reason": problems[0], "problems": problems}))
+            sys.exit(1)
+        raise
     if as_json:
         click.echo(to_json({"ok": True, "entries": count, "head": head}))
     else:
         click.echo(f"ok: {count} entries, hash chain intact; head {head}")
+
+
+@cli.command()
+@click.option("--file", "file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="The witness file to append to (default: LEDGER.witness beside the ledger).")
+@pass_ctx
+def witness(c: Context, file: str | None) -> None:
+    """Verify, then append "ENTRY HEAD UTC-TIME" to a witness file.
+
+    Commit the witness file to git, or send it somewhere the ledger's writers cannot change;
+    `forecast-ledger verify` then checks every head in it is still on the chain, which
+    catches a history recomputed from scratch or cut at the end.
+
+    \b
+    Example:
+        forecast-ledger witness
+        forecast-ledger witness --file ~/notes/ledger.witness
+    """
+    from ledger.storage.verify import witness as add_witness
+
+    seq, head, target = add_witness(c.ledger, file)
+    click.echo(f"witnessed entry #{seq}, head {head}, in {target}")
 
 
 _MODES = click.Choice(["final", "first", "time-averaged"])

@@ -85,14 +85,15 @@ def add_question(ledger: Ledger, text: str, *, resolve_by: Any, forecaster: str,
         if question_exists(con, new_id):
             if qid:
                 raise DuplicateQuestion(f"question id {qid!r} is already taken",
-                                        "choose another --id, or use `forecast` to update it")
+                                        "choose another --id, or use `forecast` to update it",
+                                        field="id")
             n = 2
             while question_exists(con, f"{question.id}-{n}"):
                 n += 1
             new_id = f"{question.id}-{n}"
         if source and not con.execute("SELECT 1 FROM sources WHERE id = $1", [source]).fetchall():
             raise UnknownSource(f"no source {source!r} in the ledger",
-                                "import the file that defines it first")
+                                "import the file that defines it first", field="source")
         entries = [question_entry(new_id, 1, {
             "question": question.question, "criteria": question.criteria,
             "resolve_by": question.resolve_by, "opened": question.opened,
@@ -155,7 +156,8 @@ def add_forecast(ledger: Ledger, qid: str, probability: Any, *, forecaster: str,
             raise AlreadyResolved(
                 f"{qid!r} resolved {res['outcome']} on {res['resolved_on']}; a forecast made "
                 f"on {made_on} came after the outcome was known",
-                "forecasts are for open questions; see `forecast-ledger list --status open`")
+                "forecasts are for open questions; see `forecast-ledger list --status open`",
+                field="made_at")
         (seq,) = append(con, [_forecast_entry(qid, forecast)])
     return {"seq": seq, "probability": forecast.probability, "made_on": made_on,
             "late": res is not None}
@@ -173,7 +175,7 @@ def resolve(ledger: Ledger, qid: str, outcome: str, *, resolved_by: str,
     if outcome not in OUTCOMES:
         raise InvalidValue(f"outcome: {outcome!r} is not one of {', '.join(OUTCOMES)}")
     if correct and not reason:
-        raise InvalidValue("reason: a correction needs a reason (--reason \"...\")")
+        raise InvalidValue("reason: a correction needs a reason", '--reason "..."')
     r = _validate(Resolution, outcome=outcome, resolved_on=resolved_on or today(),
                   evidence=evidence, note=note, resolved_by=resolved_by, reason=reason)
     if r.resolved_on > rules.latest_day(utc_now()):
@@ -190,10 +192,10 @@ def resolve(ledger: Ledger, qid: str, outcome: str, *, resolved_by: str,
         if current and not correct:
             raise AlreadyResolved(
                 f"{qid!r} already resolved {current['outcome']} on {current['resolved_on']}",
-                "to change it, add --correct --reason \"why\"")
+                "to change it, add --correct --reason \"why\"", field="correct")
         if correct and not current:
             raise NotResolved(f"{qid!r} has no resolution to correct",
-                              "resolve it first, without --correct")
+                              "resolve it first, without --correct", field="correct")
         if correct and not rules.correction_changes(current, r.model_dump()):
             raise InvalidValue(
                 f"{qid!r} already resolved {current['outcome']} on {current['resolved_on']} "

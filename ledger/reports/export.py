@@ -8,15 +8,18 @@ a calendar of resolve-by dates of unresolved questions, so people get reminders.
 
 from __future__ import annotations
 
+import errno
+import glob
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from ledger import rules
-from ledger.errors import InvalidValue, OutputExists
+from ledger.errors import DiskFull, InvalidValue, LedgerError, OutputExists
 from ledger.format.dates import format_moment, iso_utc
 from ledger.reports.queries import rows
 
@@ -243,18 +246,10 @@ def export(con: Any, fmt: str, out: str | os.PathLike[str] | None = None, *,
             for row in cur.fetchall():
                 writer.writerow([_csv_cell(v) for v in row])
             return Exported(buf.getvalue())
-        # Written to a fresh temporary name beside the target, then renamed over it.
-        import tempfile
-
-        tmp_dir = Path(tempfile.mkdtemp(prefix=".export-", dir=path.parent or "."))
-        tmp = tmp_dir / path.name
         option = "FORMAT csv, HEADER" if fmt == "csv" else "FORMAT parquet"
-        try:
-            con.execute(f"COPY ({FLAT_SQL}) TO '{_sql_path(tmp)}' ({option})")
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
-            tmp_dir.rmdir()
+        # USE_TMP_FILE false: DuckDB would otherwise write its own tmp_ file beside the target.
+        _write_atomic(path, lambda target: con.execute(
+            f"COPY ({FLAT_SQL}) TO '{_sql_path(Path(target))}' ({option}, USE_TMP_FILE false)"))
         return Exported(None)
     withheld = 0
     if fmt == "ics":
@@ -268,19 +263,86 @@ def export(con: Any, fmt: str, out: str | os.PathLike[str] | None = None, *,
     return Exported(None, withheld)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write beside ``path`` in a fresh file (O_EXCL: never through a planted symlink), then
-    rename over it, so a failed export leaves no half-written file."""
+def _write_atomic(path: Path, data: bytes | Callable[[str], Any]) -> None:
+    """Write ``data`` (bytes, or a function writing the file it is given) to ``path`` so that
+    a failure, or a kill at any moment, leaves the old file or none, and nothing beside it.
+
+    The data goes into an unnamed file in the target's folder (Linux O_TMPFILE: the kernel
+    frees it if the process dies); only once complete and synced is it linked under a
+    temporary name and renamed over ``path``. Elsewhere a named ``.NAME.PID.*.partial`` is
+    used (O_EXCL: never through a planted symlink). Partials left by dead processes (a kill
+    between link and rename) are removed first.
+    """
+    import secrets
     import tempfile
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent or ".")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise InvalidValue(f"cannot write {path}: the folder {folder} does not exist",
+                           "create it first, or choose another --out")
+    _remove_stale_partials(folder, path.name)
+    tmp: str | None = None
+    fd = -1
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        try:
+            fd = os.open(folder, os.O_TMPFILE | os.O_WRONLY, 0o644)
+            target = f"/proc/self/fd/{fd}"
+        except (AttributeError, OSError):
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.",
+                                       suffix=".partial", dir=folder)
+            target = tmp
+        if callable(data):
+            data(target)
+        else:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        os.fsync(fd)
+        if tmp is None:
+            tmp = str(folder / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.partial")
+            root = os.open("/", os.O_RDONLY)  # a dir fd makes os.link use linkat(FOLLOW)
+            try:
+                os.link(target, tmp, src_dir_fd=root, follow_symlinks=True)
+            finally:
+                os.close(root)
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        tmp = None
+    except OSError as exc:
+        raise _not_written(path, exc.errno == errno.ENOSPC, exc.strerror or str(exc)) from None
+    except Exception as exc:  # DuckDB's COPY reports a full disk as its own IOException
+        if type(exc).__module__.split(".")[0] not in ("duckdb", "_duckdb"):
+            raise
+        text = str(exc).splitlines()[0]
+        raise _not_written(path, "No space left" in text, text) from None
+    finally:
+        if fd >= 0:
+            os.close(fd)
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+
+
+def _not_written(path: Path, full: bool, why: str) -> LedgerError:
+    if full:
+        return DiskFull(f"cannot write {path}: the disk is full; nothing was written there",
+                        "free some space and try again")
+    return LedgerError(f"cannot write {path}: {why}; nothing was written there")
+
+
+def _remove_stale_partials(folder: Path, name: str) -> None:
+    for stale in folder.glob(f".{glob.escape(name)}.*.partial"):
+        pid = stale.name[len(name) + 2:].split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            stale.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def _csv_cell(value: Any) -> Any:

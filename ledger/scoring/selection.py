@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from ledger import rules
 from ledger.errors import InvalidValue
 from ledger.scoring.grouping import NO_TAG
 from ledger.storage import order
@@ -54,41 +55,26 @@ _ORDER = "question_code, forecaster_code, made_on, made_at, seq"
 # self-joins, and current_questions' edited_after_forecast subquery, which DuckDB still plans
 # when unused, cost several times more. The tests hold all three rules equal to the views.
 
-#: The current resolution of each resolved question: the outcome and date of its latest entry,
-#: and when its first one was recorded (the late rule reads it). Columns ``question_id``,
-#: ``outcome``, ``resolved_on``, ``first_recorded_at``.
-CURRENT_RESOLUTION_SQL = """
-        SELECT question_id, arg_max(outcome, seq) AS outcome,
-               arg_max(resolved_on, seq) AS resolved_on, min(recorded_at) AS first_recorded_at
+#: The current resolution of each resolved question
+#: (:func:`ledger.rules.resolution_aggregates_sql`):
+#: columns ``question_id``, ``outcome``, ``resolved_on``, ``first_seq``, ``first_recorded_at``.
+CURRENT_RESOLUTION_SQL = f"""
+        SELECT {rules.resolution_aggregates_sql()}
         FROM resolutions GROUP BY question_id"""
 
 #: The current version of each question (its latest, of a question that has a first): columns
 #: ``id``, ``tags``, ``source_id``, ``reference_probability``.
-CURRENT_QUESTION_SQL = """
-        SELECT id, arg_max(tags, version) AS tags, arg_max(source_id, version) AS source_id,
-               arg_max(reference_probability, version) AS reference_probability
+CURRENT_QUESTION_SQL = f"""
+        SELECT id, arg_max(tags, {rules.QUESTION_VERSION_ORDER}) AS tags,
+               arg_max(source_id, {rules.QUESTION_VERSION_ORDER}) AS source_id,
+               arg_max(reference_probability, {rules.QUESTION_VERSION_ORDER})
+                   AS reference_probability
         FROM questions GROUP BY id HAVING min(version) = 1"""
 
-
-def late_sql(forecast: str, resolution: str) -> str:
-    """The late rule as a SQL boolean: true for a forecast that is never scored.
-
-    A forecast is late when it was recorded after its question's first resolution was
-    recorded, or made after the date the event resolved; a question without a resolution
-    makes none late. ``forecast`` is the alias of a ``forecasts`` row, ``resolution`` that of
-    a row with the question's ``first_recorded_at`` and ``resolved_on``
-    (:data:`CURRENT_RESOLUTION_SQL`'s columns). It is the ``late`` column of the schema's
-    ``forecasts_flagged`` view, here applied to the in-scope questions only: the view computes
-    it for every forecast through a join with every resolution, which at 10M forecasts costs
-    seconds.
-
-    Examples
-    --------
-    >>> late_sql("f", "s")
-    'coalesce(f.recorded_at > s.first_recorded_at OR f.made_on > s.resolved_on, false)'
-    """
-    return (f"coalesce({forecast}.recorded_at > {resolution}.first_recorded_at "
-            f"OR {forecast}.made_on > {resolution}.resolved_on, false)")
+#: The late rule as a SQL boolean (:func:`ledger.rules.late_sql`), applied here to the in-scope
+#: questions only: the ``forecasts_flagged`` view computes it for every forecast through a join
+#: with every resolution, which at 10M forecasts costs seconds.
+late_sql = rules.late_sql
 
 
 # -- selecting ------------------------------------------------------------------------------
@@ -165,12 +151,13 @@ _SCOPE_SQL = """
 WITH scope AS (
     SELECT r.question_id,
            CAST(row_number() OVER (ORDER BY r.question_id) - 1 AS INTEGER) AS question_code,
-           CAST(r.outcome = 'yes' AS TINYINT) AS outcome, r.resolved_on, r.first_recorded_at,
+           CAST(r.outcome = 'yes' AS TINYINT) AS outcome, r.resolved_on, r.first_seq,
+           r.first_recorded_at,
            q.tags, q.source_id, q.reference_probability
     FROM ({current_resolution}
     ) r JOIN ({current_question}
     ) q ON q.id = r.question_id
-    WHERE r.outcome IN ('yes', 'no'){question_filters}
+    WHERE r.outcome IN ({scored}){question_filters}
 ), who AS (
     SELECT forecaster,
            CAST(row_number() OVER (ORDER BY forecaster) - 1 AS INTEGER) AS forecaster_code
@@ -187,7 +174,8 @@ _ROWS_SQL = """, f AS (
 
 def _scope_sql(filters: dict[str, str]) -> str:
     """The ``scope`` (questions that can be scored) and ``who`` (forecasters) CTEs."""
-    return _SCOPE_SQL.format(current_resolution=CURRENT_RESOLUTION_SQL,
+    return _SCOPE_SQL.format(scored=", ".join(f"'{o}'" for o in rules.SCORED_OUTCOMES),
+                             current_resolution=CURRENT_RESOLUTION_SQL,
                              current_question=CURRENT_QUESTION_SQL, **filters)
 
 

@@ -1,4 +1,7 @@
-"""The ledger file: opening DuckDB safely, appending hash-chained entries, verifying history.
+"""The ledger file: opening DuckDB safely and appending hash-chained entries.
+
+Verifying history is in :mod:`ledger.storage.verify`; what the file's catalog may hold, and how
+each connection is pinned so nothing the file defines is called, in :mod:`ledger.storage.catalog`.
 
 DuckDB lets one process hold a file read-write, or several hold it read-only, and a read-only
 holder blocks writers too. So every operation, in the CLI and in the dashboard, opens a
@@ -24,13 +27,17 @@ from typing import Any
 
 import duckdb
 
-from ledger.errors import BadEntry, LedgerBusy, LedgerError, LedgerMissing, TamperDetected
+from ledger.errors import (
+    LedgerBusy,
+    LedgerError,
+    LedgerMissing,
+    NotALedger,
+)
 from ledger.format.dates import iso_utc, utc_now
-from ledger.storage import schema
+from ledger.storage import catalog, opening, schema
 
 DEFAULT_DB = "ledger.duckdb"
 GENESIS = "0" * 64
-LOCK_TIMEOUT = float(os.environ.get("FORECAST_LEDGER_LOCK_TIMEOUT", "15"))
 
 
 #: Entries per block when a bulk import seals what it wrote (see :func:`link_hash`).
@@ -116,9 +123,12 @@ class Ledger:
     """A ledger file. Cheap to create; every operation opens its own short connection."""
 
     def __init__(self, path: str | os.PathLike[str] = DEFAULT_DB,
-                 lock_timeout: float = LOCK_TIMEOUT) -> None:
+                 lock_timeout: float | None = None) -> None:
         self.path = Path(path)
-        self.lock_timeout = lock_timeout
+        # Read when a ledger is made, not when this module is imported, so a bad value is one
+        # line from the command that meets it.
+        self.lock_timeout = (opening.lock_timeout_from_env() if lock_timeout is None
+                             else lock_timeout)
 
     def __repr__(self) -> str:
         return f"Ledger({str(self.path)!r})"
@@ -128,18 +138,28 @@ class Ledger:
 
     # -- connections -------------------------------------------------------------------
 
-    def _open(self) -> duckdb.DuckDBPyConnection:
+    def _writable(self) -> bool:
+        # DuckDB needs the file and, for its write-ahead log, the folder. A read-only file
+        # system or folder opens read-only, so reading commands still work there.
+        folder = self.path.parent if str(self.path.parent) else Path(".")
+        return os.access(folder, os.W_OK) and (
+            not self.path.exists() or os.access(self.path, os.W_OK))
+
+    def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
         deadline = time.monotonic() + self.lock_timeout
         delay = 0.01
         while True:
             try:
-                con = duckdb.connect(str(self.path))
+                con = duckdb.connect(str(self.path), read_only=read_only)
                 # DuckDB draws a progress bar on standard output for queries over 2 s (a 10M
                 # ledger's verify has some); it would land inside --json output.
                 con.execute("SET enable_progress_bar = false")
                 return con
             except duckdb.IOException as exc:
                 text = str(exc)
+                if not read_only and opening.READ_ONLY_FS.search(text) and self.path.exists():
+                    read_only = True
+                    continue
                 if "lock" not in text.lower():
                     raise LedgerError(f"cannot open {self.path}: {text.splitlines()[0]}") from None
                 if time.monotonic() >= deadline:
@@ -154,33 +174,49 @@ class Ledger:
                 delay = min(delay * 2, 0.25)
             except duckdb.Error as exc:
                 first = str(exc).splitlines()[0]
-                raise LedgerError(
+                raise NotALedger(
                     f"cannot open {self.path}: {first}",
                     "is it a forecast-ledger file made with DuckDB 2?",
                 ) from None
 
     @contextmanager
-    def connect(self, *, create: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A short-lived connection; ``create`` makes the file and schema when missing."""
+    def connect(self, *, create: bool = False, write: bool = False
+                ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A short-lived connection; ``create`` makes the file and schema when missing.
+
+        Every open checks that the file is a ledger of this schema version, and pins the
+        connection (see :mod:`ledger.storage.catalog`) so nothing the file defines is called.
+        ``write`` refuses a ledger that can only be read, before anything is attempted.
+        """
         if not create and not self.path.exists():
             raise LedgerMissing(
                 f"no ledger at {self.path}",
                 "create one with `forecast-ledger import forecasts/` or `forecast-ledger add`, "
                 "or point --db at another file",
             )
-        if create:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = self._open()
+        if create and not self.path.parent.is_dir():
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise LedgerError(f"cannot create {self.path.parent}: {exc.strerror}") from None
+        read_only = not self._writable()
+        if read_only and (write or create and not self.path.exists()):
+            raise opening.read_only_error(self.path)
+        con = self._open(read_only)
+        read_only = opening.access_mode(con) == "read_only"
         try:
-            if create:
-                _ensure_schema(con)
-            elif _schema_version(con) == 1:
-                # A ledger of the older schema is checked and upgraded when first opened:
-                # every command and page reads the chain as schema 2 keeps it.
-                _migrate_v1(con)
-            yield con
+            try:
+                opening.check_opened(con, self.path, create=create, read_only=read_only)
+                if read_only and write:
+                    raise opening.read_only_error(self.path)
+                yield con
+            except duckdb.Error as exc:
+                raise opening.write_error(exc, self.path) from None
         finally:
-            con.close()
+            try:
+                con.close()  # a checkpoint on close can meet a full disk too
+            except duckdb.Error as exc:
+                raise opening.write_error(exc, self.path) from None
 
     @contextmanager
     def transaction(self, *, create: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -188,12 +224,13 @@ class Ledger:
         file this transaction was to create is not left behind empty."""
         fresh = create and not self.path.exists()
         try:
-            with self.connect(create=create) as con:
+            with self.connect(create=create, write=True) as con:
                 con.begin()
                 try:
                     yield con
                 except BaseException:
-                    con.rollback()
+                    with suppress(duckdb.Error):  # an aborted transaction may refuse even this
+                        con.rollback()
                     raise
                 con.commit()
         except BaseException:
@@ -207,35 +244,22 @@ class Ledger:
         with self.connect() as con:
             return _head(con)
 
-    def verify(self) -> tuple[int, str]:
-        """Check the hash chain and that the typed tables equal the log.
+    def verify(self, *, expect_head: str | None = None,
+               witness: str | os.PathLike[str] | None = None) -> tuple[int, str]:
+        """Check the catalog, the hash chain, and that the typed tables equal the log; then
+        that ``expect_head`` is the head and every head in the ``witness`` file is still on
+        the chain (see :mod:`ledger.storage.verify`).
 
-        Returns ``(entries checked, head hash)``; raises :class:`TamperDetected` naming the first
-        bad entry otherwise.
+        Returns ``(entries checked, head hash)``; raises :class:`TamperDetected`,
+        :class:`CatalogChanged` or :class:`WitnessMismatch` otherwise.
         """
+        from ledger.storage.verify import verify_anchored
+
         with self.connect() as con:
-            return verify(con)
+            return verify_anchored(con, self.path, expect_head=expect_head, witness=witness)
 
 
-def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the schema in an empty file; upgrade a version-1 ledger; refuse a newer one."""
-    version = _schema_version(con)
-    if version is not None:
-        if version == 1:
-            _migrate_v1(con)
-        elif version != schema.SCHEMA_VERSION:
-            raise LedgerError(f"ledger schema version {version} is newer than this "
-                              f"forecast-ledger's ({schema.SCHEMA_VERSION})",
-                              "upgrade forecast-ledger")
-        return
-    con.begin()
-    for ddl in schema.DDL:
-        con.execute(ddl)
-    con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(schema.SCHEMA_VERSION)])
-    con.commit()
-
-
-def _migrate_v1(con: duckdb.DuckDBPyConnection) -> None:
+def _migrate_v1(con: duckdb.DuckDBPyConnection, db: str) -> None:
     """Upgrade a schema-1 ledger (one hash per entry, in the entries table) to blocks.
 
     The old chain is verified first, so a tampered ledger is refused rather than blessed.
@@ -243,39 +267,19 @@ def _migrate_v1(con: duckdb.DuckDBPyConnection) -> None:
     precision), and the old head is kept in ``meta`` (``v1_head``) so a head anchored before
     the upgrade can still be compared.
     """
-    _count, old_head = _verify_v1(con)
+    from ledger.storage.verify import verify_v1
+
+    _count, old_head = verify_v1(con)
     bodies = [b for (b,) in con.execute("SELECT body FROM entries ORDER BY seq").fetchall()]
     con.begin()
     con.execute("ALTER TABLE entries DROP COLUMN prev_hash")
     con.execute("ALTER TABLE entries DROP COLUMN hash")
-    for ddl in schema.DDL:  # the blocks table, and the views of this version
-        con.execute(ddl)
+    catalog.create_schema(con, db, schema.DDL)  # the blocks table, and this version's views
     _insert_blocks(con, _single_blocks(GENESIS, 1, bodies))
     con.execute("INSERT INTO meta VALUES ('v1_head', ?)", [old_head])
     con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'",
                 [str(schema.SCHEMA_VERSION)])
     con.commit()
-
-
-def _verify_v1(con: duckdb.DuckDBPyConnection) -> tuple[int, str]:
-    """Check a schema-1 chain: ``(entries, head)``, or :class:`TamperDetected` at the first
-    entry whose number, link or hash is off."""
-    prev, expected = GENESIS, 1
-    for seq, kind, subject, body, prev_hash, digest in con.execute(
-            "SELECT seq, kind, subject, body, prev_hash, hash FROM entries ORDER BY seq"
-    ).fetchall():
-        if seq != expected or prev_hash != prev or chain_hash_v1(prev, body) != digest:
-            raise TamperDetected(BadEntry(seq, kind, subject, (
-                "its schema-1 hash chain is broken, so the ledger cannot be upgraded")), 1)
-        prev, expected = digest, seq + 1
-    return expected - 1, prev
-
-
-def _schema_version(con: duckdb.DuckDBPyConnection) -> int | None:
-    with suppress(duckdb.CatalogException):
-        rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
-        return int(rows[0][0]) if rows else None
-    return None
 
 
 def _head(con: duckdb.DuckDBPyConnection) -> tuple[int, str]:
@@ -315,7 +319,9 @@ def _block_texts(con: duckdb.DuckDBPyConnection, spans: Sequence[tuple[int, int]
         return []
     first, last = spans[0][0], spans[-1][1]
     # encode() is the UTF-8 bytes; a CAST to BLOB would read backslashes as escapes.
-    joined = "encode(string_agg(body, chr(10) ORDER BY seq))"
+    # System-qualified: a macro of the file named encode or string_agg cannot stand in.
+    joined = ("system.main.encode(system.main.string_agg(body, system.main.chr(10) "
+              "ORDER BY seq))")
     if all(hi - lo + 1 == BLOCK for lo, hi in spans[:-1]) and \
             all(lo == first + i * BLOCK for i, (lo, _) in enumerate(spans)):
         # Blocks a bulk import sealed: found by arithmetic, without a join.
@@ -417,127 +423,3 @@ def _projection(table: str) -> str:
     parts = ["seq", "recorded_at"]
     parts += [f"{_extract(c, t)} AS {c}" for c, t in schema.COLUMNS[table].items()]
     return ", ".join(parts)
-
-
-def verify(con: duckdb.DuckDBPyConnection) -> tuple[int, str]:
-    """See :meth:`Ledger.verify`."""
-    sequence = _check_sequence(con)
-    bad: list[BadEntry] = _check_envelope(con)
-    for table in schema.COLUMNS:
-        bad += _check_table(con, table)
-    # Where two findings name one entry, the first listed is shown: a gap in the numbers, then
-    # the chain, then the columns. A block of one entry names it exactly. A block of many (a
-    # bulk import) says only that something in its range is wrong; an entry found wrong by
-    # itself names the culprit better, so such a block is reported only when nothing in it is.
-    bad = sequence + [b for b, first, last in _check_blocks(con)
-                      if first == last or not any(first <= o.seq <= last for o in bad)] + bad
-    if bad:
-        first = min(bad, key=lambda b: b.seq)
-        raise TamperDetected(first, len(bad))
-    count = con.execute("SELECT count(*) FROM entries").fetchall()[0][0]
-    return count, _head(con)[1]
-
-
-def _named(con: duckdb.DuckDBPyConnection, seq: int) -> tuple[str, str]:
-    rows = con.execute("SELECT kind, subject FROM entries WHERE seq = $1 LIMIT 1", [seq]
-                       ).fetchall()
-    return rows[0] if rows else ("entry", "?")
-
-
-def _check_sequence(con: duckdb.DuckDBPyConnection) -> list[BadEntry]:
-    rows = con.execute(
-        """SELECT seq, kind, subject, prev FROM (
-               SELECT seq, kind, subject, coalesce(lag(seq) OVER (ORDER BY seq), 0) AS prev
-               FROM entries)
-           WHERE seq <> prev + 1 ORDER BY seq LIMIT 1""").fetchall()
-    out = []
-    for seq, kind, subject, prev in rows:
-        if seq > prev + 1:
-            out.append(BadEntry(prev + 1, kind, subject,
-                                f"sequence jumps from #{prev} to #{seq}: entries were deleted "
-                                "or reordered"))
-        else:
-            out.append(BadEntry(seq, kind, subject,
-                                f"entry number #{seq} appears twice: entries were inserted"))
-    return out
-
-
-LINK = ("its link to the previous entry is broken: an entry before it was changed, deleted, "
-        "inserted or reordered")
-
-
-def _check_blocks(con: duckdb.DuckDBPyConnection) -> list[tuple[BadEntry, int, int]]:
-    """The first block that does not tile the log, match its entries or link to the one
-    before: ``[(finding, first seq, last seq)]``, or ``[]``."""
-    top = con.execute("SELECT coalesce(max(seq), 0) FROM entries").fetchall()[0][0]
-    blocks = con.execute("SELECT first_seq, last_seq, content, hash FROM blocks "
-                         "ORDER BY first_seq, last_seq").fetchall()
-
-    def found(first: int, last: int, reason: str) -> list[tuple[BadEntry, int, int]]:
-        kind, subject = _named(con, first)
-        return [(BadEntry(first, kind, subject, reason), first, last)]
-
-    expected = 1
-    for first, last, _content, _hash in blocks:
-        if first != expected or last < first:
-            return found(min(first, expected), max(last, expected),
-                         f"the block of entries #{first}-#{last} does not follow the one that "
-                         f"ended at #{expected - 1}: blocks were changed, deleted or inserted")
-        expected = last + 1
-    if expected <= top:
-        return found(expected, top, f"it belongs to no block of the hash chain (the last ends "
-                                    f"at #{expected - 1}): it was added outside forecast-ledger")
-    if expected - 1 > top:
-        return found(top + 1, expected - 1, f"the hash chain covers entries up to "
-                                            f"#{expected - 1} but the log ends at #{top}: "
-                                            "entries were deleted from the end")
-    prev, i = GENESIS, 0
-    for batch in _batches([(f, la) for f, la, _c, _h in blocks]):
-        contents = _hash_texts(_block_texts(con, batch))
-        for (first, last), content in zip(batch, contents, strict=True):
-            stored, digest = blocks[i][2], blocks[i][3]
-            i += 1
-            if content != stored:
-                return found(first, last, (
-                    "its content does not match its hash: it was changed" if first == last else
-                    f"entries #{first}-#{last}, sealed together by a bulk import, do not match "
-                    "their hash: one of them was changed"))
-            if link_hash(prev, first, last, content) != digest:
-                return found(first, last, LINK)
-            prev = digest
-    return []
-
-
-def _check_envelope(con: duckdb.DuckDBPyConnection) -> list[BadEntry]:
-    rows = con.execute(
-        """SELECT seq, kind, subject FROM entries
-           WHERE TRY_CAST(body ->> 'seq' AS BIGINT) IS DISTINCT FROM seq
-              OR body ->> 'kind' IS DISTINCT FROM kind
-              OR body ->> 'subject' IS DISTINCT FROM subject
-              OR TRY_CAST(body ->> 'recorded_at' AS TIMESTAMP) IS DISTINCT FROM recorded_at
-           ORDER BY seq LIMIT 1"""
-    ).fetchall()
-    return [BadEntry(s, k, sub, "its columns differ from its hashed content") for s, k, sub in rows]
-
-
-def _check_table(con: duckdb.DuckDBPyConnection, table: str) -> list[BadEntry]:
-    kind = next(k for k, t in schema.KIND_TABLE.items() if t == table)
-    cols = ["recorded_at", *schema.COLUMNS[table]]
-    differs = " OR ".join(f"e.{c} IS DISTINCT FROM t.{c}" for c in cols)
-    rows = con.execute(
-        f"""SELECT coalesce(e.seq, t.seq) AS seq,
-                   -- a row added to the table is named after the entry holding its seq, if any
-                   coalesce(e.kind, (SELECT kind FROM entries WHERE seq = t.seq), $1),
-                   coalesce(e.subject, (SELECT subject FROM entries WHERE seq = t.seq), '?')
-            FROM (SELECT kind, subject, {_projection(table)} FROM entries WHERE kind = $1) e
-            FULL OUTER JOIN {table} t ON e.seq = t.seq
-            WHERE e.seq IS NULL OR t.seq IS NULL OR {differs}
-            ORDER BY 1 LIMIT 1""",
-        [kind],
-    ).fetchall()
-    return [
-        BadEntry(seq, entry_kind, subject,
-                 f"the {table} table no longer matches the log (a row was changed, added "
-                 "or deleted outside forecast-ledger)")
-        for seq, entry_kind, subject in rows
-    ]
