@@ -214,28 +214,38 @@ def test_readme_example_of_the_gjp_sample_is_what_the_command_prints(run):
 
 
 @needs_sample
-def test_gjp_sample_split_in_two_files_scores_as_the_whole(run, tmp_path):
-    """A later file's forecasts on questions an earlier import resolved keep the platform's
-    recorded time, so they are not taken as late: two imports score as one."""
+def test_gjp_files_of_one_set_score_as_the_whole_in_one_import_late_in_two(run, db, tmp_path):
+    """Both halves of the sample in one import score as the whole file; imported one after
+    the other, the second half's forecasts on questions the first import resolved are logged
+    after the resolution entry, so the ledger's rule keeps them flagged late (docs/scoring.md)."""
+    import duckdb
+    from conftest import Cli
+
     lines = SURVEY.read_text().splitlines(keepends=True)
     cut = len(lines) // 2
     while lines[cut].split(",")[6] == lines[cut - 1].split(",")[6]:  # a forecast's rows together
         cut += 1
     first = write(tmp_path / "yr1a.csv", "".join(lines[:cut]))
     second = write(tmp_path / "yr1b.csv", lines[0] + "".join(lines[cut:]))
-    assert run("import", "--from", "gjp", str(IFPS), str(first)).exit_code == 0
-    done = run("import", "--from", "gjp", str(IFPS), str(second))
-    assert done.exit_code == 0, done.stderr
-    from conftest import Cli
-
     whole = Cli(tmp_path / "whole.duckdb")
     assert whole("import", "--from", "gjp", str(IFPS), str(SURVEY)).exit_code == 0
-    assert run.json("score", "--by", "forecaster") == whole.json("score", "--by", "forecaster")
-    # and both halves in one import: each question once, with the forecasts of both files
     both = Cli(tmp_path / "both.duckdb")
     done = both("import", "--from", "gjp", str(IFPS), str(first), str(second))
     assert done.exit_code == 0, done.stderr
     assert both.json("score", "--by", "forecaster") == whole.json("score", "--by", "forecaster")
+
+    assert run("import", "--from", "gjp", str(IFPS), str(first)).exit_code == 0
+    con = duckdb.connect(str(db), read_only=True)
+    resolved_at = con.execute("SELECT max(seq) FROM entries").fetchall()[0][0]
+    con.close()
+    assert run("import", "--from", "gjp", str(IFPS), str(second)).exit_code == 0
+    con = duckdb.connect(str(db), read_only=True)
+    added, late = con.execute("SELECT count(*), count(*) FILTER (WHERE late) FROM "
+                              "forecasts_flagged WHERE seq > $1 AND question_id IN (SELECT "
+                              "question_id FROM resolutions WHERE seq <= $1)",
+                              [resolved_at]).fetchall()[0]
+    con.close()
+    assert added > 0 and late == added
 
 
 @needs_sample
