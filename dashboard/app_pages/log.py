@@ -108,3 +108,7 @@ with tab_r:
                          done=lambda r: f"{'Corrected' if r['supersedes'] else 'Resolved'} "
                                         f"{ui.md(rq)}: {r['outcome']} on {r['resolved_on']} "
                                         f"(entry #{r['seq']}).")
+
+from app_pages.upload import platform_upload  # noqa: E402
+
+platform_upload()  # Bring your history: another platform's export (app_pages/upload.py)

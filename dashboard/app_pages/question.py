@@ -87,6 +87,10 @@ else:
     st.dataframe(q["resolutions"], hide_index=True, width="stretch", column_config={
         "evidence": st.column_config.LinkColumn("evidence"),
         "resolved_on": "resolved on"})
+    if theirs := ui.load("platform_comparison", qid=qid):  # e.g. Fatebook's own Brier score
+        from ledger.reports.platform_scores import comparison_text
+
+        st.caption(ui.md(comparison_text(theirs)))
 
 if len(q["versions"]) > 1:
     st.markdown("**Versions**")

@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from ledger.errors import LedgerError, ValidationFailed
+from ledger.ingest.platforms import PLATFORMS  # the registry alone: no duckdb at --help
 
 DEFAULT_DB = "ledger.duckdb"  # ledger.storage.store.DEFAULT_DB; not imported so --help skips duckdb
 
@@ -107,9 +108,12 @@ def _progress(stage: str, n: int, total: int) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--dry-run", is_flag=True,
               help="Validate and print what would change; write nothing.")
+@click.option("--from", "platform", type=click.Choice(PLATFORMS),
+              help="Read exports of another platform (see README: Bring your history).")
 @json_option
 @pass_ctx
-def import_(c: Context, paths: tuple[str, ...], dry_run: bool, as_json: bool) -> None:
+def import_(c: Context, paths: tuple[str, ...], dry_run: bool, as_json: bool,
+            platform: str | None) -> None:
     """Import YAML forecast files or folders, or CSV/Parquet tables; all or nothing.
 
     Everything is validated first: on any problem, every problem is printed as
@@ -122,7 +126,21 @@ def import_(c: Context, paths: tuple[str, ...], dry_run: bool, as_json: bool) ->
         forecast-ledger import forecasts/
         forecast-ledger import --dry-run forecasts/new-article.yaml
         forecast-ledger import platform-export.parquet
+        forecast-ledger import --from gjp ifps.csv survey_fcasts.yr1.csv
     """
+    if platform:
+        from ledger.ingest.platforms.common import import_platform
+
+        done = import_platform(c.ledger, platform, list(paths), forecaster=c.forecaster,
+                               dry_run=dry_run, progress=_progress
+                               if sys.stderr.isatty() and not as_json else None)
+        if as_json:
+            from ledger.reports.render import to_json
+
+            click.echo(to_json(done.as_dict()))
+        else:
+            click.echo(done.summary())
+        return
     from ledger.ingest.bulk import import_tables, is_table
     from ledger.ingest.importer import import_paths
 
@@ -304,17 +322,19 @@ def show(c: Context, qid: str, as_json: bool) -> None:
     Example:
         forecast-ledger show anthropic-paper-cites-claude-accelerated-pretraining
     """
+    from ledger.reports.platform_scores import comparison_text, platform_comparison
     from ledger.reports.queries import question_detail
     from ledger.reports.render import to_json
 
     with c.ledger.connect() as con:
         q = question_detail(con, qid, viewer=c.forecaster)
+        theirs = platform_comparison(con, qid)  # a platform's own score, e.g. Fatebook's
     if as_json:
-        click.echo(to_json(q))
+        click.echo(to_json({**q, "platform_score": theirs} if theirs else q))
         return
     from ledger.reports.showtext import show_text
 
-    click.echo(show_text(q))
+    click.echo(show_text(q) + (f"\n\n{comparison_text(theirs)}" if theirs else ""))
 
 
 @cli.command()

@@ -20,6 +20,7 @@ import pandas as pd
 
 from ledger.format.dates import to_local
 from ledger.format.probability import format_probability
+from ledger.reports.platform_scores import platform_comparison  # noqa: F401 (a view)
 from ledger.reports.queries import (
     counts,
     latest_seq,
