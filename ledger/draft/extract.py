@@ -1,0 +1,404 @@
+"""The rule-based extractor: sentences and clauses in, candidate claims out.
+
+Behind the :class:`Extractor` protocol (``extract(article) -> list[Candidate]``), so a
+model-based extractor can replace it without touching the writer, the CLI or the dashboard.
+
+For each sentence: split it into clauses (a sentence holding two checkable events is two
+claims), read each clause's stance (:mod:`ledger.draft.stance`), drop what is not a forecast
+(past facts, plans, hopes, advice, boilerplate, judgments, counterfactuals, questions), find its
+horizon (:mod:`ledger.draft.horizon`), and drop duplicates of an earlier claim.
+
+A clause with no horizon of its own takes, in order: the horizon of the clause it continues
+("I expect X by 2030, and for Y to ..."), the lead-in of its list ("the outlook for the second
+quarter is as follows:"), a later sentence of its paragraph, the article's own window (its title
+or opening: "my predictions for 2025"; or a "watch ... over the next 12 months" line), and last
+the documented default.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol
+
+from ledger.draft.article import Article, Sentence, mask_links
+from ledger.draft.horizon import (FiscalCalendar, Horizon, default_resolve_by, find_horizons,
+                                  fiscal_calendar)
+from ledger.draft.stance import Stance, has_future_cue, is_counterfactual, read_stance
+
+MAX_QUOTE_WORDS = 40  # ledger.models.MAX_QUOTE_WORDS; checked equal in the tests
+
+# Why a clause is not a forecast. Each pattern is a general cue, not a phrase of one article.
+SKIP_RULES: list[tuple[str, re.Pattern]] = [(why, re.compile(p, re.IGNORECASE)) for why, p in [
+    ("a personal plan", r"\bI\s*(?:will|['’]ll|am\s+going\s+to|['’]m\s+going\s+to|am\s+planning|"
+                        r"['’]m\s+planning|plan\s+to|intend\s+to|want\s+to|probably\s+won['’]t)"
+                        r"(?!\s+(?:see|witness|be\s+surprised))|\bas\s+a\s+personal\s+note\b|"
+                        r"^\s*personally\b|\bI\s+(?:will|['’]ll)\s+be\s+\w+ing\b"),
+    ("a hope", r"\b(?:I\s+hope|hopeful|hoping|excited\s+to\s+see|curious\s+to\s+see|can['’]t\s+"
+               r"wait|I\s+wish)\b"),
+    ("advice", r"\byou\s+(?:should|need\s+to|must|['’]d\s+best|had\s+better|want\s+to)\b|"
+               r"\bit\s+would\s+be\s+wise\b|\bfeel\s+free\b|\bshould\s+be\s+(?:considered|"
+               r"trained|treated|taken)\b|\byou\s+(?:can|may)\s+want\b|\bmay\s+want\s+to\b"),
+    ("boilerplate", r"forward-looking|safe\s+harbor|risks\s+and\s+uncertainties|undertakes?\s+no"
+                    r"\s+obligation|conference\s+call|webcast|\breplay\b|will\s+be\s+available|"
+                    r"for\s+more\s+information|cautionary|press\s+release|will\s+host\b|"
+                    r"\bsubscribe\b|\bnewsletter\b|differ\s+materially|\btrademarks?\b|"
+                    r"not\s+meant\s+to\s+be\s+considered|non-GAAP\s+financial\s+measures"),
+    ("about the text itself", r"\bthis\s+(?:post|article|blog|section|piece|essay|model\s+has)\b|"
+                              r"\bthe\s+following\s+assumes\b|\bthe\s+conclusions\b|"
+                              r"\bas\s+(?:discussed|mentioned|shown)\s+(?:above|below)\s*$|"
+                              r"\bany\s+prediction\b|\bmy\s+predictions?\b"),
+    ("a judgment with no checkable event", r"\ba\s+must\b|\bunstoppable\b|\bthan\s+you\s+think\b|"
+                                           r"\bvery\s+different\b|\bwill\s+be\s+wrong\b|"
+                                           r"\bnot\s+a\s+question\s+of\b"),
+    ("a past judgment", r"\b(?:was|were|had\s+been|did)\s+(?:probably|likely|bound|destined|"
+                        r"set\s+to|expected\s+to|going\s+to)\b|\b(?:could|may|might|would|"
+                        r"should)\s+(?:not\s+)?have\s+\w+ed\b|\b(?:could|may|might)\s+have\b"),
+    ("a comparison, not a forecast", r"\b(?:more|less|far\s+more|much\s+more)\s+likely\s+to\b|"
+                                     r"\blikely[- ]voters?\b|\bas\s+\w+\s+should\b|"
+                                     r"\bas\s+(?:I|one|you|we)['’]?d\s+expect\b"),
+    ("about predicting, not a prediction", r"\bto\s+(?:try\s+(?:and|to)\s+)?(?:predict|forecast)\b|"
+                                           r"\bforecasting\s+model\b|\bI\s+should\s+(?:note|"
+                                           r"say|mention|add|point)\b|\breading\s+this\b"),
+    ("a report of the past", r"^\W*(?:announced|revealed|unveiled|introduced|launched|reported|"
+                             r"completed|released|expanded|partnered|raised|returned|posted)\b"),
+]]
+_SENTENCE_RULES = {"about the text itself", "a judgment with no checkable event",
+                   "about predicting, not a prediction", "boilerplate"}
+_IMPERATIVE = re.compile(r"^\W*(?:do|don['’]t|be|make|get|stop|try|keep|send|take|remember|"
+                         r"consider|book|go|give|let['’]s|read|check|join)\b", re.IGNORECASE)
+_NOT_DISCLOSED = re.compile(
+    r"\b(?:aren['’]t|isn['’]t|hasn['’]t|haven['’]t|has\s+not|have\s+not|is\s+not|are\s+not|"
+    r"not\s+yet|remains?)\s+(?:yet\s+|been\s+|publicly\s+)*(?:disclosed|announced|confirmed|"
+    r"described|published|released|revealed|made\s+public|undisclosed|unknown|unclear)\b",
+    re.IGNORECASE)
+_WATCH_SECTION = re.compile(r"\b(?:watch|next|outlook|ahead|expect|predict|forecast|future)",
+                            re.IGNORECASE)
+_FORECAST_NOUN = re.compile(r"\b(?:forecast|outlook|guidance|projection|estimate)s?\b",
+                            re.IGNORECASE)
+# Where a sentence splits into clauses; (pattern, whether the part after it continues the
+# first part's verb and so takes its stance and horizon).
+_SPLITS: list[tuple[re.Pattern, bool, bool]] = [
+    (re.compile(r";\s+"), False, False),
+    (re.compile(r",?\s+but\s+also\s+"), True, True),
+    (re.compile(r",\s+and\s+for\s+"), True, True),
+    (re.compile(r",\s+having\s+"), True, False),
+    (re.compile(r",\s+but\s+|\s+[-–—]\s+but\s+"), False, False),
+    (re.compile(r",\s+though\s+"), False, False),
+]
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]+")
+_STOP = set("""a an the and or but of to in on for with by at from as is are was were be been
+being will would shall should could might may can this that these those it its their there they
+we i you he she his her our my your them than then so also just very more most much many some
+any not no nor into over under about after before during until while if when which who whom what
+where how why have has had do does did going get got""".split())
+
+
+@dataclass
+class Candidate:
+    """One drafted claim: its quote, stance, horizon, and why the engine picked it."""
+
+    quote: str
+    start: int
+    end: int
+    sentence: str
+    stance: Stance
+    horizon: Horizon | None
+    horizon_source: str          # own, continued clause, list lead-in, paragraph, article, default
+    resolve_by: date
+    resolve_by_rule: str
+    confidence: float
+    reasons: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+
+    @property
+    def direction(self) -> str:
+        return self.stance.direction
+
+    @property
+    def horizon_text(self) -> str | None:
+        return self.horizon.text if self.horizon else None
+
+
+class Extractor(Protocol):
+    """Text in, candidate claims out; the one seam a model-based extractor plugs into."""
+
+    def extract(self, article: Article, published: date) -> list[Candidate]: ...
+
+
+def _content(text: str) -> set[str]:
+    return {w.lower().rstrip("s") for w in _WORD.findall(text) if w.lower() not in _STOP}
+
+
+def split_clauses(text: str) -> list[tuple[int, int, bool, bool]]:
+    """Clause spans of one sentence: (start, end, continues-stance, continues-horizon)."""
+    cuts: list[tuple[int, int, bool, bool]] = []
+    for pattern, stance, horizon in _SPLITS:
+        for m in pattern.finditer(text):
+            keep = m.group(0).lstrip(",; ").lstrip("-–— ")
+            cut_at = m.end() - len(keep) if keep and pattern.pattern != r";\s+" else m.end()
+            if pattern.pattern.startswith(",\\s+having"):
+                cut_at = m.start() + 2
+            if any(abs(cut_at - c[1]) < 3 for c in cuts):
+                continue
+            cuts.append((m.start(), cut_at, stance, horizon))
+    cuts.sort()
+    spans, begin, flags = [], 0, (False, False)
+    for end_prev, start_next, stance, horizon in cuts:
+        if len(text[begin:end_prev].split()) >= 3 and len(text[start_next:].split()) >= 3:
+            spans.append((begin, end_prev, *flags))
+            begin, flags = start_next, (stance, horizon)
+    spans.append((begin, len(text), *flags))
+    return spans
+
+
+def _split_on_horizons(text: str, start: int, end: int, horizons: list[Horizon]
+                       ) -> list[tuple[int, int]]:
+    """A clause listing several dated figures ("1.75% in Q3, 0.75% in Q4 and 1% in Q1") splits
+    into one claim per date, at the last comma or "and" before each later figure."""
+    inside = [h for h in horizons if start <= h.start and h.end <= end and not h.vague]
+    if len(inside) < 2:
+        return [(start, end)]
+    pieces, begin = [], start
+    for prev, nxt in zip(inside, inside[1:], strict=False):
+        gap = text[prev.end:nxt.start]
+        seps = list(re.finditer(r",\s+(?:and\s+)?|\s+and\s+", gap))
+        if not seps:
+            continue
+        sep = seps[-1]
+        piece = text[prev.end + sep.end():nxt.start]
+        if not re.search(r"\d", piece):
+            continue  # "on July 3, to holders of record on June 11": one event, two dates
+        pieces.append((begin, prev.end + sep.start()))
+        begin = prev.end + sep.end()
+    pieces.append((begin, end))
+    return pieces
+
+
+def _cut_quote(text: str) -> str:
+    """At most MAX_QUOTE_WORDS words, cut at a clause boundary when there is one."""
+    words = text.split()
+    if len(words) <= MAX_QUOTE_WORDS:
+        return text
+    limit = len(" ".join(words[:MAX_QUOTE_WORDS]))
+    # the offset in text where word MAX_QUOTE_WORDS ends (text may hold runs of spaces)
+    pos, count = 0, 0
+    for m in re.finditer(r"\S+", text):
+        count += 1
+        if count == MAX_QUOTE_WORDS:
+            pos = m.end()
+            break
+    limit = pos
+    boundary = max(text.rfind(sep, 0, limit) for sep in (", ", "; ", " - ", " — ", " – "))
+    if boundary > limit // 3:
+        return text[:boundary]
+    return text[:limit]
+
+
+class RuleExtractor:
+    """The deterministic extractor: lexicons, clause splitting and the horizon grammar."""
+
+    def extract(self, article: Article, published: date) -> list[Candidate]:
+        fiscal = fiscal_calendar(article.text)
+        window = self.article_window(article, published, fiscal)
+        out: list[Candidate] = []
+        seen: list[tuple[set[str], Candidate]] = []
+        for sentence in article.sentences:
+            for cand in self._sentence(article, sentence, published, fiscal, window):
+                words = _content(cand.quote)
+                dup = next((c for w, c in seen if len(words) >= 3 and len(w) >= 3
+                            and len(words & w) / min(len(words), len(w)) >= 0.7), None)
+                if dup is not None:
+                    dup.reasons.append(f"stated again later: {cand.quote[:60]!r}")
+                    continue
+                seen.append((words, cand))
+                out.append(cand)
+        return out
+
+    # -- the article's own window ------------------------------------------------------------
+
+    def article_window(self, article: Article, published: date,
+                       fiscal: FiscalCalendar | None) -> tuple[Horizon, str] | None:
+        """The horizon that frames the whole article, and where it was found."""
+        def future(text: str) -> Horizon | None:
+            for h in find_horizons(text, published, fiscal):
+                if not h.vague and not h.past and h.resolve_by and h.resolve_by > published:
+                    return h
+            return None
+
+        if article.title and (h := future(article.title)):
+            return h, "the title"
+        intro = []
+        for block in article.blocks:
+            if block.kind == "heading":
+                break
+            intro.append(block)
+            if len(intro) == 3:
+                break
+        for block in intro:
+            if h := future(block.text):
+                return h, "the opening paragraphs"
+        for s in article.sentences:
+            if re.match(r"\W*(?:watch|keep\s+an\s+eye)", s.text, re.IGNORECASE) and (
+                    h := future(s.text)):
+                return h, f"the watch line {s.text[:60]!r}"
+        return None
+
+    # -- one sentence ------------------------------------------------------------------------
+
+    def _sentence(self, article: Article, sentence: Sentence, published: date,
+                  fiscal: FiscalCalendar | None, window: tuple[Horizon, str] | None
+                  ) -> list[Candidate]:
+        text = sentence.masked or sentence.text  # link targets blanked, same offsets
+        if text.rstrip("*_ ").endswith(("?", ":")):
+            return []  # questions to the reader; lead-ins of lists
+        if not has_future_cue(text) and not _NOT_DISCLOSED.search(text) and not (
+                _FORECAST_NOUN.search(text)):
+            return []
+        if self._not_a_forecast_sentence(text):
+            return []
+        block = article.blocks[sentence.block]
+        watch_section = bool(_WATCH_SECTION.search(block.section or ""))
+        horizons = find_horizons(text, published, fiscal)
+        out: list[Candidate] = []
+        previous: tuple[Stance, Horizon | None] | None = None
+        for cs, ce, cont_stance, cont_horizon in split_clauses(text):
+            for ps, pe in _split_on_horizons(text, cs, ce, horizons):
+                clause = text[ps:pe].strip(" ,;")
+                if not clause:
+                    continue
+                lead = text[ps:pe].find(clause)
+                cstart = sentence.start + ps + lead
+                own = [h for h in horizons if ps <= h.start and h.end <= pe]
+                inherited = previous[0] if previous and (cont_stance or ps != cs) else None
+                stance = read_stance(clause, inherited=inherited)
+                reasons: list[str] = []
+                if stance is None and watch_section and (
+                        _NOT_DISCLOSED.search(clause) or re.match(r"\W*whether\b", clause, re.I)):
+                    cue = _NOT_DISCLOSED.search(clause) or re.match(r"\W*whether", clause, re.I)
+                    stance = Stance("watch", "unclear", cue.group(0).strip())
+                    reasons.append(f"an open question in a {block.section!r} section")
+                if stance is None and _FORECAST_NOUN.search(clause) and (any(
+                        not h.past and not h.vague for h in own) or self._lead_in(
+                        article, sentence, published, fiscal)):
+                    stance = Stance("firm", "yes", _FORECAST_NOUN.search(clause).group(0))
+                    reasons.append("a dated forecast figure")
+                if stance is None:
+                    continue
+                why_not = self._not_a_forecast(clause, text, own, stance)
+                if why_not:
+                    continue
+                continues = previous is not None and (cont_horizon or ps != cs)
+                horizon, source, resolve_by, rule = self._horizon(
+                    article, sentence, own, previous[1] if continues else None,
+                    published, fiscal, window)
+                previous = (stance, horizon if source in ("own", "continued clause") else None)
+                quote = _cut_quote(article.text[cstart:cstart + len(clause)])
+                out.append(Candidate(
+                    quote=quote, start=cstart, end=cstart + len(quote), sentence=sentence.text,
+                    stance=stance, horizon=horizon, horizon_source=source,
+                    resolve_by=resolve_by, resolve_by_rule=rule,
+                    confidence=_confidence(stance, source, horizon),
+                    reasons=[_why(stance)] + reasons, tags=_tags(stance)))
+        return out
+
+    def _not_a_forecast_sentence(self, text: str) -> str | None:
+        # Rules about the whole sentence: a "but a must" or "this post" anywhere rules it out.
+        for why, pattern in SKIP_RULES:
+            if why in _SENTENCE_RULES and pattern.search(text):
+                return why
+        return None
+
+    def _not_a_forecast(self, clause: str, sentence: str, own: list[Horizon],
+                        stance: Stance) -> str | None:
+        for why, pattern in SKIP_RULES:
+            if pattern.search(clause):
+                return why
+        if _IMPERATIVE.match(sentence) or is_counterfactual(clause):
+            return "advice or a counterfactual"
+        if len(_content(clause)) < 2:
+            return "too little to check"
+        future = [h for h in own if not h.past]
+        if own and not future and not re.search(
+                r"\bwill\b|\bexpected\b|\bexpects?\b|\bgoing\s+to\b", clause, re.IGNORECASE):
+            return "a past fact"
+        if stance.kind == "hedged" and not future and not re.search(
+                r"\b(?:will|going\s+to)\b|\b(?:might|could|may)\s+(?:begin|start)\s+to\b",
+                clause, re.IGNORECASE):
+            return "a hedge with no event or date to check"
+        return None
+
+    def _lead_in(self, article: Article, sentence: Sentence, published: date,
+                 fiscal: FiscalCalendar | None) -> Horizon | None:
+        block = article.blocks[sentence.block]
+        if block.kind != "item":
+            return None
+        lead_in = next((b for b in reversed(article.blocks[:sentence.block]) if b.kind != "item"),
+                       None)
+        if lead_in is None or not lead_in.text.rstrip().endswith(":"):
+            return None
+        hs = [h for h in find_horizons(mask_links(lead_in.text), published, fiscal) if not h.past]
+        return hs[0] if hs else None
+
+    def _horizon(self, article: Article, sentence: Sentence, own: list[Horizon],
+                 continued: Horizon | None, published: date, fiscal: FiscalCalendar | None,
+                 window: tuple[Horizon, str] | None) -> tuple[Horizon | None, str, date, str]:
+        future = [h for h in own if not h.past]
+        if future:
+            h = next((x for x in future if not x.vague), future[0])
+            return h, "own", h.resolve_by, _own_rule(h, published)
+        if continued is not None:
+            return continued, "continued clause", continued.resolve_by, \
+                f"{_own_rule(continued, published)} (the horizon of the clause it continues)"
+        block_index = sentence.block
+        if (lead := self._lead_in(article, sentence, published, fiscal)) is not None:
+            return lead, "list lead-in", lead.resolve_by, \
+                f"{_own_rule(lead, published)} (from the list's lead-in)"
+        later = [s for s in article.block_sentences(block_index) if s.index > sentence.index]
+        for s in later:
+            hs = [h for h in find_horizons(s.masked or s.text, published, fiscal) if not h.past]
+            if hs:
+                return hs[0], "paragraph", hs[0].resolve_by, \
+                    f"{_own_rule(hs[0], published)} (from a later sentence of its paragraph)"
+        if window is not None:
+            h, where = window
+            return h, "article", h.resolve_by, \
+                f"no horizon in the sentence; the article's window from {where}: {h.rule}"
+        when, rule = default_resolve_by(published)
+        return None, "default", when, rule
+
+
+def _own_rule(h: Horizon, published: date) -> str:
+    return f'"{h.text}": {h.rule}'
+
+
+def _why(stance: Stance) -> str:
+    return {
+        "stated": f"a stated probability ({stance.probability_text})",
+        "firm": f"a firm forecast ({stance.cue!r})",
+        "hedged": f"hedged ({stance.cue!r}): no forecast drafted",
+        "conditional": f"conditional ({stance.cue!r} under a condition): no forecast drafted",
+        "paired": f"paired ({stance.cue!r}): the author takes no side",
+        "aim": f"an aim ({stance.cue!r}), not a forecast of the outcome",
+        "watch": f"a watch item ({stance.cue!r}): no side taken",
+    }[stance.kind]
+
+
+def _tags(stance: Stance) -> list[str]:
+    tags = ["drafted", stance.kind]
+    if stance.conditional and stance.kind != "conditional":
+        tags.append("conditional")
+    return tags
+
+
+def _confidence(stance: Stance, source: str, horizon: Horizon | None) -> float:
+    base = {"stated": 0.9, "firm": 0.75, "hedged": 0.6, "conditional": 0.55, "paired": 0.5,
+            "aim": 0.5, "watch": 0.5}[stance.kind]
+    if stance.kind == "firm" and stance.cue.lower().startswith("should"):
+        base -= 0.1
+    if source == "own" and horizon and not horizon.vague:
+        base += 0.1
+    elif source == "default":
+        base -= 0.1
+    return round(max(0.05, min(0.99, base)), 2)
