@@ -123,7 +123,8 @@ def score_article(txt: Path) -> Score:
             s.wrong.append(f"probability {match.stance.probability if match else None} != "
                            f"{g['probability']}: {g['quote'][:70]}")
     s.misses = [g["quote"][:100] for i, g in enumerate(gold) if i not in used_g]
-    s.extra = [c.quote[:100] for i, c in enumerate(draft.candidates) if i not in used_c]
+    s.extra = [f"[{c.stance.kind}:{c.stance.cue}|{c.horizon_source}] {c.quote[:100]}"
+               for i, c in enumerate(draft.candidates) if i not in used_c]
     return s
 
 

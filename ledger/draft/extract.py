@@ -23,8 +23,8 @@ from datetime import date
 from typing import Protocol
 
 from ledger.draft.article import Article, Sentence, mask_links
-from ledger.draft.horizon import (FiscalCalendar, Horizon, default_resolve_by, find_horizons,
-                                  fiscal_calendar)
+from ledger.draft.horizon import (VAGUE_DEFAULTS, FiscalCalendar, Horizon, default_resolve_by,
+                                  find_horizons, fiscal_calendar)
 from ledger.draft.stance import Stance, has_future_cue, is_counterfactual, read_stance
 
 MAX_QUOTE_WORDS = 40  # ledger.models.MAX_QUOTE_WORDS; checked equal in the tests
@@ -32,12 +32,20 @@ MAX_QUOTE_WORDS = 40  # ledger.models.MAX_QUOTE_WORDS; checked equal in the test
 # Why a clause is not a forecast. Each pattern is a general cue, not a phrase of one article.
 SKIP_RULES: list[tuple[str, re.Pattern]] = [(why, re.compile(p, re.IGNORECASE)) for why, p in [
     ("a personal plan", r"\bI\s*(?:will|['’]ll|am\s+going\s+to|['’]m\s+going\s+to|am\s+planning|"
-                        r"['’]m\s+planning|plan\s+to|intend\s+to|want\s+to|probably\s+won['’]t)"
+                        r"['’]m\s+planning|plan\s+to|intend\s+to|want\s+to|probably\s+won['’]t|"
+                        r"['’]m\s+bound\s+to|am\s+bound\s+to)"
                         r"(?!\s+(?:see|witness|be\s+surprised))|\bas\s+a\s+personal\s+note\b|"
                         r"^\s*personally\b|\bI\s+(?:will|['’]ll)\s+be\s+\w+ing\b"),
     ("a hope", r"\b(?:I\s+hope|hopeful|hoping|excited\s+to\s+see|curious\s+to\s+see|can['’]t\s+"
-               r"wait|I\s+wish)\b"),
+               r"wait|I\s+wish|if\s+only)\b"),
+    ("about the reader", r"^\W*(?:and\s+|but\s+)?you\s+(?:will|['’]ll|won['’]t|may|might|could)\b|"
+                         r"\b(?:if|when)\s+you\b"),
+    ("normative or habitual", r"\bneeds?\s+to\b|\bevery\s+now\s+and\s+then\b|\btends?\s+to\b|"
+                              r"\bnot\s+to\s+say\b|\bsomewhat\W*$|\bto\s+some\s+extent\b|"
+                              r"\b(?:have|has|had)\s+claimed\b|\bclaimed\s+that\b|"
+                              r"\bis\s+the\s+[\w\s-]{0,40}\bwhen\b"),
     ("advice", r"\byou\s+(?:should|need\s+to|must|['’]d\s+best|had\s+better|want\s+to)\b|"
+               r"\b(?:neither|nor)\s+should\s+(?:you|we)\b|"
                r"\bit\s+would\s+be\s+wise\b|\bfeel\s+free\b|\bshould\s+be\s+(?:considered|"
                r"trained|treated|taken)\b|\byou\s+(?:can|may)\s+want\b|\bmay\s+want\s+to\b"),
     ("boilerplate", r"forward-looking|safe\s+harbor|risks\s+and\s+uncertainties|undertakes?\s+no"
@@ -55,12 +63,17 @@ SKIP_RULES: list[tuple[str, re.Pattern]] = [(why, re.compile(p, re.IGNORECASE)) 
     ("a past judgment", r"\b(?:was|were|had\s+been|did)\s+(?:probably|likely|bound|destined|"
                         r"set\s+to|expected\s+to|going\s+to)\b|\b(?:could|may|might|would|"
                         r"should)\s+(?:not\s+)?have\s+\w+ed\b|\b(?:could|may|might)\s+have\b"),
-    ("a comparison, not a forecast", r"\b(?:more|less|far\s+more|much\s+more)\s+likely\s+to\b|"
+    ("a comparison, not a forecast", r"\b(?:more|less|far\s+more|much\s+more)\s+likely\b|"
                                      r"\blikely[- ]voters?\b|\bas\s+\w+\s+should\b|"
                                      r"\bas\s+(?:I|one|you|we)['’]?d\s+expect\b"),
     ("about predicting, not a prediction", r"\bto\s+(?:try\s+(?:and|to)\s+)?(?:predict|forecast)\b|"
                                            r"\bforecasting\s+model\b|\bI\s+should\s+(?:note|"
-                                           r"say|mention|add|point)\b|\breading\s+this\b"),
+                                           r"say|mention|add|point)\b|\breading\s+this\b|"
+                                           r"\b(?:one|you|we|I)\s+could\s+(?:argue|say|claim)\b"),
+    ("uncertainty about the answer", r"\b(?:difficult|hard|impossible|too\s+early)\s+to\s+"
+                                     r"(?:say|know|tell)\b"),
+    ("a judgment of the present", r"\b(?:probably|likely)_?\s+(?:is|are|has|have|doesn['’]t|"
+                                  r"don['’]t|isn['’]t|aren['’]t|hasn['’]t|haven['’]t)\b"),
     ("a report of the past", r"^\W*(?:announced|revealed|unveiled|introduced|launched|reported|"
                              r"completed|released|expanded|partnered|raised|returned|posted)\b"),
 ]]
@@ -87,7 +100,7 @@ _SPLITS: list[tuple[re.Pattern, bool, bool]] = [
     (re.compile(r",\s+but\s+|\s+[-–—]\s+but\s+"), False, False),
     (re.compile(r",\s+though\s+"), False, False),
 ]
-_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]+")
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]+|\d[\d.,%-]*")
 _STOP = set("""a an the and or but of to in on for with by at from as is are was were be been
 being will would shall should could might may can this that these those it its their there they
 we i you he she his her our my your them than then so also just very more most much many some
@@ -279,14 +292,15 @@ class RuleExtractor:
                     cue = _NOT_DISCLOSED.search(clause) or re.match(r"\W*whether", clause, re.I)
                     stance = Stance("watch", "unclear", cue.group(0).strip())
                     reasons.append(f"an open question in a {block.section!r} section")
-                if stance is None and _FORECAST_NOUN.search(clause) and (any(
-                        not h.past and not h.vague for h in own) or self._lead_in(
-                        article, sentence, published, fiscal)):
+                if stance is None and _FORECAST_NOUN.search(clause) and _has_figure(
+                        text, ps, pe, own) and (any(not h.past and not h.vague for h in own)
+                                                or self._lead_in(article, sentence, published,
+                                                                 fiscal)):
                     stance = Stance("firm", "yes", _FORECAST_NOUN.search(clause).group(0))
                     reasons.append("a dated forecast figure")
                 if stance is None:
                     continue
-                why_not = self._not_a_forecast(clause, text, own, stance)
+                why_not = self._not_a_forecast(clause, text, own, stance, published)
                 if why_not:
                     continue
                 continues = previous is not None and (cont_horizon or ps != cs)
@@ -294,7 +308,10 @@ class RuleExtractor:
                     article, sentence, own, previous[1] if continues else None,
                     published, fiscal, window)
                 previous = (stance, horizon if source in ("own", "continued clause") else None)
-                quote = _cut_quote(article.text[cstart:cstart + len(clause)])
+                trim = _fronted(clause, stance) if not any(
+                    h.start < ps + lead + _fronted(clause, stance) for h in own) else 0
+                cstart += trim
+                quote = _cut_quote(article.text[cstart:cstart + len(clause) - trim])
                 out.append(Candidate(
                     quote=quote, start=cstart, end=cstart + len(quote), sentence=sentence.text,
                     stance=stance, horizon=horizon, horizon_source=source,
@@ -311,7 +328,7 @@ class RuleExtractor:
         return None
 
     def _not_a_forecast(self, clause: str, sentence: str, own: list[Horizon],
-                        stance: Stance) -> str | None:
+                        stance: Stance, published: date) -> str | None:
         for why, pattern in SKIP_RULES:
             if pattern.search(clause):
                 return why
@@ -323,10 +340,22 @@ class RuleExtractor:
         if own and not future and not re.search(
                 r"\bwill\b|\bexpected\b|\bexpects?\b|\bgoing\s+to\b", clause, re.IGNORECASE):
             return "a past fact"
-        if stance.kind == "hedged" and not future and not re.search(
-                r"\b(?:will|going\s+to)\b|\b(?:might|could|may)\s+(?:begin|start)\s+to\b",
-                clause, re.IGNORECASE):
-            return "a hedge with no event or date to check"
+        dated = [h for h in future if not h.vague or not h.rule.startswith(
+            VAGUE_DEFAULTS["season"][1])]
+        dated = [h for h in dated if not _weak_year(h, clause, published)]
+        if stance.kind == "hedged":
+            if re.search(r"\beven\s+if\b|\b(?:how|what|why|whether)\s+(?:\w+\s+){0,3}"
+                         r"(?:might|could|may)\b", clause, re.IGNORECASE):
+                return "a hypothetical"
+            if not dated and not re.search(
+                    r"\b(?:will|going\s+to)\b|\b(?:might|could|may)\s+(?:begin|start)\s+to\b",
+                    clause, re.IGNORECASE):
+                return "a hedge with no event or date to check"
+        if stance.kind in ("hedged", "firm") and re.search(
+                r"\b(?:was|were|had|did)\b", clause, re.IGNORECASE) and not re.search(
+                r"\b(?:will|going\s+to|expects?|expected|predicts?|projected)\b", clause,
+                re.IGNORECASE) and not dated:
+            return "past narrative"
         return None
 
     def _lead_in(self, article: Article, sentence: Sentence, published: date,
@@ -367,6 +396,44 @@ class RuleExtractor:
                 f"no horizon in the sentence; the article's window from {where}: {h.rule}"
         when, rule = default_resolve_by(published)
         return None, "default", when, rule
+
+
+_OPENER = re.compile(r"^\W*(?:for|given|with|after|despite|as|since|because|while|although|"
+                     r"though|due\s+to|thanks\s+to|ultimately|still|however|so|and|but|yet|"
+                     r"on\s+the\s+other\s+hand|horrific|sadly|unfortunately|fortunately)\b",
+                     re.IGNORECASE)
+
+
+def _fronted(clause: str, stance: Stance) -> int:
+    """Characters of a fronted phrase to leave out of the quote ("For a pandemic that has been
+    going on for two years, the peak will ..."), 0 when there is none. A condition ("If X, Y")
+    stays: it is part of the claim."""
+    if stance.kind == "conditional" or not _OPENER.match(clause):
+        return 0
+    cue = re.search(re.escape(stance.cue), clause) if stance.cue else None
+    if cue is None:
+        return 0
+    comma = clause.rfind(", ", 0, cue.start())
+    if comma < 0 or len(clause[comma + 2:].split()) < 4:
+        return 0
+    return comma + 2
+
+
+def _has_figure(text: str, start: int, end: int, own: list[Horizon]) -> bool:
+    """Whether text[start:end] holds a number that is not part of one of its horizons."""
+    chars = list(text[start:end])
+    for h in own:
+        for i in range(h.start - start, h.end - start):
+            if 0 <= i < len(chars):
+                chars[i] = " "
+    return bool(re.search(r"\d", "".join(chars)))
+
+
+def _weak_year(h: Horizon, clause: str, published: date) -> bool:
+    # "in 2020" in a post of 2020 is as often about the months gone as about the rest of the
+    # year; it dates a claim only when the clause also holds a firm "will".
+    return bool(re.fullmatch(r"(?:\w+\s+)?\d{4}", h.text)) and h.resolve_by is not None and \
+        h.resolve_by.year == published.year and not re.search(r"\bwill\b", clause, re.I)
 
 
 def _own_rule(h: Horizon, published: date) -> str:

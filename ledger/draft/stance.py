@@ -29,13 +29,14 @@ _W = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7
 _NUMWORD = r"(\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twenty|an?|hundred)"
 
 #: Words that make a probability out of a nearby percentage.
-PROB_WORDS = r"(?:probability|probabilities|chance|chances|odds|likelihood|risk|likely|" \
-             r"probable|certainty|confidence)"
+PROB_WORDS = r"(?:probability|probabilities|chance|chances|odds|likelihood|risk)"
+#: Words that make a probability of a percentage right next to them ("70% likely").
+NEAR_WORDS = r"(?:likely|probable|certain|sure|confident|confidence)"
 
 #: Firm future cues: the author commits to a direction.
 FIRM = [
-    r"\bwill\b", r"\bwon['’]t\b", r"(?<![Ii])['’]ll\b", r"\bshall\b", r"\bgoing to\b",
-    r"\bgonna\b", r"\b(?:is|are|was|were|be|remains?)\s+set\s+to\b", r"\bexpected\s+to\b",
+    r"(?<!to )\bwill\b", r"\bwon['’]t\b", r"(?<![Ii])['’]ll\b", r"\bshall\b", r"\bgoing to\b",
+    r"\bgonna\b", r"\bset\s+to\s+(?!be\s+seen)[a-z]+", r"\bexpected\s+to\b",
     r"(?<!to )(?<!['’]d )(?<!\bd )\bexpects?\b", r"(?<!to )\bexpecting\b", r"\bpredicts?\b", r"\bprojected\s+to\b",
     r"\bforecasts?\s+(?:that|to)\b", r"\b(?:very\s+|most\s+|highly\s+)?likely\b",
     r"\bunlikely\b", r"\bis\s+the\s+favou?rite\b", r"\bprobably\b", r"\balmost\s+certainly\b", r"\bcertain\s+to\b",
@@ -43,19 +44,21 @@ FIRM = [
     r"\ball\s+but\s+(?:assured|certain|guaranteed)\b", r"\bon\s+track\s+to\b",
     r"\bpoised\s+to\b", r"\bthe\s+favou?rite\s+to\b", r"\bout\s+of\s+the\s+question\b",
     r"\bno\s+chance\b", r"\bshould(?:n['’]t)?\b", r"\bdoomed\b",
+    r"\bmy\s+(?:best\s+)?(?:guess|bet|prediction|forecast|expectation)\s+is\b",
 ]
 #: Hedges: a forecast the author does not commit to.
 HEDGES = [r"\bcould\b", r"\bmight\b", r"\bmay\b(?!\s+\d)", r"\bpossibly\b", r"\bperhaps\b", r"\bmaybe\b",
-          r"\bplausible\b", r"\bpotentially\b", r"\bit['’]?s\s+possible\b", r"\bconceivably\b"]
+          r"\bplausible\b", r"\bpotentially\b", r"\bnecessarily\b", r"\bit['’]?s\s+possible\b", r"\bconceivably\b"]
 #: Aims: what someone works toward, not a forecast of the outcome.
 AIMS = [r"\baims?\s+to\b", r"\bplans?\s+to\b", r"\bintends?\s+to\b", r"\bwork(?:ing)?\s+toward",
-        r"\bhopes?\s+to\b", r"\bseeks?\s+to\b", r"\btargets?\b", r"\bstriv(?:e|es|ing)\s+to\b"]
+        r"\bhopes?\s+to\b", r"\bseeks?\s+to\b", r"\b(?:is|are)\s+targeting\b",
+        r"\bstriv(?:e|es|ing)\s+to\b"]
 #: Watch items: the author names an event to watch for without taking a side.
 WATCH = [r"^\s*(?:also\s+)?watch\b", r"\bworth\s+watching\b", r"\bkeep\s+an\s+eye\s+on\b",
          r"\blook\s+(?:out\s+)?for\b", r"^\s*(?:and\s+)?for\s+whether\b",
-         r"\bremains?\s+to\s+be\s+seen\b"]
+         ]
 _CONDITIONAL = re.compile(r"^\W*(?:if|unless|until|so\s+long\s+as|as\s+long\s+as|provided|"
-                          r"assuming|should\s+\w+\s+\w+\s+\w+,)\b|(?<!even)\s(?:if|unless)\s",
+                          r"assuming)\b|^\W*should\b[^,]{3,80},|(?<!even)\s(?:if|unless)\s",
                           re.IGNORECASE)
 _PAIRED = re.compile(r"\bor\s+(?:not|doesn['’]t|don['’]t|won['’]t|isn['’]t|aren['’]t|it\s+won['’]t)"
                      r"\b(?!\s+\w+\s+\w+)|\beither\b.*\bor\s+(?:doesn|don|won|not)", re.IGNORECASE)
@@ -129,14 +132,16 @@ def stated_probability(text: str) -> tuple[float, str, str, int] | None:
             form = f"{k} in {n}"
             written = m.group(0)
             return parse_probability(form), written.removesuffix(" chance"), form, m.start()
-    words = list(re.finditer(PROB_WORDS, text, re.IGNORECASE))
+    words = [(w, 70) for w in re.finditer(PROB_WORDS, text, re.IGNORECASE)]
+    words += [(w, 3) for w in re.finditer(NEAR_WORDS, text, re.IGNORECASE)]
     if not words:
         return None
     best = None
     for m in _PERCENT.finditer(text):
-        distance = min(min(abs(m.start() - w.end()), abs(w.start() - m.end())) for w in words)
-        if distance <= 70 and (best is None or distance < best[0]):
-            best = (distance, m)
+        for w, reach in words:
+            distance = min(abs(m.start() - w.end()), abs(w.start() - m.end()))
+            if distance <= reach and (best is None or distance < best[0]):
+                best = (distance, m)
     if best is None:
         return None
     m = best[1]

@@ -1,0 +1,121 @@
+"""Turning a candidate claim into a draft question: id, yes/no question, criteria.
+
+The phrasing is mechanical on purpose (the reviewer rewrites it): the quote's attribution
+("I predict that", "the agency said it expects") is dropped, the first modal verb is moved to
+the front ("X will Y" -> "Will X Y"), the claim's own horizon phrase is replaced by the
+resolve-by date, and the criteria say what counts in the article's own words.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from ledger.draft.extract import Candidate
+
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_LEAD = re.compile(
+    r"^\W*(?:(?:and|but|so|yet|though|also|still|however|on\s+the\s+other\s+hand)\W+)*"
+    r"(?:(?:but\s+also|and\s+for|for)\s+)?"
+    r"(?:(?:I|we|they|he|she|it|the\s+\w+|\w+)\s+(?:predict|expect|believe|think|see|estimate|"
+    r"forecast|project|reckon|guess)s?\s+(?:that\s+)?|"
+    r"(?:it\s+is|it['’]s|it\s+seems)\s+(?:very\s+|highly\s+|virtually\s+|almost\s+)?"
+    r"(?:likely|certain|inevitable|plausible|possible|clear|probable)\s+that\s+|"
+    r"what\s+is\s+certain\s+is\s+that\s+|(?:also\s+)?worth\s+watching:\s*|watch\s+for\s+|"
+    r"watch\s+|expect\s+|whether\s+|according\s+to\s+[^,]+,\s*)*", re.IGNORECASE)
+_MODAL = re.compile(
+    r"\b(?P<m>will\s+not|won['’]t|will|shall|(?:is|are)\s+(?:not\s+)?(?:going|expected|likely|"
+    r"set|projected|poised|bound|destined|due)\s+to|(?:is|are)\s+(?:un)?likely\s+to|"
+    r"should(?:n['’]t)?|could|might|may|set\s+to|expected\s+to|likely\s+to)\s+", re.IGNORECASE)
+
+
+@dataclass
+class Proposal:
+    """A candidate as a question for the forecast file, editable before it is written."""
+
+    candidate: Candidate
+    id: str
+    question: str
+    criteria: str
+    resolve_by: date
+    keep: bool = True
+    notes: list[str] = field(default_factory=list)
+
+
+def plain(text: str) -> str:
+    """``text`` without Markdown links, emphasis and surplus spaces."""
+    text = _LINK.sub(r"\1", text)
+    text = re.sub(r"(\*\*|__|(?<!\w)[*_]|[*_](?!\w))", "", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _claim_text(c: Candidate) -> str:
+    text = plain(c.quote).rstrip(" .;:,")
+    if c.horizon is not None and c.horizon_source == "own":
+        cut = re.sub(rf"\s*(?:,\s*)?{re.escape(plain(c.horizon.text))}", "", text, count=1)
+        if len(cut.split()) >= 3:
+            text = cut.strip(" ,")
+    if re.match(r"\W*according\s+to\b", text, re.IGNORECASE) and (m := _MODAL.search(text)):
+        comma = text.rfind(", ", 0, m.start())
+        text = text[comma + 2:] if comma > 0 else text
+    text = _LEAD.sub("", text, count=1).strip(" ,")
+    # "X will happen, or don't" / "either pays off or doesn't": the question asks the first half
+    text = re.sub(r",?\s+or\s+(?:not|doesn['’]t|don['’]t|won['’]t|isn['’]t)\W*$", "", text)
+    return text or plain(c.quote)
+
+
+def question_text(c: Candidate) -> str:
+    """A yes/no question with the resolve-by date in it."""
+    when = c.resolve_by.isoformat()
+    text = _claim_text(c)
+    if m := _MODAL.search(text):
+        subject, rest = text[:m.start()].strip(" ,"), text[m.end():].strip()
+        modal = m.group("m").lower()
+        negative = "not" in modal or "n't" in modal or "n’t" in modal
+        if subject and rest and len(subject.split()) <= 25:
+            subject = subject[0].lower() + subject[1:] if not _proper(subject) else subject
+            return f"Will {subject} {'not ' if negative else ''}{rest} by {when}?"
+    return f"By {when}, will this happen: {text}?"
+
+
+def _proper(subject: str) -> bool:
+    first = subject.split()[0]
+    return first.isupper() or (first[:1].isupper() and first.lower() not in {
+        "the", "a", "an", "this", "that", "these", "those", "it", "its", "there", "many",
+        "more", "most", "some", "our", "their", "his", "her", "my", "we", "they"})
+
+
+def criteria_text(c: Candidate, published: date) -> str:
+    """Draft criteria: the window, the article's words, the premise of a conditional."""
+    parts = [f"Yes if, between {published.isoformat()} and {c.resolve_by.isoformat()}, the "
+             f"event the article describes happens: \"{plain(c.quote).rstrip('.')}\"."]
+    if c.stance.conditional:
+        if m := re.search(r"\b(?:if|unless|so\s+long\s+as|as\s+long\s+as|until)\s+([^,]+)",
+                          plain(c.quote), re.IGNORECASE):
+            parts.append(f"Premise: {m.group(1).strip()}. If the premise fails, the question "
+                         "is annulled.")
+    parts.append("No otherwise. (Drafted from the text: make the event and any threshold "
+                 "precise before importing.)")
+    return " ".join(parts)
+
+
+def question_id(c: Candidate, taken: set[str]) -> str:
+    """A short unique id from the claim's words and its resolve-by year."""
+    words = [w for w in re.findall(r"[a-z0-9]+", plain(_claim_text(c)).lower())
+             if w not in {"the", "a", "an", "of", "to", "in", "on", "for", "and", "or", "will",
+                          "be", "is", "are", "that", "this", "it", "its", "by", "with", "at"}]
+    base = "-".join(words[:7])[:80].strip("-") or "claim"
+    base = f"{base}-{c.resolve_by.year}"
+    qid, n = base, 2
+    while qid in taken:
+        qid, n = f"{base}-{n}", n + 1
+    taken.add(qid)
+    return qid
+
+
+def propose(candidates: list[Candidate], published: date) -> list[Proposal]:
+    """One proposal per candidate, with unique ids."""
+    taken: set[str] = set()
+    return [Proposal(c, question_id(c, taken), question_text(c), criteria_text(c, published),
+                     c.resolve_by) for c in candidates]
