@@ -81,8 +81,8 @@ def draft(article: str, published: str | None, source_id: str | None, out: str |
 
         click.echo(to_json({"source_id": result.source_id, "published": result.published,
                             "published_from": result.published_from, "file": out,
-                            "claims": [_as_dict(p) for p in propose(result.candidates,
-                                                                    result.published)]}))
+                            "claims": [_as_dict(p) for p in propose(
+                                result.candidates, result.published, result.article.text)]}))
         return
     if out:
         n = len(result.candidates)

@@ -65,8 +65,12 @@ def _claim_text(c: Candidate) -> str:
     return text or plain(c.quote)
 
 
-def question_text(c: Candidate) -> str:
-    """A yes/no question with the resolve-by date in it."""
+def question_text(c: Candidate, context: str = "") -> str:
+    """A yes/no question with the resolve-by date in it.
+
+    ``context`` (the article) decides whether the subject's first word keeps its capital: it
+    does when the article also writes it capitalized mid-sentence (a name).
+    """
     when = c.resolve_by.isoformat()
     text = _claim_text(c)
     if m := _MODAL.search(text):
@@ -74,16 +78,25 @@ def question_text(c: Candidate) -> str:
         modal = m.group("m").lower()
         negative = "not" in modal or "n't" in modal or "n’t" in modal
         if subject and rest and len(subject.split()) <= 25:
-            subject = subject[0].lower() + subject[1:] if not _proper(subject) else subject
+            if not _proper(subject, context or c.sentence):
+                subject = subject[0].lower() + subject[1:]
             return f"Will {subject} {'not ' if negative else ''}{rest} by {when}?"
     return f"By {when}, will this happen: {text}?"
 
 
-def _proper(subject: str) -> bool:
+def _proper(subject: str, context: str) -> bool:
     first = subject.split()[0]
-    return first.isupper() or (first[:1].isupper() and first.lower() not in {
-        "the", "a", "an", "this", "that", "these", "those", "it", "its", "there", "many",
-        "more", "most", "some", "our", "their", "his", "her", "my", "we", "they"})
+    if first.isupper() and len(first) > 1 or not first[:1].isupper():
+        return True
+    bare = first.strip("“\"‘'")
+    if bare.lower() in _COMMON:
+        return False
+    return bool(re.search(rf"[a-z,;][ \t]+{re.escape(bare)}\b", context))
+
+
+_COMMON = {"the", "a", "an", "this", "that", "these", "those", "it", "its", "there", "many",
+           "more", "most", "some", "our", "their", "his", "her", "my", "we", "they", "you",
+           "all", "every", "each", "no", "few", "several", "both", "other", "another", "such"}
 
 
 def criteria_text(c: Candidate, published: date) -> str:
@@ -114,8 +127,8 @@ def question_id(c: Candidate, taken: set[str]) -> str:
     return qid
 
 
-def propose(candidates: list[Candidate], published: date) -> list[Proposal]:
-    """One proposal per candidate, with unique ids."""
+def propose(candidates: list[Candidate], published: date, context: str = "") -> list[Proposal]:
+    """One proposal per candidate, with unique ids; ``context`` is the article's text."""
     taken: set[str] = set()
-    return [Proposal(c, question_id(c, taken), question_text(c), criteria_text(c, published),
-                     c.resolve_by) for c in candidates]
+    return [Proposal(c, question_id(c, taken), question_text(c, context),
+                     criteria_text(c, published), c.resolve_by) for c in candidates]

@@ -53,7 +53,7 @@ def _horizon_text(p: Proposal) -> str:
 def render(draft: Draft, proposals: list[Proposal] | None = None, *, article_name: str = "",
            generated: date | None = None) -> str:
     """The forecast file for ``draft``: every kept proposal as a question."""
-    proposals = proposals if proposals is not None else propose(draft.candidates, draft.published)
+    proposals = proposals if proposals is not None else propose(draft.candidates, draft.published, draft.article.text)
     kept = [p for p in proposals if p.keep]
     out = ["# yaml-language-server: $schema=../docs/forecast-file.schema.json", "#",
            f"# DRAFT written by `forecast-ledger draft`{' from ' + article_name if article_name else ''}"
@@ -147,3 +147,22 @@ def default_file_name(draft: Draft) -> str:
     sid = draft.source_id
     stamp = draft.published.isoformat()
     return f"{sid if sid.startswith(stamp) else stamp + '-' + sid}.yaml"
+
+
+def segments(draft: Draft) -> list[tuple[str, int | None]]:
+    """The article's body cut into pieces, each a quote (with its candidate's index) or not.
+
+    For showing the quotes highlighted in the text; overlapping quotes keep the first.
+    """
+    text, pos = draft.article.text, draft.article.body_start
+    out: list[tuple[str, int | None]] = []
+    for i, c in sorted(enumerate(draft.candidates), key=lambda ic: ic[1].start):
+        if c.start < pos:
+            continue
+        if c.start > pos:
+            out.append((text[pos:c.start], None))
+        out.append((text[c.start:c.end], i))
+        pos = c.end
+    if pos < len(text):
+        out.append((text[pos:], None))
+    return out
