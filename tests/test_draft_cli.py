@@ -18,7 +18,7 @@ url: https://example.org/goldman
 published: 2022-06-21
 author/outlet: Example Reporter, Example News
 
-Bank economists estimate the probability of the economy entering a recession over the next year at 30%.
+Economists estimate the probability of the economy entering a recession over the next year at 30%.
 
 They now expect growth of 1.75% in the third quarter of 2022.
 

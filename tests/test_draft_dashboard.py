@@ -7,7 +7,7 @@ from datetime import date
 
 import yaml
 from conftest import write
-from test_dashboard import open_app, goto, texts
+from test_dashboard import goto, open_app, texts
 
 from ledger.draft import draft_article
 from ledger.queries import list_questions

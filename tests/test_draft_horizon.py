@@ -7,8 +7,13 @@ from datetime import date
 
 import pytest
 
-from ledger.draft.horizon import (NO_HORIZON_DEFAULT, default_resolve_by, find_horizons,
-                                  fiscal_calendar, resolve_phrase)
+from ledger.draft.horizon import (
+    NO_HORIZON_DEFAULT,
+    default_resolve_by,
+    find_horizons,
+    fiscal_calendar,
+    resolve_phrase,
+)
 
 # (phrase, publication date, resolve-by date)
 PHRASES = [

@@ -26,7 +26,8 @@ _FENCE = re.compile(r"^[ \t]*(```|~~~)")
 _ABBREV = {"mr", "mrs", "ms", "dr", "prof", "st", "inc", "ltd", "co", "corp", "jr", "sr", "vs",
            "etc", "e.g", "i.e", "no", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
            "sept", "oct", "nov", "dec", "approx", "fig", "est", "u.s", "u.k", "bp", "al"}
-_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]*_]*(?=\s+[\"'“‘(\[*_]*[A-Z0-9$£€])|[.!?…]+[\"'”’)\]*_]*$")
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]*_]*(?=\s+[\"'“‘(\[*_]*[A-Z0-9$£€])|"
+                           r"[.!?…]+[\"'”’)\]*_]*$")
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,14 @@ from datetime import date
 from typing import Protocol
 
 from ledger.draft.article import Article, Sentence, mask_links
-from ledger.draft.horizon import (VAGUE_DEFAULTS, FiscalCalendar, Horizon, default_resolve_by,
-                                  find_horizons, fiscal_calendar)
+from ledger.draft.horizon import (
+    VAGUE_DEFAULTS,
+    FiscalCalendar,
+    Horizon,
+    default_resolve_by,
+    find_horizons,
+    fiscal_calendar,
+)
 from ledger.draft.stance import Stance, has_future_cue, is_counterfactual, read_stance
 
 MAX_QUOTE_WORDS = 40  # ledger.models.MAX_QUOTE_WORDS; checked equal in the tests
@@ -101,11 +107,16 @@ _SPLITS: list[tuple[re.Pattern, bool, bool]] = [
     (re.compile(r",\s+though\s+"), False, False),
 ]
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]+|\d[\d.,%-]*")
-_STOP = set("""a an the and or but of to in on for with by at from as is are was were be been
-being will would shall should could might may can this that these those it its their there they
-we i you he she his her our my your them than then so also just very more most much many some
-any not no nor into over under about after before during until while if when which who whom what
-where how why have has had do does did going get got""".split())
+_STOP = frozenset({
+    "a", "an", "the", "and", "or", "but", "of", "to", "in", "on", "for", "with", "by", "at",
+    "from", "as", "is", "are", "was", "were", "be", "been", "being", "will", "would", "shall",
+    "should", "could", "might", "may", "can", "this", "that", "these", "those", "it", "its",
+    "their", "there", "they", "we", "i", "you", "he", "she", "his", "her", "our", "my",
+    "your", "them", "than", "then", "so", "also", "just", "very", "more", "most", "much",
+    "many", "some", "any", "not", "no", "nor", "into", "over", "under", "about", "after",
+    "before", "during", "until", "while", "if", "when", "which", "who", "whom", "what",
+    "where", "how", "why", "have", "has", "had", "do", "does", "did", "going", "get", "got",
+})
 
 
 @dataclass
@@ -196,9 +207,8 @@ def _cut_quote(text: str) -> str:
         return text
     limit = len(" ".join(words[:MAX_QUOTE_WORDS]))
     # the offset in text where word MAX_QUOTE_WORDS ends (text may hold runs of spaces)
-    pos, count = 0, 0
-    for m in re.finditer(r"\S+", text):
-        count += 1
+    pos = 0
+    for count, m in enumerate(re.finditer(r"\S+", text), start=1):
         if count == MAX_QUOTE_WORDS:
             pos = m.end()
             break

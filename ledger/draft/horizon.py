@@ -145,7 +145,9 @@ def _part_of_month(part: str | None, year: int, month: int) -> tuple[date, str]:
     return end, f"{part + ' ' if part else ''}{name} {year} ends {end.isoformat()}"
 
 
-Handler = Callable[[re.Match, date, "FiscalCalendar | None"], tuple[date | None, str, bool]]
+FC = FiscalCalendar | None
+Result = tuple[date | None, str, bool]  # (resolve-by, rule, vague)
+Handler = Callable[[re.Match, date, FC], Result]
 _RULES: list[tuple[re.Pattern, Handler]] = []
 
 
@@ -158,28 +160,32 @@ def _rule(pattern: str) -> Callable[[Handler], Handler]:
 
 @_rule(rf"\b(?:(?:with)?in|over|during|for|across)\s+the\s+(?:next|coming|following|upcoming)\s+"
        rf"(?:{_NUM}\s+)?{_UNIT}")
-def _next_span(m: re.Match, pub: date, fc: FiscalCalendar | None) -> tuple[date | None, str, bool]:
+def _next_span(m: re.Match, pub: date, fc: FC) -> Result:
     unit = m.group("unit").lower()
     num = m.group("num")
     n = _n(num) if num else (1 if not m.group(0).lower().endswith("s") else None)
     if n is None:
         return _vague(unit + "s", pub)
-    return _add(pub, n, unit), f"published {pub.isoformat()} + {n:g} {unit}{'s' if n != 1 else ''}", False
+    return _add(pub, n, unit), f"published {pub.isoformat()} + {n:g} {_units(unit, n)}", False
 
 
 @_rule(rf"\b(?:with)?in\s+(?:the\s+)?{_NUM}\s+{_UNIT}(?!\s+(?:or|to|window|period|span|-))"
        rf"(?:'?\s+time)?")
-def _in_span(m: re.Match, pub: date, fc: FiscalCalendar | None) -> tuple[date | None, str, bool]:
+def _in_span(m: re.Match, pub: date, fc: FC) -> Result:
     unit = m.group("unit").lower()
     n = _n(m.group("num"))
     if n is None:
         return _vague(unit + "s", pub)
-    return _add(pub, n, unit), f"published {pub.isoformat()} + {n:g} {unit}{'s' if n != 1 else ''}", False
+    return _add(pub, n, unit), f"published {pub.isoformat()} + {n:g} {_units(unit, n)}", False
 
 
 @_rule(rf"\b{_NUM}\s+{_UNIT}\s+(?:from\s+(?:now|today)|later|hence)")
-def _from_now(m: re.Match, pub: date, fc: FiscalCalendar | None) -> tuple[date | None, str, bool]:
+def _from_now(m: re.Match, pub: date, fc: FC) -> Result:
     return _in_span(m, pub, fc)
+
+
+def _units(unit: str, n: float) -> str:
+    return f"{unit}{'s' if n != 1 else ''}"
 
 
 def _vague(kind: str, pub: date) -> tuple[date, str, bool]:
@@ -189,19 +195,19 @@ def _vague(kind: str, pub: date) -> tuple[date, str, bool]:
 
 @_rule(r"\b(?:in\s+the\s+|over\s+the\s+)?(?:near|short)[- ]term\b|\b(?:very\s+)?soon\b|"
        r"\bbefore\s+long\b|\bshortly\b")
-def _near(m: re.Match, pub: date, fc: FiscalCalendar | None) -> tuple[date | None, str, bool]:
+def _near(m: re.Match, pub: date, fc: FC) -> Result:
     return _vague("near", pub)
 
 
 @_rule(r"\beventually\b|\bin\s+the\s+long\s+(?:run|term)\b|\bover\s+the\s+long\s+term\b|"
        r"\bsooner\s+or\s+later\b|\bone\s+day\b|\bsomeday\b|\bin\s+the\s+(?:distant\s+)?future\b")
-def _eventually(m: re.Match, pub: date, fc: FiscalCalendar | None) -> tuple[date | None, str, bool]:
+def _eventually(m: re.Match, pub: date, fc: FC) -> Result:
     return _vague("eventually", pub)
 
 
 @_rule(r"\bfor\s+(?:quite\s+)?(?:some|a\s+long)\s+time\b|\bfor\s+(?:a\s+number\s+of|many|several)"
        r"\s+(?:months|years|weeks)\b|\b(?:months|years)\s+to\s+come\b")
-def _for_some_time(m: re.Match, pub: date, fc: FiscalCalendar | None) -> tuple[date | None, str, bool]:
+def _for_some_time(m: re.Match, pub: date, fc: FC) -> Result:
     return _vague("long", pub)
 
 
@@ -209,7 +215,7 @@ def _for_some_time(m: re.Match, pub: date, fc: FiscalCalendar | None) -> tuple[d
        r"\b(?:by\s+)?(?:the\s+)?(?:end|rest)\s+of\s+(?:the|this)\s+(?P<unit2>year|quarter|month|"
        r"decade)\b|\b(?:by\s+)?year[- ]end\b|\b(?:the\s+)?current\s+(?P<unit3>year|quarter|"
        r"month|decade)\b|\blater\s+in\s+the\s+(?P<unit4>year|decade)\b")
-def _this(m: re.Match, pub: date, fc: FiscalCalendar | None) -> tuple[date | None, str, bool]:
+def _this(m: re.Match, pub: date, fc: FC) -> Result:
     unit = (m.group("unit") or m.group("unit2") or m.group("unit3") or m.group("unit4")
             or "year").lower()
     if unit == "year":
@@ -225,17 +231,18 @@ def _this(m: re.Match, pub: date, fc: FiscalCalendar | None) -> tuple[date | Non
         end = pub + timedelta(days=6 - pub.weekday())
         return end, f"the week of publication ends Sunday {end.isoformat()}", False
     end = date(pub.year - pub.year % 10 + 9, 12, 31)
-    return end, f"the decade of publication ({pub.year - pub.year % 10}s) ends {end.isoformat()}", False
+    decade = pub.year - pub.year % 10
+    return end, f"the decade of publication ({decade}s) ends {end.isoformat()}", False
 
 
 @_rule(r"\b(?:(?:around|by|in|at)\s+)?(?:the\s+)?(?:middle\s+of\s+the|mid-?)\s*decade\b")
-def _mid_decade(m: re.Match, pub: date, fc: FiscalCalendar | None) -> tuple[date | None, str, bool]:
+def _mid_decade(m: re.Match, pub: date, fc: FC) -> Result:
     year = pub.year - pub.year % 10 + 5
     return date(year, 12, 31), f"the middle of the decade = {year}, ends {year}-12-31", False
 
 
 @_rule(r"\b(?:early\s+|late\s+)?next\s+(?P<unit>year|quarter|month|week|decade)\b")
-def _next(m: re.Match, pub: date, fc: FiscalCalendar | None) -> tuple[date | None, str, bool]:
+def _next(m: re.Match, pub: date, fc: FC) -> Result:
     unit = m.group("unit").lower()
     if unit == "year":
         y = pub.year + 1
@@ -261,7 +268,7 @@ def _next(m: re.Match, pub: date, fc: FiscalCalendar | None) -> tuple[date | Non
 
 @_rule(r"\b(?:by\s+|in\s+|through\s+|during\s+|before\s+|until\s+)?(?:the\s+end\s+of\s+)?"
        r"the\s+(?P<dec>20\d0|19\d0)s\b")
-def _decade(m: re.Match, pub: date, fc: FiscalCalendar | None) -> tuple[date | None, str, bool]:
+def _decade(m: re.Match, pub: date, fc: FC) -> Result:
     start = int(m.group("dec"))
     return date(start + 9, 12, 31), f"the {start}s end {start + 9}-12-31", False
 
@@ -269,14 +276,15 @@ def _decade(m: re.Match, pub: date, fc: FiscalCalendar | None) -> tuple[date | N
 @_rule(r"\b(?:(?:by|in|during|for|through|throughout|until|before|of)\s+)?"
        r"(?:(?:the\s+)?(?:full|fiscal)\s+year\s+|full[- ]year\s+)?(?:fiscal(?:\s+year)?\s*|FY\s*)"
        r"(?P<fy>20\d\d|'?\d\d)\b")
-def _fiscal_year(m: re.Match, pub: date, fc: FiscalCalendar | None) -> tuple[date | None, str, bool]:
+def _fiscal_year(m: re.Match, pub: date, fc: FC) -> Result:
     fy = m.group("fy").lstrip("'")
     year = int(fy) if len(fy) == 4 else 2000 + int(fy)
     if fc:
         end = fc.quarter_end(4, year)
         return end, (f"fiscal {year} ends {end.isoformat()} (13-week quarters from the stated "
                      f"end of Q{fc.quarter} fiscal {fc.year}, {fc.end.isoformat()})"), False
-    return date(year, 12, 31), f"fiscal {year} taken as calendar {year} (no fiscal calendar in the text)", False
+    return date(year, 12, 31), (f"fiscal {year} taken as calendar {year} (no fiscal calendar "
+                                "in the text)"), False
 
 
 @_rule(r"\b(?:(?:by|in|during|for|through|until|before|of)\s+)?(?:the\s+)?"
@@ -284,7 +292,7 @@ def _fiscal_year(m: re.Match, pub: date, fc: FiscalCalendar | None) -> tuple[dat
        r"(?:\s+(?:of\s+)?(?:(?P<fiscal>fiscal(?:\s+year)?\s*)|(?:calendar\s+))?(?P<year>20\d\d)|"
        r"\s+of\s+(?:this|the)\s+year)?\b|"
        r"\b(?P<qq>Q[1-4])\s*(?P<fiscal2>FY\s*)?'?(?P<year2>20\d\d|\d\d)?\b")
-def _quarter(m: re.Match, pub: date, fc: FiscalCalendar | None) -> tuple[date | None, str, bool]:
+def _quarter(m: re.Match, pub: date, fc: FC) -> Result:
     q = ORDINALS[(m.group("q") or m.group("qq")).lower()]
     ytext = m.group("year") or m.group("year2")
     fiscal = bool(m.group("fiscal") or m.group("fiscal2"))
@@ -294,17 +302,18 @@ def _quarter(m: re.Match, pub: date, fc: FiscalCalendar | None) -> tuple[date | 
         return end, (f"Q{q} of fiscal {year} ends {end.isoformat()} (13-week quarters from the "
                      f"stated end of Q{fc.quarter} fiscal {fc.year}, {fc.end.isoformat()})"), False
     end = _quarter_end(year, q)
-    note = "" if not fiscal else " (fiscal quarter taken as calendar: no fiscal calendar in the text)"
+    note = "" if not fiscal else (" (fiscal quarter taken as calendar: no fiscal calendar in "
+                                  "the text)")
     return end, f"Q{q} {year} ends {end.isoformat()}{note}", False
 
 
 @_rule(rf"\b{_MONTH}\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+{_YEAR})?\b")
-def _month_day(m: re.Match, pub: date, fc: FiscalCalendar | None) -> tuple[date | None, str, bool]:
+def _month_day(m: re.Match, pub: date, fc: FC) -> Result:
     return _day(m, pub)
 
 
 @_rule(rf"\b(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}(?:,?\s+{_YEAR})?\b")
-def _day_month(m: re.Match, pub: date, fc: FiscalCalendar | None) -> tuple[date | None, str, bool]:
+def _day_month(m: re.Match, pub: date, fc: FC) -> Result:
     return _day(m, pub)
 
 
@@ -321,7 +330,7 @@ def _day(m: re.Match, pub: date) -> tuple[date | None, str, bool]:
 
 
 @_rule(r"\b(?P<y>20\d\d)-(?P<m>\d\d)-(?P<d>\d\d)\b")
-def _iso(m: re.Match, pub: date, fc: FiscalCalendar | None) -> tuple[date | None, str, bool]:
+def _iso(m: re.Match, pub: date, fc: FC) -> Result:
     try:
         when = date(int(m.group("y")), int(m.group("m")), int(m.group("d")))
     except ValueError:
@@ -331,7 +340,7 @@ def _iso(m: re.Match, pub: date, fc: FiscalCalendar | None) -> tuple[date | None
 
 @_rule(rf"\b(?:(?:by|in|during|until|before|through|from|into|for|of)\s+)?{_PART}?[- ]?"
        rf"(?<![A-Za-z]){_MONTH}(?:,?\s+{_YEAR})?\b")
-def _month(m: re.Match, pub: date, fc: FiscalCalendar | None) -> tuple[date | None, str, bool]:
+def _month(m: re.Match, pub: date, fc: FC) -> Result:
     name = m.group("month")
     text = m.group(0).strip()
     # "May" and "March" are words too: a bare month needs a preposition, a part or a year.
@@ -348,7 +357,7 @@ def _month(m: re.Match, pub: date, fc: FiscalCalendar | None) -> tuple[date | No
 
 @_rule(rf"\b(?:(?:by|in|during|for|through|throughout|until|before|of|over)\s+)?"
        rf"(?:{_PART}[- ]?\s*)?(?<![/\d])(?<!\d-){_YEAR}(?![-/]\d)(?!\s*(?:-|to)\s*\d)\b")
-def _year(m: re.Match, pub: date, fc: FiscalCalendar | None) -> tuple[date | None, str, bool]:
+def _year(m: re.Match, pub: date, fc: FC) -> Result:
     year = int(m.group("year"))
     when, why = _part_of_year(m.group("part"), year)
     return when, why, False
@@ -356,7 +365,7 @@ def _year(m: re.Match, pub: date, fc: FiscalCalendar | None) -> tuple[date | Non
 
 @_rule(r"\b(?:on|by|this|next|until|before|coming)\s+(?P<wd>Monday|Tuesday|Wednesday|Thursday|"
        r"Friday|Saturday|Sunday)\b")
-def _weekday(m: re.Match, pub: date, fc: FiscalCalendar | None) -> tuple[date | None, str, bool]:
+def _weekday(m: re.Match, pub: date, fc: FC) -> Result:
     wd = WEEKDAYS[m.group("wd").lower()]
     ahead = (wd - pub.weekday()) % 7 or 7
     if m.group(0).lower().startswith("next") and ahead < 7:
@@ -366,12 +375,12 @@ def _weekday(m: re.Match, pub: date, fc: FiscalCalendar | None) -> tuple[date | 
 
 
 @_rule(r"\btomorrow\b")
-def _tomorrow(m: re.Match, pub: date, fc: FiscalCalendar | None) -> tuple[date | None, str, bool]:
+def _tomorrow(m: re.Match, pub: date, fc: FC) -> Result:
     return pub + timedelta(days=1), f"the day after publication, {pub + timedelta(days=1)}", False
 
 
 @_rule(r"\b(?:this|the|next)\s+(?:post)?season\b|\b(?:the|this)\s+(?:playoffs|postseason)\b")
-def _season(m: re.Match, pub: date, fc: FiscalCalendar | None) -> tuple[date | None, str, bool]:
+def _season(m: re.Match, pub: date, fc: FC) -> Result:
     return _vague("season", pub)
 
 

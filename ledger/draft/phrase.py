@@ -103,11 +103,11 @@ def criteria_text(c: Candidate, published: date) -> str:
     """Draft criteria: the window, the article's words, the premise of a conditional."""
     parts = [f"Yes if, between {published.isoformat()} and {c.resolve_by.isoformat()}, the "
              f"event the article describes happens: \"{plain(c.quote).rstrip('.')}\"."]
-    if c.stance.conditional:
-        if m := re.search(r"\b(?:if|unless|so\s+long\s+as|as\s+long\s+as|until)\s+([^,]+)",
-                          plain(c.quote), re.IGNORECASE):
-            parts.append(f"Premise: {m.group(1).strip()}. If the premise fails, the question "
-                         "is annulled.")
+    premise = re.search(r"\b(?:if|unless|so\s+long\s+as|as\s+long\s+as|until)\s+([^,]+)",
+                        plain(c.quote), re.IGNORECASE)
+    if c.stance.conditional and (m := premise):
+        parts.append(f"Premise: {m.group(1).strip()}. If the premise fails, the question "
+                     "is annulled.")
     parts.append("No otherwise. (Drafted from the text: make the event and any threshold "
                  "precise before importing.)")
     return " ".join(parts)

@@ -37,9 +37,11 @@ NEAR_WORDS = r"(?:likely|probable|certain|sure|confident|confidence)"
 FIRM = [
     r"(?<!to )\bwill\b", r"\bwon['’]t\b", r"(?<![Ii])['’]ll\b", r"\bshall\b", r"\bgoing to\b",
     r"\bgonna\b", r"\bset\s+to\s+(?!be\s+seen)[a-z]+", r"\bexpected\s+to\b",
-    r"(?<!to )(?<!['’]d )(?<!\bd )\bexpects?\b", r"(?<!to )\bexpecting\b", r"\bpredicts?\b", r"\bprojected\s+to\b",
+    r"(?<!to )(?<!['’]d )(?<!\bd )\bexpects?\b", r"(?<!to )\bexpecting\b", r"\bpredicts?\b",
+    r"\bprojected\s+to\b",
     r"\bforecasts?\s+(?:that|to)\b", r"\b(?:very\s+|most\s+|highly\s+)?likely\b",
-    r"\bunlikely\b", r"\bis\s+the\s+favou?rite\b", r"\bprobably\b", r"\balmost\s+certainly\b", r"\bcertain\s+to\b",
+    r"\bunlikely\b", r"\bis\s+the\s+favou?rite\b", r"\bprobably\b", r"\balmost\s+certainly\b",
+    r"\bcertain\s+to\b",
     r"\bsure\s+to\b", r"\bbound\s+(?:for|to)\b", r"\bdestined\b", r"\binevitable\b",
     r"\ball\s+but\s+(?:assured|certain|guaranteed)\b", r"\bon\s+track\s+to\b",
     r"\bpoised\s+to\b", r"\bthe\s+favou?rite\s+to\b", r"\bout\s+of\s+the\s+question\b",
@@ -47,8 +49,9 @@ FIRM = [
     r"\bmy\s+(?:best\s+)?(?:guess|bet|prediction|forecast|expectation)\s+is\b",
 ]
 #: Hedges: a forecast the author does not commit to.
-HEDGES = [r"\bcould\b", r"\bmight\b", r"\bmay\b(?!\s+\d)", r"\bpossibly\b", r"\bperhaps\b", r"\bmaybe\b",
-          r"\bplausible\b", r"\bpotentially\b", r"\bnecessarily\b", r"\bit['’]?s\s+possible\b", r"\bconceivably\b"]
+HEDGES = [r"\bcould\b", r"\bmight\b", r"\bmay\b(?!\s+\d)", r"\bpossibly\b", r"\bperhaps\b",
+          r"\bmaybe\b", r"\bplausible\b", r"\bpotentially\b", r"\bnecessarily\b",
+          r"\bit['’]?s\s+possible\b", r"\bconceivably\b"]
 #: Aims: what someone works toward, not a forecast of the outcome.
 AIMS = [r"\baims?\s+to\b", r"\bplans?\s+to\b", r"\bintends?\s+to\b", r"\bwork(?:ing)?\s+toward",
         r"\bhopes?\s+to\b", r"\bseeks?\s+to\b", r"\b(?:is|are)\s+targeting\b",

@@ -53,10 +53,12 @@ def _horizon_text(p: Proposal) -> str:
 def render(draft: Draft, proposals: list[Proposal] | None = None, *, article_name: str = "",
            generated: date | None = None) -> str:
     """The forecast file for ``draft``: every kept proposal as a question."""
-    proposals = proposals if proposals is not None else propose(draft.candidates, draft.published, draft.article.text)
+    if proposals is None:
+        proposals = propose(draft.candidates, draft.published, draft.article.text)
     kept = [p for p in proposals if p.keep]
+    origin = f" from {article_name}" if article_name else ""
     out = ["# yaml-language-server: $schema=../docs/forecast-file.schema.json", "#",
-           f"# DRAFT written by `forecast-ledger draft`{' from ' + article_name if article_name else ''}"
+           f"# DRAFT written by `forecast-ledger draft`{origin}"
            f"{' on ' + generated.isoformat() if generated else ''}: review every question,",
            "# its criteria and its date before `forecast-ledger import`. Quotes are verbatim.",
            f"# Published {draft.published.isoformat()} ({draft.published_from}). "
