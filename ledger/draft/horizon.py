@@ -20,6 +20,7 @@ import calendar
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -48,7 +49,7 @@ VAGUE_DEFAULTS: dict[str, tuple[int, str]] = {
 #: A claim with no horizon and no article-wide window: published + 12 months.
 NO_HORIZON_DEFAULT = 12
 
-_NUM = (r"(?P<num>\d{1,3}(?:\.5)?|a couple of|couple of|an?|one|two|three|four|five|six|seven|"
+_NUM = (r"(?P<num>\d{1,3}(?:\.5)?|a couple of|couple of|a few|an?|one|two|three|four|five|six|seven|"
         r"eight|nine|ten|eleven|twelve|fifteen|eighteen|twenty|thirty|few|several|many)")
 _UNIT = r"(?P<unit>day|week|month|quarter|year|decade)s?"
 _MONTH = (r"(?P<month>January|February|March|April|May|June|July|August|September|October|"
@@ -203,6 +204,40 @@ def _near(m: re.Match, pub: date, fc: FC) -> Result:
        r"\bsooner\s+or\s+later\b|\bone\s+day\b|\bsomeday\b|\bin\s+the\s+(?:distant\s+)?future\b")
 def _eventually(m: re.Match, pub: date, fc: FC) -> Result:
     return _vague("eventually", pub)
+
+
+@_rule(r"\b(?:with)?in\s+(?P<unit>weeks|months|years)\b")
+def _within_units(m: re.Match, pub: date, fc: FC) -> Result:
+    return _vague(m.group("unit").lower(), pub)
+
+
+_SEASONS = {"spring": (5, "spring ends 31 May"), "summer": (8, "summer ends 31 August"),
+            "autumn": (11, "autumn ends 30 November"), "fall": (11, "fall ends 30 November"),
+            "winter": (2, "winter ends in February")}
+
+
+@_rule(r"\b(?:(?P<which>this|next|by|in|during|over|before|until)\s+(?:the\s+)?)?(?:(?P<part>early|"
+       r"late|mid-?)\s*)?(?P<season>spring|summer|autumn|fall|winter)(?:\s+(?:of\s+)?"
+       r"(?P<year>20\d\d))?\b")
+def _season_of_year(m: re.Match, pub: date, fc: FC) -> Result:
+    # Northern-hemisphere seasons, ending at the end of their last month.
+    season = m.group("season").lower()
+    if season == "fall" and not (m.group("which") or m.group("year")):
+        return None, "not a horizon", False  # "a fall in prices"
+    if not (m.group("which") or m.group("year") or m.group("part")):
+        return None, "not a horizon", False
+    month, why = _SEASONS[season]
+    if m.group("year"):
+        year = int(m.group("year")) + (1 if month == 2 else 0)
+    else:
+        year = pub.year if date(pub.year, month, 1) >= pub.replace(day=1) else pub.year + 1
+        if month == 2 and pub.month >= 3:
+            year = pub.year + 1
+        if (m.group("which") or "").lower() == "next" and date(year, month, 1) <= pub + \
+                relativedelta(months=3):
+            year += 1
+    end = _month_end(year, month)
+    return end, f"{why} (northern hemisphere): {end.isoformat()}", False
 
 
 @_rule(r"\bfor\s+(?:quite\s+)?(?:some|a\s+long)\s+time\b|\bfor\s+(?:a\s+number\s+of|many|several)"
@@ -417,6 +452,12 @@ def find_horizons(text: str, published: date, fiscal: FiscalCalendar | None = No
 
     Phrases before the publication date come back with ``past=True``.
     """
+    return list(_find(text, published, fiscal))
+
+
+@lru_cache(maxsize=8192)
+def _find(text: str, published: date, fiscal: FiscalCalendar | None) -> tuple[Horizon, ...]:
+    # Cached: the extractor reads a paragraph's later sentences again for undated claims.
     found: list[Horizon] = []
     for pattern, handler in _RULES:
         for m in pattern.finditer(text):
@@ -434,7 +475,7 @@ def find_horizons(text: str, published: date, fiscal: FiscalCalendar | None = No
         if kept and h.start < kept[-1].end:
             continue
         kept.append(h)
-    return kept
+    return tuple(kept)
 
 
 def resolve_phrase(phrase: str, published: date, fiscal: FiscalCalendar | None = None
