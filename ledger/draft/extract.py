@@ -61,8 +61,8 @@ SKIP_RULES: list[tuple[str, re.Pattern]] = [(why, re.compile(p, re.IGNORECASE)) 
                     r"not\s+meant\s+to\s+be\s+considered|non-GAAP\s+financial\s+measures"),
     ("about the text itself", r"\bthis\s+(?:post|article|blog|section|piece|essay|model\s+has)\b|"
                               r"\bthe\s+following\s+assumes\b|\bthe\s+conclusions\b|"
-                              r"\bas\s+(?:discussed|mentioned|shown)\s+(?:above|below)\s*$|"
-                              r"\bany\s+prediction\b|\bmy\s+predictions?\b"),
+                              r"\bas\s+(?:discussed|mentioned|shown)\s+(?:above|below)\s*$"),
+    ("about the predictions themselves", r"\bany\s+prediction\b|\bmy\s+predictions?\b"),
     ("a judgment with no checkable event", r"\ba\s+must\b|\bunstoppable\b|\bthan\s+you\s+think\b|"
                                            r"\bvery\s+different\b|\bwill\s+be\s+wrong\b|"
                                            r"\bnot\s+a\s+question\s+of\b"),
@@ -94,6 +94,14 @@ _NOT_DISCLOSED = re.compile(
     re.IGNORECASE)
 _WATCH_SECTION = re.compile(r"\b(?:watch|next|outlook|ahead|expect|predict|forecast|future)",
                             re.IGNORECASE)
+# "I'd like to offer a qualitative forecast of the future": the subsections that follow are
+# the forecast, written in the present tense ("Hospitals come under strain").
+_FRAME = re.compile(r"\b(?:offer|make|give|here\s+(?:is|are)|these\s+are|the\s+following\s+"
+                    r"(?:is|are))\b[^.]{0,40}?\b(?:forecast|predictions?)\b", re.IGNORECASE)
+_NOW = re.compile(r"\b(?:right\s+now|currently|at\s+the\s+moment|we['’]re\s+in|we\s+are\s+in)\b",
+                  re.IGNORECASE)
+_PAST_MARK = re.compile(r"\b(?:was|were|had|did|ago|last|yesterday)\b|\b(?:has|have)\s+(?:been|"
+                        r"\w+ed|\w+en)\b|^\W*but\b|\bif\b|\bwhen\b", re.IGNORECASE)
 _FORECAST_NOUN = re.compile(r"\b(?:forecast|outlook|guidance|projection|estimate)s?\b",
                             re.IGNORECASE)
 # Where a sentence splits into clauses; (pattern, whether the part after it continues the
@@ -105,6 +113,8 @@ _SPLITS: list[tuple[re.Pattern, bool, bool]] = [
     (re.compile(r",\s+having\s+"), True, False),
     (re.compile(r",\s+but\s+|\s+[-–—]\s+but\s+"), False, False),
     (re.compile(r",\s+though\s+"), False, False),
+    (re.compile(r",\s+and\s+(?=(?:the|there|it|they|we|he|she|god|most|many|some|no)\b)"),
+     False, False),
 ]
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]+|\d[\d.,%-]*")
 _STOP = frozenset({
@@ -225,6 +235,7 @@ class RuleExtractor:
     def extract(self, article: Article, published: date) -> list[Candidate]:
         fiscal = fiscal_calendar(article.text)
         window = self.article_window(article, published, fiscal)
+        self._framed = self.framed_blocks(article)
         out: list[Candidate] = []
         seen: list[tuple[set[str], Candidate]] = []
         for sentence in article.sentences:
@@ -238,6 +249,34 @@ class RuleExtractor:
                 seen.append((words, cand))
                 out.append(cand)
         return out
+
+    def framed_blocks(self, article: Article) -> set[int]:
+        """Blocks of the subsections that follow "I'd like to offer a forecast" (to the end of
+        its section), except a subsection that says it describes the present ("right now")."""
+        framed: set[int] = set()
+        level = None
+        for i, block in enumerate(article.blocks):
+            if block.kind == "heading":
+                if level is not None and block.level <= level:
+                    level = None
+                continue
+            if level is not None:
+                framed.add(i)
+            elif block.kind == "paragraph" and _FRAME.search(block.text):
+                level = block.level
+        for i in sorted(framed):
+            block = article.blocks[i]
+            first = next((s for s in article.sentences if s.block == i), None)
+            prev = article.blocks[i - 1] if i else None
+            if prev is not None and prev.kind == "heading" and first is not None and \
+                    _NOW.search(first.text):
+                # the whole subsection is about the present
+                j = i
+                while j < len(article.blocks) and article.blocks[j].kind != "heading":
+                    framed.discard(j)
+                    j += 1
+            del block
+        return framed
 
     # -- the article's own window ------------------------------------------------------------
 
@@ -276,8 +315,9 @@ class RuleExtractor:
         text = sentence.masked or sentence.text  # link targets blanked, same offsets
         if text.rstrip("*_ ").endswith(("?", ":")):
             return []  # questions to the reader; lead-ins of lists
+        framed = sentence.block in getattr(self, "_framed", set())
         if not has_future_cue(text) and not _NOT_DISCLOSED.search(text) and not (
-                _FORECAST_NOUN.search(text)):
+                _FORECAST_NOUN.search(text)) and not framed:
             return []
         if self._not_a_forecast_sentence(text):
             return []
@@ -308,9 +348,14 @@ class RuleExtractor:
                                                                  fiscal)):
                     stance = Stance("firm", "yes", _FORECAST_NOUN.search(clause).group(0))
                     reasons.append("a dated forecast figure")
+                if stance is None and framed and not _PAST_MARK.search(clause) and len(
+                        clause.split()) >= 5:
+                    stance = Stance("firm", "yes", "present tense")
+                    reasons.append("in a section the author offers as a forecast")
                 if stance is None:
                     continue
-                why_not = self._not_a_forecast(clause, text, own, stance, published)
+                front = _fronted(clause, stance)
+                why_not = self._not_a_forecast(clause[front:], text, own, stance, published)
                 if why_not:
                     continue
                 continues = previous is not None and (cont_horizon or ps != cs)
@@ -318,8 +363,7 @@ class RuleExtractor:
                     article, sentence, own, previous[1] if continues else None,
                     published, fiscal, window)
                 previous = (stance, horizon if source in ("own", "continued clause") else None)
-                trim = _fronted(clause, stance) if not any(
-                    h.start < ps + lead + _fronted(clause, stance) for h in own) else 0
+                trim = front if not any(h.start < ps + lead + front for h in own) else 0
                 cstart += trim
                 quote = _cut_quote(article.text[cstart:cstart + len(clause) - trim])
                 out.append(Candidate(
@@ -408,7 +452,7 @@ class RuleExtractor:
         return None, "default", when, rule
 
 
-_OPENER = re.compile(r"^\W*(?:for|given|with|after|despite|as|since|because|while|although|"
+_OPENER = re.compile(r"^\W*(?:for|given|with|after|despite|as|since|because|while|although|even|"
                      r"though|due\s+to|thanks\s+to|ultimately|still|however|so|and|but|yet|"
                      r"on\s+the\s+other\s+hand|horrific|sadly|unfortunately|fortunately)\b",
                      re.IGNORECASE)

@@ -20,8 +20,8 @@ import calendar
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from datetime import date, timedelta
+from functools import lru_cache
 
 from dateutil.relativedelta import relativedelta
 
@@ -49,8 +49,8 @@ VAGUE_DEFAULTS: dict[str, tuple[int, str]] = {
 #: A claim with no horizon and no article-wide window: published + 12 months.
 NO_HORIZON_DEFAULT = 12
 
-_NUM = (r"(?P<num>\d{1,3}(?:\.5)?|a couple of|couple of|a few|an?|one|two|three|four|five|six|seven|"
-        r"eight|nine|ten|eleven|twelve|fifteen|eighteen|twenty|thirty|few|several|many)")
+_NUM = (r"(?P<num>\d{1,3}(?:\.5)?|a couple of|couple of|a few|an?|one|two|three|four|five|six|"
+        r"seven|eight|nine|ten|eleven|twelve|fifteen|eighteen|twenty|thirty|few|several|many)")
 _UNIT = r"(?P<unit>day|week|month|quarter|year|decade)s?"
 _MONTH = (r"(?P<month>January|February|March|April|May|June|July|August|September|October|"
           r"November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?")
