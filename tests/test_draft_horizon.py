@@ -46,6 +46,15 @@ PHRASES = [
     ("the election on 4 July", date(2024, 6, 30), date(2024, 7, 4)),
     ("on July 3, 2025", date(2025, 5, 28), date(2025, 7, 3)),
     ("next year", date(2026, 5, 21), date(2027, 12, 31)),
+    ("in December", date(2026, 5, 21), date(2026, 12, 31)),     # a month ahead, not behind
+    ("by March", date(2026, 5, 21), date(2027, 3, 31)),
+    ("this summer", date(2026, 5, 21), date(2026, 8, 31)),      # northern-hemisphere seasons
+    ("by the fall", date(2026, 5, 21), date(2026, 11, 30)),
+    ("next spring", date(2026, 5, 21), date(2027, 5, 31)),
+    ("by Q3 2027", date(2026, 5, 21), date(2027, 9, 30)),
+    ("in H2 2026", date(2026, 5, 21), date(2026, 12, 31)),
+    ("by the end of 2027", date(2026, 5, 21), date(2027, 12, 31)),
+    ("two years from now", date(2026, 5, 21), date(2028, 5, 21)),
 ]
 
 
@@ -67,6 +76,9 @@ VAGUE = [
     ("in the near term", date(2023, 10, 24), date(2024, 4, 24), "default of 6 months"),
     ("eventually", date(2026, 5, 21), date(2028, 5, 21), "default of 24 months"),
     ("for quite some time", date(2021, 12, 22), date(2022, 12, 22), "default of 12 months"),
+    ("in a few years", date(2026, 5, 21), date(2029, 5, 21), "default of 3 years"),
+    ("within weeks", date(2026, 5, 21), date(2026, 6, 21), "default of 1 month"),
+    ("in the postseason", date(2021, 1, 6), date(2022, 1, 6), "no date in the text"),
 ]
 
 
@@ -87,7 +99,8 @@ def test_no_horizon_default_is_twelve_months_after_publication_and_says_so():
 
 
 @pytest.mark.parametrize("text", ["in a 1-2 week window", "in a week or two", "may be weeks",
-                                  "from 2 days to 3 to 5", "2020/21 standards", "May be"])
+                                  "from 2 days to 3 to 5", "2020/21 standards", "May be",
+                                  "a fall in prices"])
 def test_durations_and_non_dates_are_not_horizons(text):
     assert find_horizons(text, date(2021, 12, 22)) == []
 

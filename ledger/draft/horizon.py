@@ -118,10 +118,19 @@ def _add(published: date, n: float, unit: str) -> date:
     return published + relativedelta(months=round(months))
 
 
-def _closest_year(published: date, month: int) -> int:
-    # A month named without a year is the one nearest the publication date.
-    return min((published.year - 1, published.year, published.year + 1),
-               key=lambda y: abs((date(y, month, 15) - published).days))
+#: A month or date named without a year that ended this many days before publication is the
+#: recent past ("May 19" in an article of May 21); earlier ones mean next year's.
+RECENT_PAST_DAYS = 45
+
+
+def _closest_year(published: date, month: int, day: int | None = None) -> int:
+    """The year of a month (or date) written without one: the next one on or after
+    publication, unless it ended within RECENT_PAST_DAYS before it."""
+    end = date(published.year, month, day or calendar.monthrange(published.year, month)[1]) \
+        if not (month == 2 and day == 29) else date(published.year, 3, 1)
+    if end >= published or (published - end).days <= RECENT_PAST_DAYS:
+        return published.year
+    return published.year + 1
 
 
 def _part_of_year(part: str | None, year: int) -> tuple[date, str]:
@@ -355,12 +364,12 @@ def _day_month(m: re.Match, pub: date, fc: FC) -> Result:
 def _day(m: re.Match, pub: date) -> tuple[date | None, str, bool]:
     month = MONTHS[m.group("month").lower().rstrip(".")]
     day = int(m.group("day"))
-    year = int(m.group("year")) if m.group("year") else _closest_year(pub, month)
+    year = int(m.group("year")) if m.group("year") else _closest_year(pub, month, day)
     try:
         when = date(year, month, day)
     except ValueError:
         return None, "not a date", False
-    how = "as written" if m.group("year") else "the nearest such date to publication"
+    how = "as written" if m.group("year") else "the next such date after publication"
     return when, f"{when.isoformat()} ({how})", False
 
 
