@@ -31,102 +31,23 @@ from ledger.draft.horizon import (
     find_horizons,
     fiscal_calendar,
 )
+from ledger.draft.rules import (
+    FORECAST_NOUN,
+    FRAME,
+    IMPERATIVE,
+    NOT_DISCLOSED,
+    NOW,
+    OPENER,
+    PAST_MARK,
+    SENTENCE_RULES,
+    SKIP_RULES,
+    SPLITS,
+    STOP,
+    WATCH_SECTION,
+    WORD,
+)
 from ledger.draft.stance import Stance, has_future_cue, is_counterfactual, read_stance
-
-MAX_QUOTE_WORDS = 40  # ledger.models.MAX_QUOTE_WORDS; checked equal in the tests
-
-# Why a clause is not a forecast. Each pattern is a general cue, not a phrase of one article.
-SKIP_RULES: list[tuple[str, re.Pattern]] = [(why, re.compile(p, re.IGNORECASE)) for why, p in [
-    ("a personal plan", r"\bI\s*(?:will|['’]ll|am\s+going\s+to|['’]m\s+going\s+to|am\s+planning|"
-                        r"['’]m\s+planning|plan\s+to|intend\s+to|want\s+to|probably\s+won['’]t|"
-                        r"['’]m\s+bound\s+to|am\s+bound\s+to)"
-                        r"(?!\s+(?:see|witness|be\s+surprised))|\bas\s+a\s+personal\s+note\b|"
-                        r"^\s*personally\b|\bI\s+(?:will|['’]ll)\s+be\s+\w+ing\b"),
-    ("a hope", r"\b(?:I\s+hope|hopeful|hoping|excited\s+to\s+see|curious\s+to\s+see|can['’]t\s+"
-               r"wait|I\s+wish|if\s+only)\b"),
-    ("about the reader", r"^\W*(?:and\s+|but\s+)?you\s+(?:will|['’]ll|won['’]t|may|might|could)\b|"
-                         r"\b(?:if|when)\s+you\b"),
-    ("normative or habitual", r"\bneeds?\s+to\b|\bevery\s+now\s+and\s+then\b|\btends?\s+to\b|"
-                              r"\bnot\s+to\s+say\b|\bsomewhat\W*$|\bto\s+some\s+extent\b|"
-                              r"\b(?:have|has|had)\s+claimed\b|\bclaimed\s+that\b|"
-                              r"\bis\s+the\s+[\w\s-]{0,40}\bwhen\b"),
-    ("advice", r"\byou\s+(?:should|need\s+to|must|['’]d\s+best|had\s+better|want\s+to)\b|"
-               r"\b(?:neither|nor)\s+should\s+(?:you|we)\b|"
-               r"\bit\s+would\s+be\s+wise\b|\bfeel\s+free\b|\bshould\s+be\s+(?:considered|"
-               r"trained|treated|taken)\b|\byou\s+(?:can|may)\s+want\b|\bmay\s+want\s+to\b"),
-    ("boilerplate", r"forward-looking|safe\s+harbor|risks\s+and\s+uncertainties|undertakes?\s+no"
-                    r"\s+obligation|conference\s+call|webcast|\breplay\b|will\s+be\s+available|"
-                    r"for\s+more\s+information|cautionary|press\s+release|will\s+host\b|"
-                    r"\bsubscribe\b|\bnewsletter\b|differ\s+materially|\btrademarks?\b|"
-                    r"not\s+meant\s+to\s+be\s+considered|non-GAAP\s+financial\s+measures"),
-    ("about the text itself", r"\bthis\s+(?:post|article|blog|section|piece|essay|model\s+has)\b|"
-                              r"\bthe\s+following\s+assumes\b|\bthe\s+conclusions\b|"
-                              r"\bas\s+(?:discussed|mentioned|shown)\s+(?:above|below)\s*$"),
-    ("about the predictions themselves", r"\bany\s+prediction\b|\bmy\s+predictions?\b"),
-    ("a judgment with no checkable event", r"\ba\s+must\b|\bunstoppable\b|\bthan\s+you\s+think\b|"
-                                           r"\bvery\s+different\b|\bwill\s+be\s+wrong\b|"
-                                           r"\bnot\s+a\s+question\s+of\b"),
-    ("a past judgment", r"\b(?:was|were|had\s+been|did)\s+(?:probably|likely|bound|destined|"
-                        r"set\s+to|expected\s+to|going\s+to)\b|\b(?:could|may|might|would|"
-                        r"should)\s+(?:not\s+)?have\s+\w+ed\b|\b(?:could|may|might)\s+have\b"),
-    ("a comparison, not a forecast", r"\b(?:more|less|far\s+more|much\s+more)\s+likely\b|"
-                                     r"\blikely[- ]voters?\b|\bas\s+\w+\s+should\b|"
-                                     r"\bas\s+(?:I|one|you|we)['’]?d\s+expect\b"),
-    ("about predicting, not a prediction", r"\bto\s+(?:try\s+(?:and|to)\s+)?(?:predict|forecast)\b|"
-                                           r"\bforecasting\s+model\b|\bI\s+should\s+(?:note|"
-                                           r"say|mention|add|point)\b|\breading\s+this\b|"
-                                           r"\b(?:one|you|we|I)\s+could\s+(?:argue|say|claim)\b"),
-    ("uncertainty about the answer", r"\b(?:difficult|hard|impossible|too\s+early)\s+to\s+"
-                                     r"(?:say|know|tell)\b"),
-    ("a judgment of the present", r"\b(?:probably|likely)_?\s+(?:is|are|has|have|doesn['’]t|"
-                                  r"don['’]t|isn['’]t|aren['’]t|hasn['’]t|haven['’]t)\b"),
-    ("a report of the past", r"^\W*(?:announced|revealed|unveiled|introduced|launched|reported|"
-                             r"completed|released|expanded|partnered|raised|returned|posted)\b"),
-]]
-_SENTENCE_RULES = {"about the text itself", "a judgment with no checkable event",
-                   "about predicting, not a prediction", "boilerplate"}
-_IMPERATIVE = re.compile(r"^\W*(?:do|don['’]t|be|make|get|stop|try|keep|send|take|remember|"
-                         r"consider|book|go|give|let['’]s|read|check|join)\b", re.IGNORECASE)
-_NOT_DISCLOSED = re.compile(
-    r"\b(?:aren['’]t|isn['’]t|hasn['’]t|haven['’]t|has\s+not|have\s+not|is\s+not|are\s+not|"
-    r"not\s+yet|remains?)\s+(?:yet\s+|been\s+|publicly\s+)*(?:disclosed|announced|confirmed|"
-    r"described|published|released|revealed|made\s+public|undisclosed|unknown|unclear)\b",
-    re.IGNORECASE)
-_WATCH_SECTION = re.compile(r"\b(?:watch|next|outlook|ahead|expect|predict|forecast|future)",
-                            re.IGNORECASE)
-# "I'd like to offer a qualitative forecast of the future": the subsections that follow are
-# the forecast, written in the present tense ("Hospitals come under strain").
-_FRAME = re.compile(r"\b(?:offer|make|give|here\s+(?:is|are)|these\s+are|the\s+following\s+"
-                    r"(?:is|are))\b[^.]{0,40}?\b(?:forecast|predictions?)\b", re.IGNORECASE)
-_NOW = re.compile(r"\b(?:right\s+now|currently|at\s+the\s+moment|we['’]re\s+in|we\s+are\s+in)\b",
-                  re.IGNORECASE)
-_PAST_MARK = re.compile(r"\b(?:was|were|had|did|ago|last|yesterday)\b|\b(?:has|have)\s+(?:been|"
-                        r"\w+ed|\w+en)\b|^\W*but\b|\bif\b|\bwhen\b", re.IGNORECASE)
-_FORECAST_NOUN = re.compile(r"\b(?:forecast|outlook|guidance|projection|estimate)s?\b",
-                            re.IGNORECASE)
-# Where a sentence splits into clauses; (pattern, whether the part after it continues the
-# first part's verb and so takes its stance and horizon).
-_SPLITS: list[tuple[re.Pattern, bool, bool]] = [
-    (re.compile(r";\s+"), False, False),
-    (re.compile(r",?\s+but\s+also\s+"), True, True),
-    (re.compile(r",\s+and\s+for\s+"), True, True),
-    (re.compile(r",\s+having\s+"), True, False),
-    (re.compile(r",\s+but\s+|\s+[-–—]\s+but\s+"), False, False),
-    (re.compile(r",\s+though\s+"), False, False),
-    (re.compile(r",\s+and\s+(?=(?:the|there|it|they|we|he|she|god|most|many|some|no)\b)"),
-     False, False),
-]
-_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]+|\d[\d.,%-]*")
-_STOP = frozenset({
-    "a", "an", "the", "and", "or", "but", "of", "to", "in", "on", "for", "with", "by", "at",
-    "from", "as", "is", "are", "was", "were", "be", "been", "being", "will", "would", "shall",
-    "should", "could", "might", "may", "can", "this", "that", "these", "those", "it", "its",
-    "their", "there", "they", "we", "i", "you", "he", "she", "his", "her", "our", "my",
-    "your", "them", "than", "then", "so", "also", "just", "very", "more", "most", "much",
-    "many", "some", "any", "not", "no", "nor", "into", "over", "under", "about", "after",
-    "before", "during", "until", "while", "if", "when", "which", "who", "whom", "what",
-    "where", "how", "why", "have", "has", "had", "do", "does", "did", "going", "get", "got",
-})
+from ledger.models import MAX_QUOTE_WORDS  # the quote limit forecast files enforce
 
 
 @dataclass
@@ -162,13 +83,13 @@ class Extractor(Protocol):
 
 
 def _content(text: str) -> set[str]:
-    return {w.lower().rstrip("s") for w in _WORD.findall(text) if w.lower() not in _STOP}
+    return {w.lower().rstrip("s") for w in WORD.findall(text) if w.lower() not in STOP}
 
 
 def split_clauses(text: str) -> list[tuple[int, int, bool, bool]]:
     """Clause spans of one sentence: (start, end, continues-stance, continues-horizon)."""
     cuts: list[tuple[int, int, bool, bool]] = []
-    for pattern, stance, horizon in _SPLITS:
+    for pattern, stance, horizon in SPLITS:
         for m in pattern.finditer(text):
             keep = m.group(0).lstrip(",; ").lstrip("-–— ")
             cut_at = m.end() - len(keep) if keep and pattern.pattern != r";\s+" else m.end()
@@ -262,14 +183,14 @@ class RuleExtractor:
                 continue
             if level is not None:
                 framed.add(i)
-            elif block.kind == "paragraph" and _FRAME.search(block.text):
+            elif block.kind == "paragraph" and FRAME.search(block.text):
                 level = block.level
         for i in sorted(framed):
             block = article.blocks[i]
             first = next((s for s in article.sentences if s.block == i), None)
             prev = article.blocks[i - 1] if i else None
             if prev is not None and prev.kind == "heading" and first is not None and \
-                    _NOW.search(first.text):
+                    NOW.search(first.text):
                 # the whole subsection is about the present
                 j = i
                 while j < len(article.blocks) and article.blocks[j].kind != "heading":
@@ -316,13 +237,13 @@ class RuleExtractor:
         if text.rstrip("*_ ").endswith(("?", ":")):
             return []  # questions to the reader; lead-ins of lists
         framed = sentence.block in getattr(self, "_framed", set())
-        if not has_future_cue(text) and not _NOT_DISCLOSED.search(text) and not (
-                _FORECAST_NOUN.search(text)) and not framed:
+        if not has_future_cue(text) and not NOT_DISCLOSED.search(text) and not (
+                FORECAST_NOUN.search(text)) and not framed:
             return []
         if self._not_a_forecast_sentence(text):
             return []
         block = article.blocks[sentence.block]
-        watch_section = bool(_WATCH_SECTION.search(block.section or ""))
+        watch_section = bool(WATCH_SECTION.search(block.section or ""))
         horizons = find_horizons(text, published, fiscal)
         out: list[Candidate] = []
         previous: tuple[Stance, Horizon | None] | None = None
@@ -338,17 +259,17 @@ class RuleExtractor:
                 stance = read_stance(clause, inherited=inherited)
                 reasons: list[str] = []
                 if stance is None and watch_section and (
-                        _NOT_DISCLOSED.search(clause) or re.match(r"\W*whether\b", clause, re.I)):
-                    cue = _NOT_DISCLOSED.search(clause) or re.match(r"\W*whether", clause, re.I)
+                        NOT_DISCLOSED.search(clause) or re.match(r"\W*whether\b", clause, re.I)):
+                    cue = NOT_DISCLOSED.search(clause) or re.match(r"\W*whether", clause, re.I)
                     stance = Stance("watch", "unclear", cue.group(0).strip())
                     reasons.append(f"an open question in a {block.section!r} section")
-                if stance is None and _FORECAST_NOUN.search(clause) and _has_figure(
+                if stance is None and FORECAST_NOUN.search(clause) and _has_figure(
                         text, ps, pe, own) and (any(not h.past and not h.vague for h in own)
                                                 or self._lead_in(article, sentence, published,
                                                                  fiscal)):
-                    stance = Stance("firm", "yes", _FORECAST_NOUN.search(clause).group(0))
+                    stance = Stance("firm", "yes", FORECAST_NOUN.search(clause).group(0))
                     reasons.append("a dated forecast figure")
-                if stance is None and framed and not _PAST_MARK.search(clause) and len(
+                if stance is None and framed and not PAST_MARK.search(clause) and len(
                         clause.split()) >= 5:
                     stance = Stance("firm", "yes", "present tense")
                     reasons.append("in a section the author offers as a forecast")
@@ -377,7 +298,7 @@ class RuleExtractor:
     def _not_a_forecast_sentence(self, text: str) -> str | None:
         # Rules about the whole sentence: a "but a must" or "this post" anywhere rules it out.
         for why, pattern in SKIP_RULES:
-            if why in _SENTENCE_RULES and pattern.search(text):
+            if why in SENTENCE_RULES and pattern.search(text):
                 return why
         return None
 
@@ -386,7 +307,7 @@ class RuleExtractor:
         for why, pattern in SKIP_RULES:
             if pattern.search(clause):
                 return why
-        if _IMPERATIVE.match(sentence) or is_counterfactual(clause):
+        if IMPERATIVE.match(sentence) or is_counterfactual(clause):
             return "advice or a counterfactual"
         if len(_content(clause)) < 2:
             return "too little to check"
@@ -452,17 +373,11 @@ class RuleExtractor:
         return None, "default", when, rule
 
 
-_OPENER = re.compile(r"^\W*(?:for|given|with|after|despite|as|since|because|while|although|even|"
-                     r"though|due\s+to|thanks\s+to|ultimately|still|however|so|and|but|yet|"
-                     r"on\s+the\s+other\s+hand|horrific|sadly|unfortunately|fortunately)\b",
-                     re.IGNORECASE)
-
-
 def _fronted(clause: str, stance: Stance) -> int:
     """Characters of a fronted phrase to leave out of the quote ("For a pandemic that has been
     going on for two years, the peak will ..."), 0 when there is none. A condition ("If X, Y")
     stays: it is part of the claim."""
-    if stance.kind == "conditional" or not _OPENER.match(clause):
+    if stance.kind == "conditional" or not OPENER.match(clause):
         return 0
     cue = re.search(re.escape(stance.cue), clause) if stance.cue else None
     if cue is None:
