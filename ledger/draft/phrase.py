@@ -53,7 +53,8 @@ def plain(text: str) -> str:
 def _claim_text(c: Candidate) -> str:
     text = plain(c.quote).rstrip(" .;:,")
     if c.horizon is not None and c.horizon_source == "own":
-        cut = re.sub(rf"\s*(?:,\s*)?{re.escape(plain(c.horizon.text))}", "", text, count=1)
+        cut = re.sub(rf"\s*(?:,\s*)?(?:\b(?:on|by|in|during|over|within|at|before|until)\s+)?"
+                     rf"{re.escape(plain(c.horizon.text))}", "", text, count=1)
         if len(cut.split()) >= 3:
             text = cut.strip(" ,")
     if re.match(r"\W*according\s+to\b", text, re.IGNORECASE) and (m := _MODAL.search(text)):
@@ -65,6 +66,14 @@ def _claim_text(c: Candidate) -> str:
     return text or plain(c.quote)
 
 
+_THAT = re.compile(r"\b(?:fears?|think|thinks|believe|believes|predicts?|expects?|says?|said|is|"
+                   r"was|certain|likely|clear|inevitable|warn(?:s|ed)?|not(?:e|es|ed)|suggests?|"
+                   r"argues?|means?|sure|confident)\s+that\s+", re.IGNORECASE)
+_CHANCE_OF = re.compile(r"\b(?:probability|chance|odds|likelihood|risk)\s+of\s+(?P<what>.+?)"
+                        r"(?=\s+(?:at|is|was|are|were|stands?)\b|\s+\d|,|\s+compared|\s+versus|$)",
+                        re.IGNORECASE)
+
+
 def question_text(c: Candidate, context: str = "") -> str:
     """A yes/no question with the resolve-by date in it.
 
@@ -73,6 +82,14 @@ def question_text(c: Candidate, context: str = "") -> str:
     """
     when = c.resolve_by.isoformat()
     text = _claim_text(c)
+    if c.stance.kind == "stated" and (m := _CHANCE_OF.search(text)):
+        what = m.group("what").strip(" ,")
+        if c.horizon is not None:
+            what = re.sub(rf"\s*(?:\b(?:in|over|within|during|by)\s+)?"
+                          rf"{re.escape(plain(c.horizon.text))}", "", what).strip()
+        return f"Will {what} happen by {when}?"
+    if (m := _MODAL.search(text)) and (that := list(_THAT.finditer(text, 0, m.start()))):
+        text = text[that[-1].end():]  # the claim inside "we fear that the Fed will ..."
     if m := _MODAL.search(text):
         subject, rest = text[:m.start()].strip(" ,"), text[m.end():].strip()
         modal = m.group("m").lower()
