@@ -47,3 +47,17 @@ def test_paste_review_save_and_import_in_a_browser(tmp_path, page):  # noqa: F81
     with Ledger(db).connect() as con:
         assert sorted(q["id"] for q in list_questions(con)) == sorted(
             q["id"] for q in data["questions"])
+
+
+def test_an_uploaded_file_is_drafted_like_pasted_text(tmp_path, page):  # noqa: F811
+    article = tmp_path / "article.md"
+    article.write_text(ARTICLE, encoding="utf-8")
+    with serve(tmp_path / "ledger.duckdb", tmp_path) as url:
+        page.goto(f"{url}/draft")
+        page.get_by_role("heading", name="Draft", exact=True).wait_for()
+        settle(page)
+        page.locator("[data-testid=stFileUploader] input[type=file]").set_input_files(
+            str(article))
+        page.get_by_text("claims found in", exact=False).wait_for()
+        settle(page)
+        assert page.locator("[data-testid=stHtml] mark").count() == 3

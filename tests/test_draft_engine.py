@@ -203,3 +203,13 @@ def test_seed_article_drafts_every_claim_of_todays_forecasts_file_with_its_date(
         assert q["resolve_by"] in {c.resolve_by for c in found}, q["id"]
     for c in d.candidates:
         assert c.quote in d.article.text
+
+
+def test_an_opening_paragraph_gives_the_article_window():
+    text = ("published: 2025-01-03\n\nHere are my predictions for 2025, a year of change.\n\n"
+            "- The central bank will cut rates twice.\n- Unemployment will stay under 5%.\n")
+    d = draft_article(text)
+    assert [c.quote for c in d.candidates] == ["The central bank will cut rates twice.",
+                                               "Unemployment will stay under 5%."]
+    assert {c.resolve_by for c in d.candidates} == {date(2025, 12, 31)}
+    assert all("opening paragraphs" in c.resolve_by_rule for c in d.candidates)
