@@ -99,7 +99,7 @@ def test_draft_reads_standard_input_and_prints_json():
 
 def test_draft_prints_the_yaml_when_no_out_file_is_given(tmp_path):
     done = cli("draft", "-", "--published", "2026-05-21", "--source-id", "my-source",
-               stdin="Prices will fall by 2030.\n")
+               stdin="Prices will fall by 2030. Oil prices are high.\n")
     assert done.returncode == 0, done.stderr
     data = yaml.safe_load(done.stdout)
     assert data["source"]["id"] == "my-source"

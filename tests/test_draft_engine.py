@@ -213,3 +213,28 @@ def test_an_opening_paragraph_gives_the_article_window():
                                                "Unemployment will stay under 5%."]
     assert {c.resolve_by for c in d.candidates} == {date(2025, 12, 31)}
     assert all("opening paragraphs" in c.resolve_by_rule for c in d.candidates)
+
+
+def test_a_probability_in_the_next_sentence_is_the_claims_forecast():
+    c = one("OpenAI will release a new model before the end of June. I'd put it at 70%.")
+    assert (c.stance.kind, c.stance.probability, c.stance.probability_text) == (
+        "stated", 0.7, "70%")
+    assert c.resolve_by == date(2026, 6, 30)
+    assert "in the next sentence" in c.reasons[0]
+
+
+def test_either_or_doesnt_is_paired_with_no_side():
+    c = one("The stock either doubles this year or doesn't.")
+    assert (c.stance.kind, c.direction) == ("paired", "unclear")
+
+
+def test_a_habit_of_the_author_is_not_a_forecast():
+    assert drafted("Every December I write down what I think the next year will bring.") == []
+
+
+def test_a_conditional_question_keeps_its_condition_first():
+    from ledger.draft.phrase import question_text
+
+    c = one("If the Democrats win the House in November, hearings will start by spring 2027.")
+    assert question_text(c) == ("If the Democrats win the House in November, will hearings "
+                                "start by 2027-05-31?")

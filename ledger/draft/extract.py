@@ -46,7 +46,14 @@ from ledger.draft.rules import (
     WATCH_SECTION,
     WORD,
 )
-from ledger.draft.stance import Stance, has_future_cue, is_counterfactual, read_stance
+from ledger.draft.stance import (
+    FOLLOW_UP,
+    Stance,
+    has_future_cue,
+    is_counterfactual,
+    read_stance,
+    stated_probability,
+)
 from ledger.models import MAX_QUOTE_WORDS  # the quote limit forecast files enforce
 
 
@@ -160,6 +167,12 @@ class RuleExtractor:
         out: list[Candidate] = []
         seen: list[tuple[set[str], Candidate]] = []
         for sentence in article.sentences:
+            if out and FOLLOW_UP.match(sentence.text) and (
+                    prob := stated_probability(sentence.masked or sentence.text)) and \
+                    article.sentences[sentence.index - 1].block == sentence.block and \
+                    out[-1].sentence == article.sentences[sentence.index - 1].text:
+                _attach_probability(out[-1], prob, sentence.text)
+                continue
             for cand in self._sentence(article, sentence, published, fiscal, window):
                 words = _content(cand.quote)
                 dup = next((c for w, c in seen if len(words) >= 3 and len(w) >= 3
@@ -280,6 +293,12 @@ class RuleExtractor:
                 if why_not:
                     continue
                 continues = previous is not None and (cont_horizon or ps != cs)
+                if stance.conditional and (cond := re.match(
+                        r"\W*(?:if|unless|so\s+long\s+as|as\s+long\s+as|provided)\b[^,]+,",
+                        clause, re.IGNORECASE)):
+                    # "If X in November, Y by spring 2027": Y's date is the question's
+                    after = ps + lead + cond.end()
+                    own = sorted(own, key=lambda h: h.start < after)
                 horizon, source, resolve_by, rule = self._horizon(
                     article, sentence, own, previous[1] if continues else None,
                     published, fiscal, window)
@@ -386,6 +405,18 @@ def _fronted(clause: str, stance: Stance) -> int:
     if comma < 0 or len(clause[comma + 2:].split()) < 4:
         return 0
     return comma + 2
+
+
+def _attach_probability(c: Candidate, prob: tuple[float, str, str, int], said: str) -> None:
+    """"X will happen. I'd put it at 70%.": the number is the stated forecast of X."""
+    value, written, form, _ = prob
+    direction = "yes" if value > 0.5 else "no" if value < 0.5 else "unclear"
+    c.stance = Stance("stated", direction, written, value, written, form, c.stance.conditional,
+                      c.stance.negated)
+    c.reasons = [f"a stated probability ({written}, in the next sentence: {said!r})"] + [
+        r for r in c.reasons[1:]]
+    c.tags = _tags(c.stance)
+    c.confidence = max(c.confidence, 0.85)
 
 
 def _has_figure(text: str, start: int, end: int, own: list[Horizon]) -> bool:

@@ -61,6 +61,9 @@ def _claim_text(c: Candidate) -> str:
         comma = text.rfind(", ", 0, m.start())
         text = text[comma + 2:] if comma > 0 else text
     text = _LEAD.sub("", text, count=1).strip(" ,")
+    # "..., I'm fairly sure" / "..., I think": the author's confidence, not part of the event
+    text = re.sub(r",\s*(?:I['’]m|I\s+am|I\s+think|I\s+believe|I\s+suspect|I\s+reckon)\b[^,]*$",
+                  "", text)
     # "X will happen, or don't" / "either pays off or doesn't": the question asks the first half
     text = re.sub(r",?\s+or\s+(?:not|doesn['’]t|don['’]t|won['’]t|isn['’]t)\W*$", "", text)
     return text or plain(c.quote)
@@ -69,8 +72,8 @@ def _claim_text(c: Candidate) -> str:
 _THAT = re.compile(r"\b(?:fears?|think|thinks|believe|believes|predicts?|expects?|says?|said|is|"
                    r"was|certain|likely|clear|inevitable|warn(?:s|ed)?|not(?:e|es|ed)|suggests?|"
                    r"argues?|means?|sure|confident)\s+that\s+", re.IGNORECASE)
-_CHANCE_OF = re.compile(r"\b(?:probability|chance|odds|likelihood|risk)\s+of\s+(?P<what>.+?)"
-                        r"(?=\s+(?:at|is|was|are|were|stands?)\b|\s+\d|,|\s+compared|\s+versus|$)",
+_CHANCE_OF = re.compile(r"\b(?:probability|chance|odds|likelihood|risk)\s+(?P<how>of|that)\s+"
+                        r"(?P<what>.+?)(?=\s+(?:at|is|was|are|were|stands?)\b|\s+\d|,|\s+compared|\s+versus|$)",
                         re.IGNORECASE)
 
 
@@ -87,7 +90,13 @@ def question_text(c: Candidate, context: str = "") -> str:
         if c.horizon is not None:
             what = re.sub(rf"\s*(?:\b(?:in|over|within|during|by)\s+)?"
                           rf"{re.escape(plain(c.horizon.text))}", "", what).strip()
+        if m.group("how").lower() == "that":  # the whole clause: "that the Fed cuts at ..."
+            return f"By {when}, will it be true that {text[m.start('what'):].strip(' ,.')}?"
         return f"Will {what} happen by {when}?"
+    condition = ""
+    if c.stance.conditional and (m := re.match(r"\W*((?:if|unless|so\s+long\s+as|as\s+long\s+"
+                                               r"as|provided)\b[^,]+),\s*", text, re.I)):
+        condition, text = m.group(1)[0].upper() + m.group(1)[1:] + ", ", text[m.end():]
     if (m := _MODAL.search(text)) and (that := list(_THAT.finditer(text, 0, m.start()))):
         text = text[that[-1].end():]  # the claim inside "we fear that the Fed will ..."
     if m := _MODAL.search(text):
@@ -97,18 +106,24 @@ def question_text(c: Candidate, context: str = "") -> str:
         if subject and rest and len(subject.split()) <= 25:
             if not _proper(subject, context or c.sentence):
                 subject = subject[0].lower() + subject[1:]
-            return f"Will {subject} {'not ' if negative else ''}{rest} by {when}?"
+            will = "will" if condition else "Will"
+            return f"{condition}{will} {subject} {'not ' if negative else ''}{rest} by {when}?"
     return f"By {when}, will this happen: {text}?"
 
 
 def _proper(subject: str, context: str) -> bool:
+    """Whether the subject's first word keeps its capital: a name (camel case, digits, written
+    capitalized mid-sentence elsewhere), or a word the article never writes in lowercase."""
     first = subject.split()[0]
-    if first.isupper() and len(first) > 1 or not first[:1].isupper():
+    if not first[:1].isupper():
         return True
     bare = first.strip("“\"‘'")
     if bare.lower() in _COMMON:
         return False
-    return bool(re.search(rf"[a-z,;][ \t]+{re.escape(bare)}\b", context))
+    if re.search(r"[A-Z0-9]", bare[1:]) or re.search(rf"[a-z,;][ \t]+{re.escape(bare)}\b",
+                                                     context):
+        return True
+    return not re.search(rf"\b{re.escape(bare.lower())}\b", context)
 
 
 _COMMON = {"the", "a", "an", "this", "that", "these", "those", "it", "its", "there", "many",

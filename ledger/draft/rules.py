@@ -20,6 +20,7 @@ SKIP_RULES: list[tuple[str, re.Pattern]] = [(why, re.compile(p, re.IGNORECASE)) 
     ("about the reader", r"^\W*(?:and\s+|but\s+)?you\s+(?:will|['’]ll|won['’]t|may|might|could)\b|"
                          r"\b(?:if|when)\s+you\b"),
     ("normative or habitual", r"\bneeds?\s+to\b|\bevery\s+now\s+and\s+then\b|\btends?\s+to\b|"
+                              r"^\W*every\s+\w+\s+(?:I|we)\b|"
                               r"\bnot\s+to\s+say\b|\bsomewhat\W*$|\bto\s+some\s+extent\b|"
                               r"\b(?:have|has|had)\s+claimed\b|\bclaimed\s+that\b|"
                               r"\bis\s+the\s+[\w\s-]{0,40}\bwhen\b"),

@@ -29,7 +29,12 @@ _W = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7
 _NUMWORD = r"(\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twenty|an?|hundred)"
 
 #: Words that make a probability out of a nearby percentage.
-PROB_WORDS = r"(?:probability|probabilities|chance|chances|odds|likelihood|risk)"
+PROB_WORDS = (r"(?:probability|probabilities|chance|chances|odds|likelihood|risk|"
+              r"(?:put|give|rate|peg|place)s?\s+(?:it|this|that|the\s+\w+)\s+(?:at|a))")
+#: "I'd put it at 70%." on its own: the probability of the claim just before it.
+FOLLOW_UP = re.compile(r"^\W*(?:(?:I['’]d|I\s+would|I)\s+(?:put|give|rate|peg|place)\s+(?:it|this|"
+                       r"that|the\s+(?:odds|chances?))\b|(?:my\s+)?(?:odds|probability|"
+                       r"confidence|chance)\s*[:=])", re.IGNORECASE)
 #: Words that make a probability of a percentage right next to them ("70% likely").
 NEAR_WORDS = r"(?:likely|probable|certain|sure|confident|confidence)"
 
@@ -155,7 +160,7 @@ def stated_probability(text: str) -> tuple[float, str, str, int] | None:
 def has_future_cue(text: str) -> bool:
     """Whether ``text`` holds any cue that makes it a candidate forecast."""
     return bool(_FIRM.search(text) or _HEDGE.search(text) or _AIM.search(text)
-                or _WATCH.search(text) or stated_probability(text))
+                or _WATCH.search(text) or _PAIRED.search(text) or stated_probability(text))
 
 
 def read_stance(text: str, *, inherited: Stance | None = None) -> Stance | None:
