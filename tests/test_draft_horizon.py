@@ -55,6 +55,9 @@ PHRASES = [
     ("in H2 2026", date(2026, 5, 21), date(2026, 12, 31)),
     ("by the end of 2027", date(2026, 5, 21), date(2027, 12, 31)),
     ("two years from now", date(2026, 5, 21), date(2028, 5, 21)),
+    ("by June 30", date(2026, 3, 10), date(2026, 6, 30)),
+    ("in the second half", date(2026, 3, 10), date(2026, 12, 31)),
+    ("full-year profit", date(2026, 3, 10), date(2026, 12, 31)),
 ]
 
 
@@ -109,6 +112,13 @@ def test_date_before_publication_is_marked_past():
     found = resolve_phrase("The start date is reported as May 19, 2026", date(2026, 5, 21))
     assert found.resolve_by == date(2026, 5, 19)
     assert found.past
+
+
+def test_a_weekday_after_a_reporting_verb_is_the_one_before_publication():
+    found = resolve_phrase("The group said on Monday that", date(2026, 3, 10))  # a Tuesday
+    assert found.resolve_by == date(2026, 3, 9) and found.past
+    ahead = resolve_phrase("Sunak will resign on Friday", date(2026, 3, 10))
+    assert ahead.resolve_by == date(2026, 3, 13) and not ahead.past
 
 
 def test_year_in_a_url_is_blanked_before_reading():

@@ -383,7 +383,7 @@ def _iso(m: re.Match, pub: date, fc: FC) -> Result:
 
 
 @_rule(rf"\b(?:(?:by|in|during|until|before|through|from|into|for|of)\s+)?{_PART}?[- ]?"
-       rf"(?<![A-Za-z]){_MONTH}(?:,?\s+{_YEAR})?\b")
+       rf"(?<![A-Za-z]){_MONTH}(?:,?\s+{_YEAR})?\b(?!\s*\d{{1,2}}(?:st|nd|rd|th)?\b)")
 def _month(m: re.Match, pub: date, fc: FC) -> Result:
     name = m.group("month")
     text = m.group(0).strip()
@@ -411,11 +411,28 @@ def _year(m: re.Match, pub: date, fc: FC) -> Result:
        r"Friday|Saturday|Sunday)\b")
 def _weekday(m: re.Match, pub: date, fc: FC) -> Result:
     wd = WEEKDAYS[m.group("wd").lower()]
+    before = m.string[max(0, m.start() - 40):m.start()]
+    if re.search(r"\b(?:said|says|told|announced|reported|wrote|added|noted|confirmed|revealed|"
+                 r"stated|posted|was|were|had|did|\w+ed)\b(?:\s+\w+){0,3}\s*$", before, re.I):
+        # "said on Monday" in a news story: the Monday before publication
+        back = (pub.weekday() - wd) % 7 or 7
+        when = pub - timedelta(days=back)
+        return when, f"the {m.group('wd')} before publication, {when.isoformat()}", False
     ahead = (wd - pub.weekday()) % 7 or 7
     if m.group(0).lower().startswith("next") and ahead < 7:
         ahead += 7 if pub.weekday() >= wd else 0
     when = pub + timedelta(days=ahead)
     return when, f"the next {m.group('wd')} after publication is {when.isoformat()}", False
+
+
+@_rule(r"\b(?:in\s+|during\s+|over\s+)?(?:the\s+)?(?P<half>first|second)\s+half(?:\s+of\s+(?:the|this)"
+       r"\s+year)?\b(?!\s+of\s+(?:20\d\d|next))|\bfull[- ]year\b(?!\s+(?:fiscal|20\d\d))")
+def _half(m: re.Match, pub: date, fc: FC) -> Result:
+    if not m.group("half"):
+        return date(pub.year, 12, 31), f"the full year of publication ends {pub.year}-12-31", False
+    if m.group("half").lower() == "first":
+        return date(pub.year, 6, 30), f"the first half of {pub.year} ends {pub.year}-06-30", False
+    return date(pub.year, 12, 31), f"the second half of {pub.year} ends {pub.year}-12-31", False
 
 
 @_rule(r"\btomorrow\b")

@@ -23,7 +23,14 @@ _LEAD = re.compile(
     r"(?:it\s+is|it['’]s|it\s+seems)\s+(?:very\s+|highly\s+|virtually\s+|almost\s+)?"
     r"(?:likely|certain|inevitable|plausible|possible|clear|probable)\s+that\s+|"
     r"what\s+is\s+certain\s+is\s+that\s+|(?:also\s+)?worth\s+watching:\s*|watch\s+for\s+|"
-    r"watch\s+|expect\s+|whether\s+|according\s+to\s+[^,]+,\s*)*", re.IGNORECASE)
+    r"watch\s+|expect\s+|whether\s+|according\s+to\s+[^,]+,\s*|"
+    r"(?:[\w’'-]+\s+){1,4}(?:said|says|told\s+\w+|warned|added)\s+(?:on\s+\w+\s+)?(?:that\s+)?|"
+    r"(?:it|it['’]s|it\s+is|that['’]s)\s+(?:seems?|looks?)\s+like\s+)*", re.IGNORECASE)
+# ', chief executive Maria Lopez told reporters' / '," she said': who said it, not the event
+_ATTRIBUTION = re.compile(r"[,\"”]*\s*[\"”]?,?\s*(?:[\w’'.-]+\s+){0,5}(?:said|says|told\s+\w+|"
+                          r"added|noted|wrote)(?:\s+(?:on\s+\w+|in\s+a\s+\w+))?\s*$|"
+                          r"[,\"”]+\s*(?:said|says|told|added|noted|wrote)\s+[^,\"“”]*$",
+                          re.IGNORECASE)
 _MODAL = re.compile(
     r"\b(?P<m>will\s+not|won['’]t|will|shall|(?:is|are)\s+(?:not\s+)?(?:going|expected|likely|"
     r"set|projected|poised|bound|destined|due)\s+to|(?:is|are)\s+(?:un)?likely\s+to|"
@@ -60,7 +67,8 @@ def _claim_text(c: Candidate) -> str:
     if re.match(r"\W*according\s+to\b", text, re.IGNORECASE) and (m := _MODAL.search(text)):
         comma = text.rfind(", ", 0, m.start())
         text = text[comma + 2:] if comma > 0 else text
-    text = _LEAD.sub("", text, count=1).strip(" ,")
+    text = _ATTRIBUTION.sub("", text).strip(" ,")
+    text = _LEAD.sub("", text, count=1).strip(" ,\"“”")
     # "..., I'm fairly sure" / "..., I think": the author's confidence, not part of the event
     text = re.sub(r",\s*(?:I['’]m|I\s+am|I\s+think|I\s+believe|I\s+suspect|I\s+reckon)\b[^,]*$",
                   "", text)
@@ -72,7 +80,8 @@ def _claim_text(c: Candidate) -> str:
 _THAT = re.compile(r"\b(?:fears?|think|thinks|believe|believes|predicts?|expects?|says?|said|is|"
                    r"was|certain|likely|clear|inevitable|warn(?:s|ed)?|not(?:e|es|ed)|suggests?|"
                    r"argues?|means?|sure|confident)\s+that\s+", re.IGNORECASE)
-_CHANCE_OF = re.compile(r"\b(?:probability|chance|odds|likelihood|risk)\s+(?P<how>of|that)\s+"
+_CHANCE_OF = re.compile(r"\b(?:probability|chance|odds|likelihood|risk)\s+"
+                        r"(?P<how>of|that|(?=(?:the|they|he|she|it|we|a|an)\s))\s*"
                         r"(?P<what>.+?)(?=\s+(?:at|is|was|are|were|stands?)\b|\s+\d|,|\s+compared|\s+versus|$)",
                         re.IGNORECASE)
 
@@ -90,9 +99,10 @@ def question_text(c: Candidate, context: str = "") -> str:
         if c.horizon is not None:
             what = re.sub(rf"\s*(?:\b(?:in|over|within|during|by)\s+)?"
                           rf"{re.escape(plain(c.horizon.text))}", "", what).strip()
-        if m.group("how").lower() == "that":  # the whole clause: "that the Fed cuts at ..."
+        if m.group("how").lower() != "of":  # the whole clause: "that the Fed cuts at ..."
             return f"By {when}, will it be true that {text[m.start('what'):].strip(' ,.')}?"
         return f"Will {what} happen by {when}?"
+    whole = text
     condition = ""
     if c.stance.conditional and (m := re.match(r"\W*((?:if|unless|so\s+long\s+as|as\s+long\s+"
                                                r"as|provided)\b[^,]+),\s*", text, re.I)):
@@ -108,7 +118,7 @@ def question_text(c: Candidate, context: str = "") -> str:
                 subject = subject[0].lower() + subject[1:]
             will = "will" if condition else "Will"
             return f"{condition}{will} {subject} {'not ' if negative else ''}{rest} by {when}?"
-    return f"By {when}, will this happen: {text}?"
+    return f"By {when}, will this happen: {whole}?"
 
 
 def _proper(subject: str, context: str) -> bool:
