@@ -238,3 +238,9 @@ def test_a_conditional_question_keeps_its_condition_first():
     c = one("If the Democrats win the House in November, hearings will start by spring 2027.")
     assert question_text(c) == ("If the Democrats win the House in November, will hearings "
                                 "start by 2027-05-31?")
+
+
+def test_a_header_date_that_does_not_parse_falls_back_to_today_and_says_so():
+    d = draft_article("published: soon\n\nThe lab will ship a model.\n", today=date(2026, 1, 2))
+    assert d.published == date(2026, 1, 2)
+    assert d.published_from == "today: the header's published: 'soon' is not a date"

@@ -58,6 +58,7 @@ PHRASES = [
     ("by June 30", date(2026, 3, 10), date(2026, 6, 30)),
     ("in the second half", date(2026, 3, 10), date(2026, 12, 31)),
     ("full-year profit", date(2026, 3, 10), date(2026, 12, 31)),
+    ("in the first half of next year", date(2026, 3, 10), date(2027, 6, 30)),
 ]
 
 

@@ -88,6 +88,10 @@ def draft_article(text: str, published: date | None = None, source_id: str | Non
         when, origin = published, "given"
     elif article.published is not None:
         when, origin = article.published, "the header"
+    elif article.meta.get("published") or article.meta.get("date"):
+        written = article.meta.get("published") or article.meta.get("date")
+        when, origin = (today or local_today()), (f"today: the header's published: {written!r} "
+                                                  "is not a date")
     else:
         when, origin = (today or local_today()), "today (no date given)"
     first_line = next((s.text for s in article.sentences), "") or "Untitled article"

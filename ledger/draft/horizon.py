@@ -285,9 +285,13 @@ def _mid_decade(m: re.Match, pub: date, fc: FC) -> Result:
     return date(year, 12, 31), f"the middle of the decade = {year}, ends {year}-12-31", False
 
 
-@_rule(r"\b(?:early\s+|late\s+)?next\s+(?P<unit>year|quarter|month|week|decade)\b")
+@_rule(r"\b(?:(?:the\s+)?(?P<half>first|second)\s+half\s+of\s+|early\s+|late\s+)?next\s+"
+       r"(?P<unit>year|quarter|month|week|decade)\b")
 def _next(m: re.Match, pub: date, fc: FC) -> Result:
     unit = m.group("unit").lower()
+    if unit == "year" and (m.group("half") or "").lower() == "first":
+        y = pub.year + 1
+        return date(y, 6, 30), f"the first half of next year ends {y}-06-30", False
     if unit == "year":
         y = pub.year + 1
         if m.group(0).lower().startswith("early"):
