@@ -106,7 +106,10 @@ name = default_file_name(draft)
 st.download_button("Download the file", yaml_text.encode("utf-8"), file_name=name,
                    mime="application/x-yaml", key="draft_download")
 target = st.text_input("Save as", value=f"forecasts/{name}", key=f"draft_target-{stamp}",
-                       help="A new file; it is imported into the ledger right after saving.")
+                       help="A new file, relative to the folder the dashboard was started from; "
+                            "it is imported into the ledger right after saving.")
+st.caption(f"Saves to {ui.md(Path(target.strip() or '.').resolve())}, then imports it into "
+           f"{ui.md(ui.display_path(ui.ledger_path()))}.")
 if st.button("Save and import", type="primary", key="draft_save", disabled=not kept):
     try:
         result = save_and_import(yaml_text, Path(target.strip()), ui.ledger_path())
