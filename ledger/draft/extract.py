@@ -1,6 +1,6 @@
 """The rule-based extractor: sentences and clauses in, candidate claims out.
 
-Behind the :class:`Extractor` protocol (``extract(article) -> list[Candidate]``), so a
+Behind the :class:`Extractor` protocol (``extract(article, published) -> list[Candidate]``), so a
 model-based extractor can replace it without touching the writer, the CLI or the dashboard.
 
 For each sentence: split it into clauses (a sentence holding two checkable events is two
@@ -163,7 +163,7 @@ class RuleExtractor:
     def extract(self, article: Article, published: date) -> list[Candidate]:
         fiscal = fiscal_calendar(article.text)
         window = self.article_window(article, published, fiscal)
-        self._framed = self.framed_blocks(article)
+        framed = self.framed_blocks(article)
         out: list[Candidate] = []
         seen: list[tuple[set[str], Candidate]] = []
         for sentence in article.sentences:
@@ -173,7 +173,8 @@ class RuleExtractor:
                     out[-1].sentence == article.sentences[sentence.index - 1].text:
                 _attach_probability(out[-1], prob, sentence.text)
                 continue
-            for cand in self._sentence(article, sentence, published, fiscal, window):
+            for cand in self._sentence(article, sentence, published, fiscal, window,
+                                       sentence.block in framed):
                 words = _content(cand.quote)
                 dup = next((c for w, c in seen if len(words) >= 3 and len(w) >= 3
                             and len(words & w) / min(len(words), len(w)) >= 0.7), None)
@@ -199,7 +200,6 @@ class RuleExtractor:
             elif block.kind == "paragraph" and FRAME.search(block.text):
                 level = block.level
         for i in sorted(framed):
-            block = article.blocks[i]
             first = next((s for s in article.sentences if s.block == i), None)
             prev = article.blocks[i - 1] if i else None
             if prev is not None and prev.kind == "heading" and first is not None and \
@@ -209,7 +209,6 @@ class RuleExtractor:
                 while j < len(article.blocks) and article.blocks[j].kind != "heading":
                     framed.discard(j)
                     j += 1
-            del block
         return framed
 
     # -- the article's own window ------------------------------------------------------------
@@ -244,12 +243,11 @@ class RuleExtractor:
     # -- one sentence ------------------------------------------------------------------------
 
     def _sentence(self, article: Article, sentence: Sentence, published: date,
-                  fiscal: FiscalCalendar | None, window: tuple[Horizon, str] | None
-                  ) -> list[Candidate]:
+                  fiscal: FiscalCalendar | None, window: tuple[Horizon, str] | None,
+                  framed: bool = False) -> list[Candidate]:
         text = sentence.masked or sentence.text  # link targets blanked, same offsets
         if text.rstrip("*_ ").endswith(("?", ":")):
             return []  # questions to the reader; lead-ins of lists
-        framed = sentence.block in getattr(self, "_framed", set())
         if not has_future_cue(text) and not NOT_DISCLOSED.search(text) and not (
                 FORECAST_NOUN.search(text)) and not framed:
             return []
