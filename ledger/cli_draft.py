@@ -7,10 +7,14 @@ imported: the drafting engine is pure Python (regular expressions and dateutil).
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from ledger.errors import InvalidValue, LedgerError
+
+if TYPE_CHECKING:
+    from ledger.draft.phrase import Proposal
 
 
 @click.command()
@@ -92,10 +96,10 @@ def draft(article: str, published: str | None, source_id: str | None, out: str |
         click.echo(yaml_text, nl=False)
 
 
-def _as_dict(p: object) -> dict:
-    c = p.candidate  # type: ignore[attr-defined]
+def _as_dict(p: Proposal) -> dict:
+    c = p.candidate
     s = c.stance
-    return {"id": p.id, "question": p.question, "criteria": p.criteria,  # type: ignore
+    return {"id": p.id, "question": p.question, "criteria": p.criteria,
             "quote": c.quote, "start": c.start, "end": c.end, "kind": s.kind,
             "direction": s.direction, "probability": s.probability,
             "probability_text": s.probability_text, "horizon": c.horizon_text,
