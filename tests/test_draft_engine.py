@@ -244,3 +244,13 @@ def test_a_header_date_that_does_not_parse_falls_back_to_today_and_says_so():
     d = draft_article("published: soon\n\nThe lab will ship a model.\n", today=date(2026, 1, 2))
     assert d.published == date(2026, 1, 2)
     assert d.published_from == "today: the header's published: 'soon' is not a date"
+
+
+@pytest.mark.parametrize("front", [
+    '---\ntitle: "My post"\ndate: 2025-03-04T10:00:00Z\nauthors: ["Ann"]\n---\n\n',
+    '+++\ntitle = "My post"\ndate = 2025-03-04\nauthor = "Ann"\n+++\n',
+])
+def test_markdown_front_matter_is_read_as_the_source(front):
+    d = draft_article(front + "The lab will ship a model next quarter.\n")
+    assert (d.title, d.published, d.author) == ("My post", date(2025, 3, 4), "Ann")
+    assert [c.resolve_by for c in d.candidates] == [date(2025, 6, 30)]

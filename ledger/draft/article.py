@@ -90,6 +90,8 @@ def parse_header(text: str) -> tuple[dict[str, str], int]:
     """
     meta: dict[str, str] = {}
     pos = 0
+    if fence := re.match(r"(---|\+\+\+)[ \t]*\n", text):
+        return _front_matter(text, fence.group(1))
     for line in text.splitlines(keepends=True):
         stripped = line.strip()
         if not stripped:
@@ -102,6 +104,22 @@ def parse_header(text: str) -> tuple[dict[str, str], int]:
         meta[m.group("key").lower()] = m.group("value").strip().strip("\"'")
         pos += len(line)
     return {}, 0
+
+
+def _front_matter(text: str, fence: str) -> tuple[dict[str, str], int]:
+    """A Markdown file's YAML (``---``) or TOML (``+++``) front matter, read for the same keys."""
+    end = re.search(rf"^{re.escape(fence)}[ \t]*$\n?", text[3:], re.MULTILINE)
+    if end is None:
+        return {}, 0
+    meta: dict[str, str] = {}
+    for line in text[3:3 + end.start()].splitlines():
+        m = re.match(r"^\s*([A-Za-z/_]+)\s*[:=]\s*(.*?)\s*$", line)
+        if m and m.group(1).lower() in HEADER_KEYS + ("authors",):
+            meta[m.group(1).lower().rstrip("s") if m.group(1).lower() == "authors"
+                 else m.group(1).lower()] = m.group(2).strip("\"'[] ")
+    if "date" in meta:
+        meta["date"] = meta["date"][:10]
+    return meta, 3 + end.end()
 
 
 def _lines(text: str, start: int) -> list[tuple[int, str]]:
