@@ -254,3 +254,11 @@ def test_markdown_front_matter_is_read_as_the_source(front):
     d = draft_article(front + "The lab will ship a model next quarter.\n")
     assert (d.title, d.published, d.author) == ("My post", date(2025, 3, 4), "Ann")
     assert [c.resolve_by for c in d.candidates] == [date(2025, 6, 30)]
+
+
+@pytest.mark.parametrize("text", [
+    "It's time to assess all the teams bound for the playoffs.",
+    "Given most of the roster will be playing its first final, it's bad enough to lose a coach.",
+])
+def test_a_cue_that_does_not_carry_the_claim_is_not_drafted(text):
+    assert drafted(text) == []

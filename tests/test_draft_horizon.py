@@ -122,6 +122,20 @@ def test_a_weekday_after_a_reporting_verb_is_the_one_before_publication():
     assert ahead.resolve_by == date(2026, 3, 13) and not ahead.past
 
 
+def test_a_month_after_a_past_verb_is_the_last_one():
+    found = resolve_phrase("projections I put together in April", date(2020, 11, 8))
+    assert found.resolve_by == date(2020, 4, 30) and found.past
+    ahead = resolve_phrase("the merger closes in April", date(2020, 11, 8))
+    assert ahead.resolve_by == date(2021, 4, 30) and not ahead.past
+
+
+def test_a_quarter_without_a_year_needs_a_financial_context():
+    text = "two losses in which fourth quarter leads were lost"
+    assert find_horizons(text, date(2021, 1, 6)) == []
+    found = resolve_phrase("revenue in the third quarter will rise", date(2026, 5, 21))
+    assert found.resolve_by == date(2026, 9, 30)
+
+
 def test_year_in_a_url_is_blanked_before_reading():
     from ledger.draft.article import mask_links
 

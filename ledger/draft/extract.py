@@ -43,6 +43,7 @@ from ledger.draft.rules import (
     SKIP_RULES,
     SPLITS,
     STOP,
+    SUBORDINATE_CUE,
     WATCH_SECTION,
     WORD,
 )
@@ -288,6 +289,12 @@ class RuleExtractor:
                     continue
                 front = _fronted(clause, stance)
                 why_not = self._not_a_forecast(clause[front:], text, own, stance, published)
+                if not why_not and stance.kind == "hedged" and re.match(
+                        r"\W*even\s+if\b", clause, re.IGNORECASE):
+                    why_not = "a hypothetical"
+                if not why_not and SUBORDINATE_CUE.match(clause) and not has_future_cue(
+                        clause[clause.find(",") + 1:] if "," in clause else ""):
+                    why_not = "the cue is in a subordinate clause"  # "Given X will ..., Y is"
                 if why_not:
                     continue
                 continues = previous is not None and (cont_horizon or ps != cs)

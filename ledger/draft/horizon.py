@@ -123,6 +123,18 @@ def _add(published: date, n: float, unit: str) -> date:
 RECENT_PAST_DAYS = 45
 
 
+_PAST_VERB = re.compile(
+    r"\b(?:said|says|told|announced|reported|wrote|added|noted|confirmed|revealed|stated|"
+    r"posted|was|were|had|did|went|came|got|made|put\s+together|began|began|rose|fell|\w+ed)\b"
+    r"(?:\s+[\w’'-]+){0,3}\s*$", re.IGNORECASE)
+
+
+def _past_context(m: re.Match) -> bool:
+    """Whether a past-tense verb stands just before the phrase ("said on Monday", "put together
+    in April"): then a weekday or month without a year is the last one, not the next."""
+    return bool(_PAST_VERB.search(m.string[max(0, m.start() - 40):m.start()]))
+
+
 def _closest_year(published: date, month: int, day: int | None = None) -> int:
     """The year of a month (or date) written without one: the next one on or after
     publication, unless it ended within RECENT_PAST_DAYS before it."""
@@ -343,6 +355,8 @@ def _fiscal_year(m: re.Match, pub: date, fc: FC) -> Result:
 def _quarter(m: re.Match, pub: date, fc: FC) -> Result:
     q = ORDINALS[(m.group("q") or m.group("qq")).lower()]
     ytext = m.group("year") or m.group("year2")
+    if not ytext and m.group("q") and "-" not in m.group(0) and not _FINANCE.search(m.string):
+        return None, "not a horizon", False  # "fourth quarter leads": a period of a game
     fiscal = bool(m.group("fiscal") or m.group("fiscal2"))
     year = (int(ytext) if len(ytext) == 4 else 2000 + int(ytext)) if ytext else pub.year
     if fiscal and fc:
@@ -369,6 +383,8 @@ def _day(m: re.Match, pub: date) -> tuple[date | None, str, bool]:
     month = MONTHS[m.group("month").lower().rstrip(".")]
     day = int(m.group("day"))
     year = int(m.group("year")) if m.group("year") else _closest_year(pub, month, day)
+    if not m.group("year") and _past_context(m) and date(year, month, min(day, 28)) > pub:
+        year -= 1
     try:
         when = date(year, month, day)
     except ValueError:
@@ -399,6 +415,8 @@ def _month(m: re.Match, pub: date, fc: FC) -> Result:
         return None, "not a horizon", False
     month = MONTHS[name.lower().rstrip(".")]
     year = int(m.group("year")) if m.group("year") else _closest_year(pub, month)
+    if not m.group("year") and _past_context(m) and date(year, month, 1) > pub:
+        year -= 1
     when, why = _part_of_month(m.group("part"), year, month)
     return when, why, False
 
@@ -415,9 +433,7 @@ def _year(m: re.Match, pub: date, fc: FC) -> Result:
        r"Friday|Saturday|Sunday)\b")
 def _weekday(m: re.Match, pub: date, fc: FC) -> Result:
     wd = WEEKDAYS[m.group("wd").lower()]
-    before = m.string[max(0, m.start() - 40):m.start()]
-    if re.search(r"\b(?:said|says|told|announced|reported|wrote|added|noted|confirmed|revealed|"
-                 r"stated|posted|was|were|had|did|\w+ed)\b(?:\s+\w+){0,3}\s*$", before, re.I):
+    if _past_context(m):
         # "said on Monday" in a news story: the Monday before publication
         back = (pub.weekday() - wd) % 7 or 7
         when = pub - timedelta(days=back)
@@ -449,6 +465,9 @@ def _season(m: re.Match, pub: date, fc: FC) -> Result:
     return _vague("season", pub)
 
 
+_FINANCE = re.compile(r"\b(?:revenue|growth|gdp|earnings|sales|profits?|results|margins?|guidance|"
+                      r"outlook|forecasts?|economy|deliveries|inflation|income|expenses?|"
+                      r"dividend|quarterly|fiscal)\b", re.IGNORECASE)
 _ANCHOR = re.compile(
     r"\b(?P<q>first|second|third|fourth)\s+quarter(?:\s+of)?(?:\s+fiscal(?:\s+year)?\s+"
     r"(?P<fy>20\d\d))?,?\s+(?:which\s+)?ended\s+" + _MONTH + r"\s+(?P<day>\d{1,2}),?\s+" + _YEAR,

@@ -106,3 +106,7 @@ OPENER = re.compile(r"^\W*(?:for|given|with|after|despite|as|since|because|while
                      r"though|due\s+to|thanks\s+to|ultimately|still|however|so|and|but|yet|"
                      r"on\s+the\s+other\s+hand|horrific|sadly|unfortunately|fortunately)\b",
                      re.IGNORECASE)
+
+# "Given so much of this roster will be playing ..., it's bad enough": a premise, not the claim.
+SUBORDINATE_CUE = re.compile(r"^\W*(?:given(?:\s+that)?|since|because|while|"
+                             r"whereas|now\s+that)\b[^,]+,", re.IGNORECASE)

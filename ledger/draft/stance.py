@@ -47,7 +47,9 @@ FIRM = [
     r"\bforecasts?\s+(?:that|to)\b", r"\b(?:very\s+|most\s+|highly\s+)?likely\b",
     r"\bunlikely\b", r"\bis\s+the\s+favou?rite\b", r"\bprobably\b", r"\balmost\s+certainly\b",
     r"\bcertain\s+to\b",
-    r"\bsure\s+to\b", r"\bbound\s+(?:for|to)\b", r"\bdestined\b", r"\binevitable\b",
+    r"\bsure\s+to\b",
+    r"(?:\b(?:is|are|was|were|be|been|likely|seems?|looks?)|['’]re|['’]s)\s+"
+    r"bound\s+(?:for|to)\b", r"\bdestined\b", r"\binevitable\b",
     r"\ball\s+but\s+(?:assured|certain|guaranteed)\b", r"\bon\s+track\s+to\b",
     r"\bpoised\s+to\b", r"\bthe\s+favou?rite\s+to\b", r"\bout\s+of\s+the\s+question\b",
     r"\bno\s+chance\b", r"\bshould(?:n['’]t)?\b", r"\bdoomed\b",
