@@ -7,6 +7,8 @@ from datetime import date
 import pytest
 import yaml
 from conftest import FORECASTS, ROOT
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ledger import models
 from ledger.draft import Candidate, draft_article
@@ -262,3 +264,28 @@ def test_markdown_front_matter_is_read_as_the_source(front):
 ])
 def test_a_cue_that_does_not_carry_the_claim_is_not_drafted(text):
     assert drafted(text) == []
+
+
+WORDS = ["The", "lab", "will", "may", "ship", "by", "2027", "next", "quarter", "If", "odds",
+         "8 to 1", "110%", "a 30% chance", "**", "[link](https://example.org/2023/10/06)", ",",
+         ".", "?", ":", "\n\n", "\n- ", "## ", "May", "Friday", "eventually", "I", "expect",
+         "or doesn't", "’", "\"", "published: 2026-05-21\n\n", "2026-05-21", "—"]
+
+
+@given(st.lists(st.sampled_from(WORDS), max_size=60).map(" ".join))
+@settings(max_examples=150, deadline=None)
+def test_any_text_drafts_a_file_that_validates_with_quotes_verbatim(text):
+    d = draft_article(text, published=PUB)
+    for c in d.candidates:
+        assert c.quote in d.article.text and d.article.text[c.start:c.end] == c.quote
+    from ledger.draft.write import render
+
+    drafted_yaml = render(d)
+    uncommented = "\n".join(line.replace("    # ", "    ", 1) if line.startswith("    # ")
+                            else line for line in drafted_yaml.splitlines())
+    for doc in (drafted_yaml, uncommented):
+        models.ForecastFile.model_validate(yaml.safe_load(doc))
+
+
+def test_a_percentage_above_100_is_not_a_probability():
+    assert stated_probability("They give it a 110% chance of working.") is None

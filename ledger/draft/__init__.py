@@ -94,8 +94,10 @@ def draft_article(text: str, published: date | None = None, source_id: str | Non
                                                   "is not a date")
     else:
         when, origin = (today or local_today()), "today (no date given)"
-    first_line = next((s.text for s in article.sentences), "") or "Untitled article"
-    title = (article.title or first_line)[:300]
+    # Without a title: the first sentence with words in it, or the first heading.
+    first_line = next((s.text for s in article.sentences if re.search(r"[A-Za-z]{2}", s.text)),
+                      "") or next((b.text for b in article.blocks if b.kind == "heading"), "")
+    title = (article.title or first_line or "Untitled article")[:300]
     sid = source_id or slug(f"{title[:50]} {when.isoformat()}", 90)
     candidates = (extractor or RuleExtractor()).extract(article, when)
     return Draft(article, when, origin, sid, title, candidates)

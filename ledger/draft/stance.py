@@ -92,9 +92,12 @@ _PERCENT = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d+)?)\s?(?:%|per\s?cent\b|percen
 _IN = re.compile(rf"\b{_NUMWORD}[- ](?:in|out\s+of)[- ]{_NUMWORD}\b(?:\s+chance)?", re.IGNORECASE)
 _FIFTY = re.compile(r"\b50\s?/\s?50\b|\bfifty[- ]fifty\b|\bcoin[- ]?flip\b|\beven\s+odds\b",
                     re.IGNORECASE)
+# Betting odds "8 to 1" (odds against) near the word "odds".
 _ODDS = re.compile(rf"\b{_NUMWORD}[- ](?:to|-)[- ]{_NUMWORD}\b(?=[^.]*\bodds\b)|"
-                   rf"\bodds\b[^.]{{0,40}}?\b{_NUMWORD}[- ]to[- ]{_NUMWORD}\b|"
-                   rf"\b(\d+)\s?:\s?(\d+)\s+odds\b", re.IGNORECASE)
+                   rf"\bodds\b[^.]{{0,40}}?\b{_NUMWORD}[- ]to[- ]{_NUMWORD}\b", re.IGNORECASE)
+# "3:1 odds", "odds of 3:1": written as ledger/probability.py reads "3:1" (odds for).
+_COLON_ODDS = re.compile(r"\b(\d+)\s?:\s?(\d+)\s+odds\b|\bodds\b\s*(?:of|are|at|:)?\s*(\d+)\s?:\s?"
+                         r"(\d+)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -125,17 +128,28 @@ def stated_probability(text: str) -> tuple[float, str, str, int] | None:
     >>> stated_probability("the odds are two in three")[:3]
     (0.6666666666666666, 'two in three', '2 in 3')
     """
+    try:
+        return _stated(text)
+    except (ValueError, ZeroDivisionError):
+        return None  # "a 110% chance" is a figure of speech, not a probability
+
+
+def _stated(text: str) -> tuple[float, str, str, int] | None:
     if m := _FIFTY.search(text):
         return parse_probability("50%"), m.group(0), "50%", m.start()
     if m := _ODDS.search(text):
-        groups = [g for g in m.groups() if g]
-        a, b = _num(groups[0]), _num(groups[1])
+        first, second = [g for g in m.groups() if g]
+        a, b = _num(first), _num(second)
         if a + b > 0:
             # Betting odds "8 to 1" are odds against: 1 chance in 9.
             form = f"{b}:{a}"
-            return parse_probability(form), m.group(0) if "odds" not in m.group(0).lower() \
-                else re.search(rf"{re.escape(groups[0])}[- ](?:to|-)[- ]{re.escape(groups[1])}",
-                               m.group(0)).group(0), form, m.start()
+            written = re.search(rf"{re.escape(first)}[- ](?:to|-)[- ]{re.escape(second)}",
+                                m.group(0), re.IGNORECASE)
+            return parse_probability(form), (written or m).group(0), form, m.start()
+    if m := _COLON_ODDS.search(text):
+        a, b = [g for g in m.groups() if g]
+        if int(a) + int(b) > 0:
+            return parse_probability(f"{a}:{b}"), f"{a}:{b}", f"{a}:{b}", m.start()
     for m in _IN.finditer(text):
         k, n = _num(m.group(1)), _num(m.group(2))
         if 0 < k <= n:
@@ -148,6 +162,8 @@ def stated_probability(text: str) -> tuple[float, str, str, int] | None:
         return None
     best = None
     for m in _PERCENT.finditer(text):
+        if float(m.group(1)) > 100:
+            continue
         for w, reach in words:
             distance = min(abs(m.start() - w.end()), abs(w.start() - m.end()))
             if distance <= reach and (best is None or distance < best[0]):

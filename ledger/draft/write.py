@@ -65,8 +65,8 @@ def render(draft: Draft, proposals: list[Proposal] | None = None, *, article_nam
            f"{len(kept)} claim{'s' if len(kept) != 1 else ''} drafted.",
            "# Firm claims carry an implied forecast commented out: uncomment it to keep it.",
            "source:",
-           f"  id: {draft.source_id}",
-           f"  title: {_q(plain(draft.title)[:500])}"]
+           f"  id: {_q(draft.source_id)}",
+           f"  title: {_q(plain(draft.title)[:500] or 'Untitled article')}"]
     if draft.publisher:
         out.append(f"  publisher: {_q(plain(draft.publisher))}")
     if draft.author:
@@ -80,7 +80,7 @@ def render(draft: Draft, proposals: list[Proposal] | None = None, *, article_nam
     for p in kept:
         c = p.candidate
         out.extend("  " + line for line in _comment(p))
-        out.append(f"  - id: {p.id}")
+        out.append(f"  - id: {_q(p.id)}")
         out.append(f"    question: {_q(p.question)}")
         out.append(f"    criteria: {_q(p.criteria)}")
         out.append(f"    resolve_by: {p.resolve_by.isoformat()}")
