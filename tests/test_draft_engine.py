@@ -289,3 +289,21 @@ def test_any_text_drafts_a_file_that_validates_with_quotes_verbatim(text):
 
 def test_a_percentage_above_100_is_not_a_probability():
     assert stated_probability("They give it a 110% chance of working.") is None
+
+
+@pytest.mark.parametrize(("text", "question", "direction"), [
+    ("I don't expect there to be riots this year.", "Will there be riots by 2026-12-31?", "no"),
+    ("Whether it's ordered or not, most shops will close next month.",
+     "Will most shops close by 2026-06-30?", "yes"),
+    ("We increasingly fear that the Fed will raise rates again by 2027.",
+     "Will the Fed raise rates again by 2027-12-31?", "yes"),
+])
+def test_the_question_asks_the_event_the_author_commits_on(text, question, direction):
+    from ledger.draft.phrase import question_text
+
+    c = one(text)
+    assert (question_text(c, text), c.direction) == (question, direction)
+
+
+def test_the_noun_will_is_not_a_forecast_cue():
+    assert drafted("There is the political will to act, and the will to win.") == []

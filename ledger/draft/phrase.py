@@ -19,11 +19,12 @@ _LEAD = re.compile(
     r"^\W*(?:(?:and|but|so|yet|though|also|still|however|on\s+the\s+other\s+hand)\W+)*"
     r"(?:(?:but\s+also|and\s+for|for)\s+)?"
     r"(?:(?:I|we|they|he|she|it|the\s+\w+|\w+)\s+(?:predict|expect|believe|think|see|estimate|"
-    r"forecast|project|reckon|guess)s?\s+(?:that\s+)?|"
+    r"forecast|project|reckon)s?\s+(?:that\s+)?|my\s+(?:best\s+)?guess\s+is\s+(?:that\s+)?|"
     r"(?:it\s+is|it['’]s|it\s+seems)\s+(?:very\s+|highly\s+|virtually\s+|almost\s+)?"
     r"(?:likely|certain|inevitable|plausible|possible|clear|probable)\s+that\s+|"
     r"what\s+is\s+certain\s+is\s+that\s+|(?:also\s+)?worth\s+watching:\s*|watch\s+for\s+|"
-    r"watch\s+|expect\s+|whether\s+|according\s+to\s+[^,]+,\s*|"
+    r"watch\s+|expect\s+|whether\s+[^,]*\bor\s+not\s*,\s*|whether\s+|"
+    r"according\s+to\s+[^,]+,\s*|"
     r"(?:[\w’'-]+\s+){1,4}(?:said|says|told\s+\w+|warned|added)\s+(?:on\s+\w+\s+)?(?:that\s+)?|"
     r"(?:it|it['’]s|it\s+is|that['’]s)\s+(?:seems?|looks?)\s+like\s+)*", re.IGNORECASE)
 # ', chief executive Maria Lopez told reporters' / '," she said': who said it, not the event
@@ -32,7 +33,8 @@ _ATTRIBUTION = re.compile(r"[,\"”]*\s*[\"”]?,?\s*(?:[\w’'.-]+\s+){0,5}(?:s
                           r"[,\"”]+\s*(?:said|says|told|added|noted|wrote)\s+[^,\"“”]*$",
                           re.IGNORECASE)
 _MODAL = re.compile(
-    r"\b(?P<m>will\s+not|won['’]t|will|shall|(?:is|are)\s+(?:not\s+)?(?:going|expected|likely|"
+    r"\b(?P<m>will\s+not|won['’]t|(?<!political )(?<!the )will(?!\s+to\b)|shall|"
+    r"(?:is|are)\s+(?:not\s+)?(?:going|expected|likely|"
     r"set|projected|poised|bound|destined|due)\s+to|(?:is|are)\s+(?:un)?likely\s+to|"
     r"should(?:n['’]t)?|could|might|may|set\s+to|expected\s+to|likely\s+to)\s+", re.IGNORECASE)
 
@@ -60,21 +62,31 @@ def plain(text: str) -> str:
 def _claim_text(c: Candidate) -> str:
     text = plain(c.quote).rstrip(" .;:,")
     if c.horizon is not None and c.horizon_source == "own":
-        cut = re.sub(rf"\s*(?:,\s*)?(?:\b(?:on|by|in|during|over|within|at|before|until)\s+)?"
-                     rf"{re.escape(plain(c.horizon.text))}", "", text, count=1)
-        if len(cut.split()) >= 3:
+        cut = re.sub(rf"(?<=\S)\s*(?:,\s*)?(?:\b(?:on|by|in|during|over|within|at|before|"
+                     rf"until)\s+)?{re.escape(plain(c.horizon.text))}", "", text, count=1)
+        # (not when the horizon is the subject: "Early 2022 is going to be bad")
+        if len(cut.split()) >= 3 and not re.search(r"\b(?:is|guess\s+is|be)\W*$", cut):
             text = cut.strip(" ,")
     if re.match(r"\W*according\s+to\b", text, re.IGNORECASE) and (m := _MODAL.search(text)):
         comma = text.rfind(", ", 0, m.start())
         text = text[comma + 2:] if comma > 0 else text
     text = _ATTRIBUTION.sub("", text).strip(" ,")
     text = _LEAD.sub("", text, count=1).strip(" ,\"“”")
+    # "I don't expect there to be riots" -> "there will be riots" (direction: no)
+    if (m := re.match(r"(?:I|we)\s+(?:don['’]t|do\s+not)\s+(?:expect|believe|think|see)\s+"
+                      r"(?:that\s+)?", text, re.IGNORECASE)):
+        text = text[m.end():]
+        if not _MODAL.search(text):
+            text = re.sub(r"^(there|it|they|\w+(?:\s+\w+){0,4}?)\s+to\s+", r"\1 will ", text,
+                          count=1)
     # "..., I'm fairly sure" / "..., I think": the author's confidence, not part of the event
     text = re.sub(r",\s*(?:I['’]m|I\s+am|I\s+think|I\s+believe|I\s+suspect|I\s+reckon)\b[^,]*$",
                   "", text)
     # "X will happen, or don't" / "either pays off or doesn't": the question asks the first half
     text = re.sub(r",?\s+or\s+(?:not|doesn['’]t|don['’]t|won['’]t|isn['’]t)\W*$", "", text)
-    return text or plain(c.quote)
+    if len(text.split()) < 3:  # too little left: the whole sentence, for the reviewer to edit
+        return plain(c.sentence).rstrip(" .;:,")
+    return text
 
 
 _THAT = re.compile(r"\b(?:fears?|think|thinks|believe|believes|predicts?|expects?|says?|said|is|"

@@ -40,7 +40,9 @@ NEAR_WORDS = r"(?:likely|probable|certain|sure|confident|confidence)"
 
 #: Firm future cues: the author commits to a direction.
 FIRM = [
-    r"(?<!to )\bwill\b", r"\bwon['’]t\b", r"(?<![Ii])['’]ll\b", r"\bshall\b", r"\bgoing to\b",
+    # "will", not the noun ("the political will to")
+    r"(?<!to )(?<!the )(?<!political )(?<!free )(?<!good )(?<!own )\bwill\b(?!\s+to\b)",
+    r"\bwon['’]t\b", r"(?<![Ii])['’]ll\b", r"\bshall\b", r"\bgoing to\b",
     r"\bgonna\b", r"\bset\s+to\s+(?!be\s+seen)[a-z]+", r"\bexpected\s+to\b",
     r"(?<!to )(?<!['’]d )(?<!\bd )\bexpects?\b", r"(?<!to )\bexpecting\b", r"\bpredicts?\b",
     r"\bprojected\s+to\b",
