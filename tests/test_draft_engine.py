@@ -307,3 +307,20 @@ def test_the_question_asks_the_event_the_author_commits_on(text, question, direc
 
 def test_the_noun_will_is_not_a_forecast_cue():
     assert drafted("There is the political will to act, and the will to win.") == []
+
+
+@pytest.mark.parametrize(("text", "question"), [
+    ("The company said it would open a plant in Ohio in 2027.",
+     "Will it open a plant in Ohio by 2027-12-31?"),
+    ("The oil price should peak next year.", "Will the oil price peak by 2027-12-31?"),
+])
+def test_reported_would_and_predictive_should_are_forecasts(text, question):
+    from ledger.draft.phrase import question_text
+
+    c = one(text, date(2026, 3, 10))
+    assert (c.stance.kind, c.direction) == ("firm", "yes")
+    assert question_text(c, text) == question
+
+
+def test_should_with_an_agents_action_is_advice_not_a_forecast():
+    assert drafted("Governments should regulate AI before it is too late.") == []

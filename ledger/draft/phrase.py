@@ -36,7 +36,8 @@ _MODAL = re.compile(
     r"\b(?P<m>will\s+not|won['’]t|(?<!political )(?<!the )will(?!\s+to\b)|shall|"
     r"(?:is|are)\s+(?:not\s+)?(?:going|expected|likely|"
     r"set|projected|poised|bound|destined|due)\s+to|(?:is|are)\s+(?:un)?likely\s+to|"
-    r"should(?:n['’]t)?|could|might|may|set\s+to|expected\s+to|likely\s+to)\s+", re.IGNORECASE)
+    r"should(?:n['’]t)?|could|might|may|would\s+not|would|set\s+to|expected\s+to|likely\s+to)\s+",
+    re.IGNORECASE)
 
 
 @dataclass

@@ -54,7 +54,16 @@ FIRM = [
     r"bound\s+(?:for|to)\b", r"\bdestined\b", r"\binevitable\b",
     r"\ball\s+but\s+(?:assured|certain|guaranteed)\b", r"\bon\s+track\s+to\b",
     r"\bpoised\s+to\b", r"\bthe\s+favou?rite\s+to\b", r"\bout\s+of\s+the\s+question\b",
-    r"\bno\s+chance\b", r"\bshould(?:n['’]t)?\b", r"\bdoomed\b",
+    r"\bno\s+chance\b", r"\bdoomed\b",
+    # "should" predicts with a change of state ("should be resolved", "should peak"); with an
+    # agent's action it is advice ("governments should regulate"), not a forecast
+    r"\bshould(?:n['’]t)?\s+(?:(?:still|soon|easily|also)\s+)?(?:be|see|arrive|come|happen|"
+    r"remain|reach|hit|improve|fall|rise|drop|grow|recover|return|peak|continue|start|begin|"
+    r"ease|stabili[sz]e|follow|last|end|exceed|top|surpass|pass|double|halve|decline|increase|"
+    r"decrease|slow|accelerate)\b",
+    # reported future: "the company said it would open a plant in 2027"
+    r"\b(?:said|says|announced|expected|predicted|told\s+\w+|warned|forecast|estimated|"
+    r"promised|pledged)\b[^.,;]{0,40}\bwould\b",
     r"\bmy\s+(?:best\s+)?(?:guess|bet|prediction|forecast|expectation)\s+is\b",
 ]
 #: Hedges: a forecast the author does not commit to.
@@ -88,6 +97,9 @@ _HEDGE = re.compile("|".join(HEDGES), re.IGNORECASE)
 _AIM = re.compile("|".join(AIMS), re.IGNORECASE)
 _WATCH = re.compile("|".join(WATCH), re.IGNORECASE)
 _WOULD = re.compile(r"\bwould\s+(?:predict|expect|be|have)\b", re.IGNORECASE)
+_REPORTED_WOULD = re.compile(r"\b(?:said|says|announced|expected|predicted|told\s+\w+|warned|"
+                             r"forecast|estimated|promised|pledged)\b[^.,;]{0,40}\bwould\b",
+                             re.IGNORECASE)
 
 _PERCENT = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d+)?)\s?(?:%|per\s?cent\b|percent\b)",
                       re.IGNORECASE)
@@ -224,4 +236,4 @@ def read_stance(text: str, *, inherited: Stance | None = None) -> Stance | None:
 
 def is_counterfactual(text: str) -> bool:
     """"this model would predict ...", "we would expect ...": illustrations, not forecasts."""
-    return bool(_WOULD.search(text))
+    return bool(_WOULD.search(text)) and not _REPORTED_WOULD.search(text)
