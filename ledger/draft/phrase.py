@@ -25,7 +25,8 @@ _LEAD = re.compile(
     r"what\s+is\s+certain\s+is\s+that\s+|(?:also\s+)?worth\s+watching:\s*|watch\s+for\s+|"
     r"watch\s+|expect\s+|whether\s+[^,]*\bor\s+not\s*,\s*|whether\s+|"
     r"according\s+to\s+[^,]+,\s*|"
-    r"(?:[\w’'-]+\s+){1,4}(?:said|says|told\s+\w+|warned|added)\s+(?:on\s+\w+\s+)?(?:that\s+)?|"
+    r"(?:[\w’'-]+\s+){1,4}(?:said|says|say|told\s+\w+|warned|warn|added)\s+(?:on\s+\w+\s+)?"
+    r"(?:that\s+)?|"
     r"(?:it|it['’]s|it\s+is|that['’]s)\s+(?:seems?|looks?)\s+like\s+)*", re.IGNORECASE)
 # ', chief executive Maria Lopez told reporters' / '," she said': who said it, not the event
 _ATTRIBUTION = re.compile(r"[,\"”]*\s*[\"”]?,?\s*(?:[\w’'.-]+\s+){0,5}(?:said|says|told\s+\w+|"
@@ -122,6 +123,15 @@ def question_text(c: Candidate, context: str = "") -> str:
         condition, text = m.group(1)[0].upper() + m.group(1)[1:] + ", ", text[m.end():]
     if (m := _MODAL.search(text)) and (that := list(_THAT.finditer(text, 0, m.start()))):
         text = text[that[-1].end():]  # the claim inside "we fear that the Fed will ..."
+    if not _MODAL.search(text) and (likely := re.match(
+            r"^(.+?)\s+(?:is|are)\s+(?:very\s+|highly\s+)?(?:un)?likely(?:\s+to\s+(.+))?$", text,
+            re.IGNORECASE)):
+        # "a recession is unlikely" -> "Will a recession happen"; the direction says "no"
+        subject = likely.group(1)
+        if not _proper(subject, context or c.sentence):
+            subject = subject[0].lower() + subject[1:]
+        return f"{condition}{'will' if condition else 'Will'} {subject} " \
+               f"{likely.group(2) or 'happen'} by {when}?"
     if m := _MODAL.search(text):
         subject, rest = text[:m.start()].strip(" ,"), text[m.end():].strip()
         modal = m.group("m").lower()
