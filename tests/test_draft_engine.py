@@ -278,8 +278,11 @@ def test_any_text_drafts_a_file_that_validates_with_quotes_verbatim(text):
     d = draft_article(text, published=PUB)
     for c in d.candidates:
         assert c.quote in d.article.text and d.article.text[c.start:c.end] == c.quote
+    from ledger.draft.phrase import propose
     from ledger.draft.write import render
 
+    for p in propose(d.candidates, d.published, d.article.text):
+        assert p.resolve_by.isoformat() in p.question  # the date is in the question
     drafted_yaml = render(d)
     uncommented = "\n".join(line.replace("    # ", "    ", 1) if line.startswith("    # ")
                             else line for line in drafted_yaml.splitlines())

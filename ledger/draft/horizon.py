@@ -25,6 +25,11 @@ from functools import lru_cache
 
 from dateutil.relativedelta import relativedelta
 
+from ledger.draft.fiscal import FiscalCalendar, fiscal_calendar
+
+__all__ = ["FiscalCalendar", "Horizon", "default_resolve_by", "find_horizons", "fiscal_calendar",
+           "resolve_phrase"]
+
 MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m}
 MONTHS.update({m.lower(): i for i, m in enumerate(calendar.month_abbr) if m})
 MONTHS["sept"] = 9
@@ -74,20 +79,6 @@ class Horizon:
 
     def shifted(self, offset: int) -> Horizon:
         return replace(self, start=self.start + offset, end=self.end + offset)
-
-
-@dataclass(frozen=True)
-class FiscalCalendar:
-    """A company's fiscal calendar, anchored on one quarter end the article states."""
-
-    quarter: int
-    year: int
-    end: date
-
-    def quarter_end(self, quarter: int, year: int) -> date:
-        # 52/53-week fiscal years: quarters of 13 weeks from the stated anchor.
-        steps = (year - self.year) * 4 + (quarter - self.quarter)
-        return self.end + timedelta(weeks=13 * steps)
 
 
 def _n(text: str) -> float | None:
@@ -468,33 +459,6 @@ def _season(m: re.Match, pub: date, fc: FC) -> Result:
 _FINANCE = re.compile(r"\b(?:revenue|growth|gdp|earnings|sales|profits?|results|margins?|guidance|"
                       r"outlook|forecasts?|economy|deliveries|inflation|income|expenses?|"
                       r"dividend|quarterly|fiscal)\b", re.IGNORECASE)
-_ANCHOR = re.compile(
-    r"\b(?P<q>first|second|third|fourth)\s+quarter(?:\s+of)?(?:\s+fiscal(?:\s+year)?\s+"
-    r"(?P<fy>20\d\d))?,?\s+(?:which\s+)?ended\s+" + _MONTH + r"\s+(?P<day>\d{1,2}),?\s+" + _YEAR,
-    re.IGNORECASE)
-
-
-def fiscal_calendar(text: str) -> FiscalCalendar | None:
-    """A fiscal calendar from a stated quarter end ("the first quarter ended April 27, 2025").
-
-    The fiscal year is the one written with that quarter ("first quarter of fiscal 2026")
-    elsewhere in the text when the sentence itself does not name it.
-    """
-    for m in _ANCHOR.finditer(text):
-        q = ORDINALS[m.group("q").lower()]
-        fy = m.group("fy")
-        if not fy:
-            named = re.search(rf"\b{m.group('q')}\s+quarter(?:\s+of)?\s+fiscal(?:\s+year)?\s+"
-                              r"(20\d\d)", text, re.IGNORECASE)
-            if not named:
-                continue
-            fy = named.group(1)
-        end = date(int(m.group("year")), MONTHS[m.group("month").lower().rstrip(".")],
-                   int(m.group("day")))
-        return FiscalCalendar(q, int(fy), end)
-    return None
-
-
 def find_horizons(text: str, published: date, fiscal: FiscalCalendar | None = None
                   ) -> list[Horizon]:
     """Every horizon phrase in ``text``, leftmost first, longest at a place.
