@@ -65,7 +65,13 @@ def run(args: list[str]) -> int:
     code = subprocess.run([cli, "--db", db, "import", str(ROOT / "forecasts")]).returncode
     if code:
         return code
-    return subprocess.run([cli, "--db", db, "dashboard", *args]).returncode
+    command = [cli, "--db", db, "dashboard", *args]
+    if os.name == "posix":
+        # Become the dashboard process: a signal sent to `dev.py run` (Ctrl+C, SIGTERM, even
+        # SIGKILL) then reaches the process that stops Streamlit, with no launcher left between.
+        sys.stdout.flush()
+        os.execv(cli, command)
+    return subprocess.run(command).returncode
 
 
 def test(args: list[str]) -> int:

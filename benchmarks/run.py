@@ -3,8 +3,9 @@
     .venv/bin/python benchmarks/run.py                 # 10k, 100k, 1M
     .venv/bin/python benchmarks/run.py --sizes 10k,100k,1m,10m --repeat 3
 
-Not part of the test suite: figures are reported, never asserted. Every comparison is a ratio
-measured in the same run on the same machine.
+Not part of the test suite: timings are reported, never asserted. Every comparison is a ratio
+measured in the same run on the same machine; the pandas + scikit-learn reference's scores are
+asserted equal to the CLI's (to 1e-9), so that the two compared did the same work.
 """
 
 from __future__ import annotations
@@ -108,41 +109,139 @@ def ledger_for(label: str, data: Path, repeat: int) -> tuple[Path, float, int, f
             statistics.median(r[2] for r in runs))
 
 
-def baseline_pandas_sklearn(db: Path) -> float:
-    """The same final-mode Brier, log score and 10-bin calibration table with pandas and
-    scikit-learn on data already in memory (load time excluded)."""
-    code = f"""
-import time, duckdb, numpy as np
+#: The modes the ledger scores in; the reference selects each one itself.
+MODES = ("final", "first", "time-averaged")
+
+# The reference: pandas and scikit-learn doing the whole of `forecast-ledger score`'s work on
+# the ledger's tables already loaded into DataFrames (loading is not timed): the current
+# resolution and question version, the late rule, the pick of each (question, forecaster)'s
+# final / first forecast or its time-averaged segments, then the scores. Its figures are held
+# equal to the CLI's, so the two did the same work.
+REFERENCE = r"""
+import json, sys, time
+import duckdb, numpy as np, pandas as pd
 from sklearn.metrics import brier_score_loss, log_loss
-from sklearn.calibration import calibration_curve
-con = duckdb.connect({str(db)!r}, read_only=True)
+
+EPS = 1e-15
+con = duckdb.connect(sys.argv[1], read_only=True)
 con.execute("SET enable_progress_bar = false")  # it prints to stdout on long queries
-df = con.execute('''SELECT f.question_id, f.forecaster, f.probability, f.made_at, f.seq,
-                           r.outcome FROM forecasts_flagged f JOIN current_resolutions r
-                    USING (question_id) WHERE r.outcome IN ('yes','no') AND NOT f.late''').df()
-t = time.perf_counter()
-df = df.sort_values(['made_at', 'seq'])
-final = df.groupby(['question_id', 'forecaster'], sort=False).tail(1)
-y = (final['outcome'] == 'yes').to_numpy().astype(int)
-p = final['probability'].to_numpy()
-brier_score_loss(y, p); log_loss(y, np.clip(p, 1e-15, 1 - 1e-15), labels=[0, 1])
-calibration_curve(y, p, n_bins=10)
-for _, g in final.groupby('forecaster'):
-    yy = (g['outcome'] == 'yes').to_numpy().astype(int)
-    brier_score_loss(yy, g['probability'].to_numpy())
-print(time.perf_counter() - t)
+forecasts = con.execute("SELECT question_id, forecaster, probability, made_on, made_at, seq, "
+                        "recorded_at FROM forecasts").df()
+resolutions = con.execute("SELECT question_id, seq, outcome, resolved_on, recorded_at "
+                          "FROM resolutions").df()
+questions = con.execute("SELECT id, version, reference_probability FROM questions").df()
+con.close()
+
+
+def select(mode):
+    res = resolutions.sort_values("seq")
+    current = res.drop_duplicates("question_id", keep="last").set_index("question_id")
+    current = current[["outcome", "resolved_on"]].assign(
+        first_recorded_at=res.groupby("question_id")["recorded_at"].min())
+    qs = questions.sort_values("version")
+    latest = qs.drop_duplicates("id", keep="last").set_index("id")
+    latest = latest[qs.groupby("id")["version"].min() == 1]  # a question with a first version
+    scope = current[current["outcome"].isin(["yes", "no"])].join(
+        latest["reference_probability"], how="inner")
+    f = forecasts.merge(scope, left_on="question_id", right_index=True)
+    f = f[~((f["recorded_at"] > f["first_recorded_at"]) | (f["made_on"] > f["resolved_on"]))]
+    f = f.sort_values(["question_id", "forecaster", "made_on", "made_at", "seq"])
+    pair = ["question_id", "forecaster"]
+    if mode != "time-averaged":
+        f = f.drop_duplicates(pair, keep="last" if mode == "final" else "first")
+        return f.assign(weight=1.0)
+    # Of one day's forecasts the last stands; each stands until the next one's day, the last
+    # through the resolution day; weight: its days over the pair's days.
+    f = f.drop_duplicates([*pair, "made_on"], keep="last")
+    by = f.groupby(pair, sort=False)["made_on"]
+    until = by.shift(-1).fillna(f["resolved_on"] + pd.Timedelta(days=1))
+    days = (until - f["made_on"]).dt.days
+    pair_days = (f["resolved_on"] - by.transform("first")).dt.days + 1
+    return f.assign(weight=days / pair_days)
+
+
+def scores(f):
+    y = (f["outcome"] == "yes").to_numpy().astype(int)
+    p = f["probability"].to_numpy()
+    w = f["weight"].to_numpy()
+    brier = brier_score_loss(y, p, sample_weight=w)
+    base = float(np.average(y, weights=w))
+    ref = f["reference_probability"].to_numpy()
+    has = ~np.isnan(ref)
+    vs_ref = None
+    if has.any():
+        ref_brier = brier_score_loss(y[has], ref[has], sample_weight=w[has])
+        if ref_brier > 0:
+            vs_ref = 1 - brier_score_loss(y[has], p[has], sample_weight=w[has]) / ref_brier
+    pairs = ["question_id", "forecaster"]
+    return {
+        "n": int(len(f.drop_duplicates(pairs))),
+        "n_questions": int(f["question_id"].nunique()),
+        "n_forecasts": int(len(f)),
+        "brier": brier,
+        "log_score": log_loss(y, np.clip(p, EPS, 1 - EPS), sample_weight=w, labels=[0, 1]),
+        "log_clipped": int(np.count_nonzero((p < EPS) | (p > 1 - EPS))),
+        "base_rate": base,
+        "mean_forecast": float(np.average(p, weights=w)),
+        "brier_skill": 1 - brier / (base * (1 - base)) if 0 < base < 1 else None,
+        "brier_skill_vs_50": 1 - brier / 0.25,
+        "brier_skill_vs_reference": vs_ref,
+        "n_reference": int(len(f[has].drop_duplicates(pairs))),
+    }
+
+
+out = {}
+for mode in sys.argv[2:]:
+    times = []
+    for _ in range(3):  # the median of three: one run is at the mercy of a busy moment
+        t = time.perf_counter()
+        result = scores(select(mode))
+        times.append(time.perf_counter() - t)
+    out[mode] = {"seconds": sorted(times)[1], "overall": result}
+print(json.dumps(out))
 """
-    out = subprocess.run([PY, "-c", code], capture_output=True, text=True, check=True)
-    return float(out.stdout.strip().splitlines()[-1])
+
+
+def baseline_pandas_sklearn(db: Path, modes: tuple[str, ...] = MODES) -> dict[str, dict]:
+    """Per mode, the reference's median seconds (selection and scores from data in memory)
+    and its overall figures: ``{mode: {"seconds", "overall"}}``."""
+    out = subprocess.run([PY, "-c", REFERENCE, str(db), *modes], capture_output=True,
+                         text=True)
+    if out.returncode:
+        raise SystemExit(f"reference failed:\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def cli_overall(db: Path, mode: str) -> dict:
+    """``forecast-ledger score --mode MODE --json``'s overall figures (not timed)."""
+    done = subprocess.run([CLI, "--db", str(db), "score", "--mode", mode, "--json"],
+                          capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)["overall"]
+
+
+def assert_same_scores(ours: dict, theirs: dict, where: str, tol: float = 1e-9) -> None:
+    """Every figure of the reference equal to the CLI's (counts exactly, scores to ``tol``):
+    the two did the same work, so their times compare."""
+    for key, value in theirs.items():
+        mine = ours[key]
+        if mine is None or value is None:
+            same = mine is None and value is None
+        elif isinstance(value, int):
+            same = mine == value
+        else:
+            same = abs(mine - value) <= tol
+        if not same:
+            raise SystemExit(f"{where}: the reference's {key} is {value!r}, the CLI's {mine!r}")
 
 
 def in_memory_ours(db: Path) -> float:
     """The library's numpy cores (``score_arrays`` and ``calibration_arrays``, every figure
     the CLI prints) on the arrays ``scored_forecasts`` returns; the SQL selection that fills
-    those arrays is excluded, as loading is for pandas."""
+    those arrays is excluded. Not like for like with the reference, which selects too."""
     code = f"""
 import time, duckdb
-from ledger.report import calibration_arrays, score_arrays, scored_forecasts
+from ledger.scoring.report import calibration_arrays, score_arrays
+from ledger.scoring.selection import scored_forecasts
 con = duckdb.connect({str(db)!r}, read_only=True)
 con.execute("SET enable_progress_bar = false")
 data = scored_forecasts(con, mode="final")
@@ -233,26 +332,34 @@ def main() -> None:
             record("import YAML", label, yaml_s, f"{yaml_s / parse_s:.2f}x parse only")
         verify_s, kib, cpu = measured([CLI, "--db", str(db), "verify"], 1)
         record("verify", label, verify_s, usage(kib, cpu))
-        final_score = 0.0
-        for mode in ("final", "time-averaged"):
+        cli_score: dict[str, float] = {}
+        for mode in MODES:
             for command in ("score", "calibration"):
+                if (command, mode) == ("calibration", "first"):
+                    continue  # as fast as final; only the score is compared with the reference
                 secs, kib, cpu = measured([CLI, "--db", str(db), command, "--mode", mode,
                                            "--json"], args.repeat)
-                if (command, mode) == ("score", "final"):
-                    final_score = secs
+                if command == "score":
+                    cli_score[mode] = secs
                 record(f"{command} --mode {mode}", label, secs, usage(kib, cpu))
         if label in ("100k", "1m"):
             for page in ("calibration", "open"):
                 record(f"dashboard {page} page render (AppTest)", label,
                        dashboard_render(db, page))
-        ours = in_memory_ours(db)
-        theirs = baseline_pandas_sklearn(db)
-        record("in memory: pandas + scikit-learn (final, reference)", label, theirs)
-        record("in memory: our numpy cores (final, by forecaster)", label, ours,
-               f"{theirs / ours:.1f}x faster than the reference")
-        record("score --mode final, whole CLI run vs reference", label, final_score,
-               f"{theirs / final_score:.2f}x the reference's speed (process start, SQL "
-               "selection and output included)")
+        reference = baseline_pandas_sklearn(db)
+        for mode in MODES:
+            assert_same_scores(cli_overall(db, mode), reference[mode]["overall"],
+                               f"{label} --mode {mode}")
+            theirs, ours = reference[mode]["seconds"], cli_score[mode]
+            record(f"in memory: pandas + scikit-learn, selection and scores ({mode}, "
+                   "reference)", label, theirs)
+            record(f"score --mode {mode}, whole CLI run vs reference", label, ours,
+                   f"{theirs / ours:.2f}x the reference's speed (process start, SQL "
+                   "selection and output included; scores equal to 1e-9)")
+        cores = in_memory_ours(db)
+        record("in memory: our numpy cores only (final; not a target)", label, cores,
+               f"{reference['final']['seconds'] / cores:.1f}x the reference's speed; not like "
+               "for like: SQL selected the rows beforehand")
 
     write_doc(Path(args.out), rows, args)
 

@@ -1,10 +1,10 @@
 """Shared pieces of the dashboard pages: the open ledger, cached reads, writes, safe text.
 
-Reads go through :func:`load`, a ``st.cache_data`` wrapper around :func:`ledger.views.run`
+Reads go through :func:`load`, a ``st.cache_data`` wrapper around :func:`ledger.reports.views.run`
 keyed on the ledger's path, its newest entry number (``queries.latest_seq``) and today's date,
 so a write from the CLI shows on the next interaction. Connections are never cached: each read
-opens and closes its own. Writes call :mod:`ledger.actions` and show the library's message with
-``st.error`` when it refuses.
+opens and closes its own. Writes call :mod:`ledger.ingest.actions`; a refusal is shown with
+``st.error`` in the dashboard's words (:mod:`ledger_messages`), and a form that wrote is reset.
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import streamlit as st
+from ledger_messages import say
 
-from ledger import views
-from ledger.dates import today as local_today
 from ledger.errors import LedgerError
-from ledger.store import DEFAULT_DB, Ledger
+from ledger.format.dates import today as local_today
+from ledger.reports import views
+from ledger.storage.store import DEFAULT_DB, Ledger
 
 STATE_KEY = "_ledger_state"
 FLASH_KEY = "_flash"
@@ -53,7 +54,7 @@ def refresh_state() -> dict[str, Any]:
         state = views.ledger_state(ledger_path())
     except LedgerError as exc:
         state = {"path": ledger_path(), "exists": True, "seq": -1, "demo": False,
-                 "error": str(exc)}
+                 "error": say(exc)}
     st.session_state[STATE_KEY] = state
     return state
 
@@ -87,13 +88,13 @@ def _cached(name: str, path: str, seq: int, today: str, kwargs: tuple) -> Any:
 
 
 def load(name: str, **kwargs: Any) -> Any:
-    """``ledger.views.<name>(con, **kwargs)``, cached until the ledger changes."""
+    """``ledger.reports.views.<name>(con, **kwargs)``, cached until the ledger changes."""
     state = current()
     try:
         return _cached(name, state["path"], state["seq"], local_today().isoformat(),
                        tuple(sorted(kwargs.items())))
     except LedgerError as exc:
-        st.error(md(exc))
+        st.error(md(say(exc)))
         st.stop()
 
 
@@ -104,19 +105,30 @@ def flash() -> None:
         st.success(message)
 
 
-def write(action: Callable[..., Any], *args: Any, done: Callable[[Any], str],
-          **kwargs: Any) -> bool:
-    """Call ``action(Ledger, *args, **kwargs)``; on success rerun with ``done(result)`` shown.
+def reset_form(prefix: str) -> None:
+    """Forget every widget value whose key starts with ``prefix``: the form shows its defaults
+    on the next run (a value typed for one question must not be saved on the next)."""
+    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefix)]:
+        del st.session_state[key]
 
-    A refusal of the library is shown with ``st.error`` in the library's own words, and
-    nothing is written. Returns False then.
+
+def write(action: Callable[..., Any], *args: Any, done: Callable[[Any], str],
+          form_keys: str | None = None, **kwargs: Any) -> bool:
+    """Call ``action(Ledger, *args, **kwargs)``; on success reset the form (the widgets whose
+    keys start with ``form_keys``: every form passes its prefix, tests/test_dashboard_forms.py
+    checks it) and rerun with ``done(result)`` shown.
+
+    A refusal of the library is shown with ``st.error`` in the dashboard's words (the form
+    keeps what was typed), and nothing is written. Returns False then.
     """
     try:
         result = action(Ledger(ledger_path()), *args, **kwargs)
     except LedgerError as exc:
-        st.error(md(exc))
+        st.error(md(say(exc)))
         return False
     st.session_state[FLASH_KEY] = done(result)
+    if form_keys:
+        reset_form(form_keys)
     refresh_state()
     st.rerun()
     return True  # pragma: no cover (st.rerun does not return)

@@ -1,3 +1,3 @@
-from ledger.cli import main
+from ledger.faces.cli import main
 
 main()

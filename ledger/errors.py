@@ -1,10 +1,15 @@
 """Named exceptions of the library. Faces (CLI, dashboard) turn them into messages for people.
 
-Every error carries a ``hint``: what the user can do next.
+Every error carries a ``hint``: what the user can do next, worded for the CLI (its flags and
+commands), which prints ``message (hint)``. A face with other words (the dashboard names its
+form fields) uses the class, ``field`` (which input the error is about, a model field name such
+as ``resolved_on`` or ``correct``) and ``detail`` (the message without its ``field: `` prefix)
+and words its own hint.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -12,11 +17,20 @@ class LedgerError(Exception):
     """Base class: a user or data error (exit code 1 in the CLI), never a bug."""
 
     hint: str = ""
+    field: str | None = None
 
-    def __init__(self, message: str, hint: str = "") -> None:
+    def __init__(self, message: str, hint: str = "", *, field: str | None = None) -> None:
         super().__init__(message)
         if hint:
             self.hint = hint
+        if field:
+            self.field = field
+
+    @property
+    def detail(self) -> str:
+        """The message without the hint and without a leading ``field: ``."""
+        text = self.args[0] if self.args else self.__class__.__name__
+        return text.removeprefix(f"{self.field}: ") if self.field else text
 
     def __str__(self) -> str:  # the one line the CLI prints
         text = self.args[0] if self.args else self.__class__.__name__
@@ -52,7 +66,17 @@ class NotResolved(LedgerError):
 
 
 class InvalidValue(LedgerError):
-    """A value given on the command line or in a form is not acceptable."""
+    """A value given on the command line or in a form is not acceptable.
+
+    Its message reads ``field: what is wrong``; ``field`` is taken from it when not given.
+
+    >>> InvalidValue("resolved_on: 2999-01-01 is in the future").field
+    'resolved_on'
+    """
+
+    def __init__(self, message: str, hint: str = "", *, field: str | None = None) -> None:
+        named = re.match(r"([A-Za-z_][\w.]*): ", message)
+        super().__init__(message, hint, field=field or (named.group(1) if named else None))
 
 
 class OutputExists(LedgerError):
@@ -113,3 +137,35 @@ class TamperDetected(LedgerError):
             "the ledger file was changed outside forecast-ledger; restore it from a backup "
             "or an export",
         )
+
+
+class NotALedger(LedgerError):
+    """``--db`` names a file that is not a forecast-ledger ledger; nothing is added to it."""
+
+
+class WrongSchema(LedgerError):
+    """The ledger was made by another (newer or unknown) version of forecast-ledger."""
+
+
+class LedgerReadOnly(LedgerError):
+    """A write to a ledger that can only be read (read-only file system or folder)."""
+
+
+class DiskFull(LedgerError):
+    """The disk filled up while writing; what was being written was rolled back."""
+
+
+class CatalogChanged(LedgerError):
+    """``verify`` found tables, views, macros or ``meta`` rows that forecast-ledger did not
+    create: ``problems`` names each, one line apiece."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__(f"{problems[0]}{more}",
+                         "the ledger file was changed outside forecast-ledger; restore it from "
+                         "a backup or an export")
+
+
+class WitnessMismatch(LedgerError):
+    """A head kept elsewhere (``--expect-head``, a witness file) is no longer on the chain."""

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ledger.cli import cli
-from ledger.store import Ledger
+from ledger.faces.cli import cli
+from ledger.storage.store import Ledger
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"

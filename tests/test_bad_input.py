@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from conftest import DATA, ROOT, run_script, snapshot, write
 
-from ledger.importer import import_paths
-from ledger.store import Ledger
+from ledger.ingest.importer import import_paths
+from ledger.storage.store import Ledger
 
 BAD = DATA / "bad"
 REL = "tests/data/bad/"  # paths are given relative to the repository, as a user would type them

@@ -1,5 +1,5 @@
 """The dashboard in a real browser: Debian's chromium driven by Playwright against a real
-`streamlit run` server on a real ledger file.
+`forecast-ledger dashboard` server on a real ledger file.
 
 Logs a forecast and resolves it through the forms and sees it scored; shows that question text
 holding HTML stays text; saves a screenshot of every page (on the synthetic demo ledger) to
@@ -12,7 +12,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -20,18 +19,17 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, console_script
 from playwright.sync_api import expect
 from test_dashboard import HTML_TEXT, make_small
 
-from ledger.fixtures import build_demo
-from ledger.report import calibration_report
-from ledger.store import Ledger
+from ledger.ingest.demo import build_demo
+from ledger.scoring.report import calibration_report
+from ledger.storage.store import Ledger
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = "/usr/bin/chromium"
-APP = ROOT / "dashboard" / "streamlit_app.py"
 # A normal run must not rewrite tracked files: docs/ only when asked to.
 SHOTS = ROOT / ("docs" if os.environ.get("UPDATE_SCREENSHOTS") else "test-artifacts")
 SHOTS = SHOTS / "screenshots"
@@ -56,16 +54,16 @@ def _free_port() -> int:
 
 @contextmanager
 def serve(db: Path, tmp_path: Path, viewer: str = "") -> Iterator[str]:
-    """`streamlit run` the dashboard on ``db`` in its own process group; yields its URL."""
+    """`forecast-ledger dashboard` on ``db`` in its own process group; yields its URL."""
     port = _free_port()
     # Served from the ledger's folder, so the sidebar shows its name, as `dashboard` does.
     env = {**os.environ, "FORECAST_LEDGER_DB": os.path.relpath(db, tmp_path),
            "FORECAST_LEDGER_FORECASTER": viewer}
     log = open(tmp_path / f"streamlit-{port}.log", "w")  # noqa: SIM115 (closed below)
+    # Through the CLI, as a user starts it: the Host/Origin guard of dashboard/asgi.py included.
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(APP), "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--server.headless", "true",
-         "--browser.gatherUsageStats", "false"],
+        [console_script(), "--db", os.path.relpath(db, tmp_path), "dashboard", "--headless",
+         "--port", str(port)],
         env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -84,8 +82,8 @@ def serve(db: Path, tmp_path: Path, viewer: str = "") -> Iterator[str]:
             time.sleep(0.2)
         yield url
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
+        try:  # the CLI stops its Streamlit child (tests/test_serve.py checks that it does)
+            os.kill(proc.pid, signal.SIGTERM)
             proc.wait(timeout=15)
         except (ProcessLookupError, subprocess.TimeoutExpired):
             os.killpg(proc.pid, signal.SIGKILL)

@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 from conftest import DATA, console_script, run_script
 
-from ledger.importer import import_paths
-from ledger.store import Ledger
+from ledger.ingest.importer import import_paths
+from ledger.storage.store import Ledger
 
 pytestmark = pytest.mark.slow
 
@@ -33,8 +33,8 @@ QID = "sample-price-rises"  # open in good.yaml, resolve-by 2027-12-31
 WRITER = textwrap.dedent("""\
     import sys
     from datetime import datetime, timedelta
-    from ledger.actions import add_forecast
-    from ledger.store import Ledger
+    from ledger.ingest.actions import add_forecast
+    from ledger.storage.store import Ledger
 
     db, name, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
     start = datetime(2026, 2, 1)
@@ -48,8 +48,9 @@ WRITER = textwrap.dedent("""\
 READER = textwrap.dedent("""\
     import json, sys, time
     from pathlib import Path
-    from ledger.queries import list_questions
-    from ledger.store import Ledger, verify
+    from ledger.reports.queries import list_questions
+    from ledger.storage.store import Ledger
+    from ledger.storage.verify import verify
 
     db, stop = sys.argv[1], Path(sys.argv[2])
     reads = verified = 0
@@ -64,6 +65,8 @@ READER = textwrap.dedent("""\
         assert {q["id"] for q in found} >= {"sample-ships", "__QID__"}, found
         seen.append(n)
         reads += 1
+        if reads == 1:
+            print("ready", flush=True)  # one verified read done: the test starts the writers
         time.sleep(0.05)  # a busy dashboard: some twenty reruns a second
     assert seen == sorted(seen), "a reader saw the number of forecasts go down"
     print(json.dumps({"reads": reads, "verified": verified, "first": seen[0], "last": seen[-1]}))
@@ -95,13 +98,16 @@ def test_two_writers_and_a_reader_lose_nothing(shared, tmp_path):
     started = time.monotonic()
     read = subprocess.Popen([sys.executable, str(reader), str(shared), str(stop)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
+    # Wait on the reader's signal, not on time: on a loaded machine it may take seconds to
+    # start, and the writers could otherwise be done before it read anything.
+    assert read.stdout.readline().strip() == "ready", read.stderr.read()
     writers = [subprocess.Popen([sys.executable, str(writer), str(shared), f"writer{w}", "200"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 env=_env()) for w in (1, 2)]
     try:
         outs = [w.communicate(timeout=300) for w in writers]
     finally:
-        stop.touch()
+        stop.touch()  # the writers are done (or failed): the reader stops after its next read
         read_out, read_err = read.communicate(timeout=120)
     elapsed = time.monotonic() - started
     for w, (out, err) in zip(writers, outs, strict=True):

@@ -13,15 +13,17 @@ import pytest
 from conftest import ROOT, snapshot
 from streamlit.testing.v1 import AppTest
 
-from ledger import actions, views
-from ledger.dates import today
 from ledger.errors import LedgerError
-from ledger.fixtures import build_demo
-from ledger.queries import counts, list_questions, question_detail
-from ledger.render import days_text, forecasts_text
-from ledger.store import Ledger
+from ledger.format.dates import today
+from ledger.ingest import actions
+from ledger.ingest.demo import build_demo
+from ledger.reports import views
+from ledger.reports.queries import counts, list_questions, question_detail
+from ledger.reports.render import days_text, forecasts_text
+from ledger.storage.store import Ledger
 
 sys.path.insert(0, str(ROOT / "dashboard"))
+from ledger_messages import say  # noqa: E402
 from ledger_ui import md  # noqa: E402
 
 APP = ROOT / "dashboard" / "streamlit_app.py"
@@ -118,10 +120,10 @@ def texts(at: AppTest) -> str:
 
 
 def library_error(fn, *args, **kwargs) -> str:
-    """The message the library gives for this call (on a throwaway ledger)."""
+    """The library's refusal of this call in the dashboard's words (its field labels)."""
     with pytest.raises(LedgerError) as info:
         fn(*args, **kwargs)
-    return str(info.value)
+    return say(info.value)
 
 
 # -- router, label, empty states -------------------------------------------------------------
@@ -238,7 +240,7 @@ def test_open_table_colours_exactly_the_overdue_rows(monkeypatch, small):
 
 
 def test_outcomes_offered_are_the_models_outcomes():
-    from ledger.models import OUTCOMES
+    from ledger.format.models import OUTCOMES
 
     assert views.OUTCOMES == OUTCOMES
 
@@ -313,7 +315,7 @@ def test_resolve_and_correct_from_the_log_page(monkeypatch, small):
     expected = library_error(actions.resolve, small, "gamma", "no", resolved_by="ann",
                              correct=True)
     assert [e.value for e in at.error] == [md(expected)]
-    # resolving again without --correct: AlreadyResolved's message
+    # resolving again without ticking "corrects": AlreadyResolved's message
     at.checkbox(key="res_correct").uncheck()
     at.button(key="res_submit").click().run()
     expected = library_error(actions.resolve, small, "gamma", "no", resolved_by="ann")
@@ -421,7 +423,7 @@ def test_blind_page_without_a_name_hides_everything(monkeypatch, small):
 # -- scores: overview, resolved, calibration -------------------------------------------------
 
 def test_overview_scores_equal_the_report(monkeypatch, demo):
-    from ledger.report import score_report
+    from ledger.scoring.report import score_report
 
     at = goto(open_app(monkeypatch, demo), "overview")
     with demo.connect() as con:
@@ -442,7 +444,7 @@ def test_overview_without_resolutions_says_what_to_do(monkeypatch, tmp_path):
 
 
 def test_resolved_page_equals_the_report(monkeypatch, small):
-    from ledger.report import score_report
+    from ledger.scoring.report import score_report
 
     at = goto(open_app(monkeypatch, small), "resolved")
     with small.connect() as con:
@@ -479,7 +481,7 @@ def test_resolved_page_equals_the_report(monkeypatch, small):
 
 @pytest.mark.parametrize("forecaster", [None, ("ann",), ("ann", "bob")])
 def test_resolved_view_scores_equal_the_report_with_relative_scores(demo, forecaster):
-    from ledger.report import score_report
+    from ledger.scoring.report import score_report
 
     with demo.connect() as con:
         names = con.execute("SELECT DISTINCT forecaster FROM forecasts ORDER BY 1 LIMIT 2"
@@ -515,7 +517,7 @@ def _bins_chart(at):
 
 
 def test_calibration_page_equals_the_report(monkeypatch, demo):
-    from ledger.report import calibration_over_time, calibration_report
+    from ledger.scoring.report import calibration_over_time, calibration_report
 
     at = goto(open_app(monkeypatch, demo), "calibration")
     with demo.connect() as con:
@@ -549,7 +551,7 @@ def test_calibration_page_equals_the_report(monkeypatch, demo):
 
 
 def test_calibration_options_follow_the_report(monkeypatch, demo):
-    from ledger.report import calibration_report
+    from ledger.scoring.report import calibration_report
 
     at = goto(open_app(monkeypatch, demo), "calibration")
     alice = "demo-alice (synthetic)"
@@ -587,7 +589,7 @@ def test_calibration_options_follow_the_report(monkeypatch, demo):
 def test_calibration_bins_partition_the_forecasts(monkeypatch, demo):
     """Every bin's listed forecasts number its count, for each strategy: the stated edges are
     the report's."""
-    from ledger.report import calibration_report
+    from ledger.scoring.report import calibration_report
 
     for strategy in ("uniform", "quantile", "corp"):
         view = views.run(demo.path, "calibration_view", strategy=strategy, n_bins=7)

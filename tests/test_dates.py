@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.dates import format_moment, parse_date, parse_duration, parse_moment
+from ledger.format.dates import format_moment, parse_date, parse_duration, parse_moment
 
 
 def test_late_evening_west_of_utc_keeps_its_calendar_day():

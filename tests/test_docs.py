@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 from conftest import ROOT
 
-from ledger.cli import cli
-from ledger.models import json_schema
+from ledger.faces.cli import cli
+from ledger.format.models import json_schema
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 COMMANDS = sorted(cli.commands)

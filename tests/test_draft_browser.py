@@ -12,8 +12,8 @@ from test_browser import browser, page, serve, settle  # noqa: F401
 from test_draft_dashboard import ARTICLE
 
 from ledger.draft import draft_article
-from ledger.queries import list_questions
-from ledger.store import Ledger
+from ledger.reports.queries import list_questions
+from ledger.storage.store import Ledger
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -171,7 +171,7 @@ def test_seed_article_drafts_an_importable_file_with_todays_dates(tmp_path):
 
 PROBE = """
 import json, sys
-from ledger.cli import cli
+from ledger.faces.cli import cli
 try:
     cli(sys.argv[1:], prog_name="forecast-ledger")
 except SystemExit:

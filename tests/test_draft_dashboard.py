@@ -10,8 +10,8 @@ from conftest import write
 from test_dashboard import goto, open_app, texts
 
 from ledger.draft import draft_article
-from ledger.queries import list_questions
-from ledger.store import Ledger
+from ledger.reports.queries import list_questions
+from ledger.storage.store import Ledger
 
 ARTICLE = """title: What to expect in 2027
 published: 2026-05-21

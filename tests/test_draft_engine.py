@@ -10,11 +10,11 @@ from conftest import FORECASTS, ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger import models
 from ledger.draft import Candidate, draft_article
 from ledger.draft.article import Article, read_article
 from ledger.draft.extract import MAX_QUOTE_WORDS
 from ledger.draft.stance import stated_probability
+from ledger.format import models
 
 SEED = ROOT.parent / "shared" / "seed" / "article.txt"
 PUB = date(2026, 5, 21)

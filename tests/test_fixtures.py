@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 
 from ledger.errors import OutputExists
-from ledger.fixtures import PERSONAS, SYNTHETIC_TAG, build_demo
-from ledger.queries import counts, list_questions, rows
-from ledger.store import Ledger
+from ledger.ingest.demo import PERSONAS, SYNTHETIC_TAG, build_demo
+from ledger.reports.queries import counts, list_questions, rows
+from ledger.storage.store import Ledger
 
 TODAY = date(2026, 11, 24)
 

@@ -25,10 +25,10 @@ from conftest import DATA, snapshot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger.cli import cli
 from ledger.errors import LedgerError
-from ledger.importer import import_paths
-from ledger.store import Ledger
+from ledger.faces.cli import cli
+from ledger.ingest.importer import import_paths
+from ledger.storage.store import Ledger
 
 LIBRARY_EXAMPLES = 300
 CLI_EXAMPLES = 100
@@ -292,7 +292,7 @@ def _typed(x: Any) -> Any:
 def _both_builds(text: str) -> tuple[list, list]:
     """Each document of ``text`` built by yamlfile's fast walk and by PyYAML's constructor
     (an exception's type and text when it refuses); the walk's _NOT_BUILT is kept as is."""
-    from ledger import yamlfile
+    from ledger.format import yamlfile
 
     fast: list = []
     full: list = []
@@ -345,7 +345,7 @@ def _node_tags(text: str, loader_class: type) -> list:
 
 
 def _check_same_build(text: str) -> str:
-    from ledger import yamlfile
+    from ledger.format import yamlfile
 
     class Uncached(yamlfile._Base):  # the loader's tag rules, resolved by PyYAML every time
         yaml_implicit_resolvers = yamlfile._Loader.yaml_implicit_resolvers

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.probability import format_probability, parse_probability
+from ledger.format.probability import format_probability, parse_probability
 
 
 @pytest.mark.parametrize(("text", "expected"), [

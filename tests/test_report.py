@@ -1,5 +1,6 @@
-"""ledger.report on real ledger files built through the importer, checked by hand, against
-scikit-learn and against the same figures computed as pure SQL."""
+"""ledger.scoring.selection and .report on real ledger files built through the importer,
+checked by hand, against scikit-learn and against the same figures computed as pure SQL over
+the schema's views (tests/oracles.py)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from oracles import base_sql, score_sql
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import brier_score_loss, log_loss
 
-from ledger import order, report
 from ledger.errors import InvalidValue
-from ledger.importer import import_paths
-from ledger.scoring import LOG_EPS
-from ledger.store import Ledger
+from ledger.ingest.importer import import_paths
+from ledger.scoring import report, selection
+from ledger.scoring.grouping import GROUPINGS
+from ledger.scoring.metrics import LOG_EPS
+from ledger.storage import order
+from ledger.storage.store import Ledger
 
 # Two files: one article (source src-a) and personal questions without a source.
 ARTICLE = """\
@@ -148,7 +152,7 @@ def _brier(rows):
 # -- what is scored --------------------------------------------------------------------------
 
 def test_final_mode_scores_each_forecasters_last_forecast(con):
-    data = report.scored_forecasts(con)
+    data = selection.scored_forecasts(con)
     got = list(zip(data["question_id"].tolist(), data["forecaster"].tolist(),
                    data["probability"].tolist(), data["outcome"].tolist(), strict=True))
     assert got == FINAL
@@ -162,7 +166,7 @@ def test_final_mode_scores_each_forecasters_last_forecast(con):
 
 
 def test_first_mode_scores_the_first_forecast(con):
-    data = report.scored_forecasts(con, mode="first")
+    data = selection.scored_forecasts(con, mode="first")
     qa1 = {f: p for q, f, p in zip(data["question_id"], data["forecaster"],
                                    data["probability"], strict=True) if q == "qa1"}
     assert qa1 == {"ann": 0.9, "ben": 0.3}
@@ -172,7 +176,7 @@ def test_first_mode_scores_the_first_forecast(con):
 
 
 def test_time_averaged_mode_weights_by_days_standing(con):
-    data = report.scored_forecasts(con, mode="time-averaged")
+    data = selection.scored_forecasts(con, mode="time-averaged")
     rows = {(q, f, p): (d, w) for q, f, p, d, w in zip(
         data["question_id"], data["forecaster"], data["probability"], data["days"],
         data["weight"], strict=True)}
@@ -309,10 +313,10 @@ def test_filters(con):
     assert n(tag="ai", forecaster="ben") == 2
 
 
-@pytest.mark.parametrize("mode", report.MODES)
-@pytest.mark.parametrize("by", [None, *report.GROUPINGS])
+@pytest.mark.parametrize("mode", selection.MODES)
+@pytest.mark.parametrize("by", [None, *GROUPINGS])
 def test_sql_and_numpy_agree(con, mode, by):
-    sql = report.score_sql(con, by=by, mode=mode)
+    sql = score_sql(con, by=by, mode=mode)
     numpy = report.score_report(con, by=by, mode=mode)
     for a, b in [(sql["overall"], numpy["overall"]),
                  *zip(sql["groups"], numpy["groups"], strict=True)]:
@@ -323,7 +327,7 @@ def test_sql_and_numpy_agree(con, mode, by):
 
 
 def test_reports_are_plain_json(con):
-    for by in [None, *report.GROUPINGS]:
+    for by in [None, *GROUPINGS]:
         json.dumps(report.score_report(con, by=by), allow_nan=False)
     for strategy in report.CALIBRATION_STRATEGIES:
         json.dumps(report.calibration_report(con, strategy=strategy, n_boot=20),
@@ -408,7 +412,7 @@ def test_nothing_scored_yet(tmp_path):
         cal = report.calibration_report(con)
         assert cal["n"] == 0 and cal["bins"] == [] and cal["corp"] is None
         assert report.calibration_over_time(con)["points"] == []
-        assert report.score_sql(con)["overall"]["n"] == 0
+        assert score_sql(con)["overall"]["n"] == 0
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
@@ -511,9 +515,9 @@ def test_random_ledger_against_independent_computations(tmp_path):
         frac, mean = calibration_curve(y, p, n_bins=10)
         assert [b["observed_frequency"] for b in cal["bins"]] == pytest.approx(frac, abs=1e-12)
         assert [b["mean_forecast"] for b in cal["bins"]] == pytest.approx(mean, abs=1e-12)
-        for mode in report.MODES:
-            for by in [None, *report.GROUPINGS]:
-                sql = report.score_sql(con, by=by, mode=mode)
+        for mode in selection.MODES:
+            for by in [None, *GROUPINGS]:
+                sql = score_sql(con, by=by, mode=mode)
                 numpy = report.score_report(con, by=by, mode=mode)
                 assert sql["overall"]["brier"] == pytest.approx(
                     numpy["overall"]["brier"], abs=1e-12)
@@ -524,15 +528,15 @@ def test_random_ledger_against_independent_computations(tmp_path):
 
 
 def test_demo_ledger_reports(tmp_path):
-    from ledger.fixtures import build_demo
+    from ledger.ingest.demo import build_demo
 
     path = tmp_path / "demo.duckdb"
     build_demo(path, n_questions=120, today=date(2026, 6, 1))
     with Ledger(path).connect() as con:
-        for mode in report.MODES:
-            data = report.scored_forecasts(con, mode=mode)
+        for mode in selection.MODES:
+            data = selection.scored_forecasts(con, mode=mode)
             numpy = report.score_report(con, by="forecaster", mode=mode)
-            sql = report.score_sql(con, by="forecaster", mode=mode)
+            sql = score_sql(con, by="forecaster", mode=mode)
             assert numpy["overall"]["n"] == sql["overall"]["n"] > 0
             assert numpy["overall"]["brier"] == pytest.approx(sql["overall"]["brier"],
                                                               abs=1e-12)
@@ -547,21 +551,21 @@ def test_demo_ledger_reports(tmp_path):
 # -- the fast selection against the views ----------------------------------------------------
 
 def _through_views(con, mode, **filters):
-    """The scored rows as the views and the window SQL of score_sql select them."""
-    parts, params = report._filters(filters.get("forecaster"), filters.get("tag"),
-                                    filters.get("source"), filters.get("since"),
-                                    filters.get("until"))
-    sql = report._base_sql(mode, parts) + f"""
+    """The scored rows as the views and the oracle's window SQL select them."""
+    parts, params = selection._filters(filters.get("forecaster"), filters.get("tag"),
+                                       filters.get("source"), filters.get("since"),
+                                       filters.get("until"))
+    sql = base_sql(mode, parts) + f"""
 SELECT s.question_id, w.forecaster, sc.probability, sc.outcome, sc.weight, sc.days,
        sc.made_at, sc.made_on, sc.resolved_on, sc.horizon_days, s.source_id,
        s.reference_probability, sc.seq
 FROM scored sc JOIN scope s USING (question_code) JOIN who w USING (forecaster_code)
-ORDER BY sc.{report._ORDER.replace(', ', ', sc.')}"""
+ORDER BY sc.{selection._ORDER.replace(', ', ', sc.')}"""
     return con.execute(sql, params).fetchall()
 
 
 def _through_arrays(con, mode, **filters):
-    data = report.scored_forecasts(con, mode=mode, **filters)
+    data = selection.scored_forecasts(con, mode=mode, **filters)
     keys = ["question_id", "forecaster", "probability", "outcome", "weight", "days", "made_at",
             "made_on", "resolved_on", "horizon_days", "source_id", "reference_probability",
             "seq"]
@@ -574,7 +578,7 @@ def _through_arrays(con, mode, **filters):
 
 
 def _assert_same_selection(con, **filters):
-    for mode in report.MODES:
+    for mode in selection.MODES:
         views = _through_views(con, mode, **filters)
         arrays = _through_arrays(con, mode, **filters)
         assert arrays == views, (mode, filters)
@@ -620,15 +624,15 @@ def test_an_edited_question_counts_in_its_current_version(tmp_path):
 
 
 def test_columns_fetch_only_what_is_asked(con):
-    full = report.scored_forecasts(con, mode="time-averaged")
-    lean = report.scored_forecasts(con, mode="time-averaged", columns=["made_on"])
+    full = selection.scored_forecasts(con, mode="time-averaged")
+    lean = selection.scored_forecasts(con, mode="time-averaged", columns=["made_on"])
     assert set(lean) == {"probability", "outcome", "weight", "question_code",
                          "forecaster_code", "pair", "made_on"}
     for key, values in lean.items():
         assert values.dtype == full[key].dtype
         assert values.tolist() == full[key].tolist()
     with pytest.raises(InvalidValue, match="columns: 'colour' is not one of"):
-        report.scored_forecasts(con, columns=["colour"])
+        selection.scored_forecasts(con, columns=["colour"])
 
 
 def test_the_struct_key_picks_as_the_packed_key_does(tmp_path, monkeypatch):
@@ -645,27 +649,27 @@ def test_the_struct_key_picks_as_the_packed_key_does(tmp_path, monkeypatch):
             assert _through_views(con, mode) == rows
 
 
-@pytest.mark.parametrize("mode", report.MODES)
+@pytest.mark.parametrize("mode", selection.MODES)
 def test_reports_from_labels_by_code_equal_those_from_labels_per_row(tmp_path, mode):
     # Reports fetch names, sources and tags once per code; score_arrays on the full per-row
     # arrays of scored_forecasts must give the very same groups (a larger ledger with sources,
     # tags, references and several forecasters).
-    from ledger.fixtures import build_demo
+    from ledger.ingest.demo import build_demo
 
     path = tmp_path / "demo.duckdb"
     build_demo(path, n_questions=150, today=date(2026, 6, 1))
     with Ledger(path).connect() as con:
         names = [r[0] for r in con.execute("SELECT DISTINCT forecaster FROM forecasts "
                                            "ORDER BY 1").fetchall()]
-        full = report.scored_forecasts(con, mode=mode)
+        full = selection.scored_forecasts(con, mode=mode)
         assert len(set(full["source_id"].tolist())) >= 2
-        for by in [None, *report.GROUPINGS]:
+        for by in [None, *GROUPINGS]:
             lean = report.score_report(con, by=by, mode=mode)
             assert lean == report.score_arrays(full, by=by, mode=mode), by
             assert lean["groups"] or by is None
         mine = report.score_report(con, by="forecaster", mode=mode, forecaster=names[:2])
-        others = report.scored_forecasts(con, mode=mode)
-        data = report.scored_forecasts(con, mode=mode, forecaster=names[:2])
+        others = selection.scored_forecasts(con, mode=mode)
+        data = selection.scored_forecasts(con, mode=mode, forecaster=names[:2])
         assert mine == report.score_arrays(data, by="forecaster", mode=mode, others=others)
         assert mine["overall"]["n_shared"] > 0
         assert report.calibration_report(con, mode=mode) == report.calibration_arrays(

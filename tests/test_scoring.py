@@ -1,4 +1,5 @@
-"""ledger.scoring: cross-checked against scikit-learn, by hand, and by property."""
+"""ledger.scoring's maths (metrics, calibration, decomposition, isotonic, relative):
+cross-checked against scikit-learn, by hand, and by property."""
 
 from __future__ import annotations
 
@@ -12,27 +13,30 @@ from sklearn.calibration import calibration_curve
 from sklearn.isotonic import IsotonicRegression
 from sklearn.metrics import brier_score_loss, log_loss
 
-from ledger import scoring
-from ledger.scoring import (
+from ledger.scoring import calibration
+from ledger.scoring.calibration import (
+    WILSON_Z,
+    calibration_table,
+    corp_decomposition,
+    pav,
+    wilson_interval,
+)
+from ledger.scoring.decomposition import binned_calibration, murphy_decomposition
+from ledger.scoring.isotonic import hull_starts, isotonic_levels, pav_passes, pav_stack
+from ledger.scoring.metrics import (
     LOG_EPS,
-    binned_calibration,
     brier_score,
     brier_skill_score,
-    calibration_table,
     clipped_count,
-    corp_decomposition,
     day_weights,
     group_sums,
     grouped_scores,
     log_score,
-    murphy_decomposition,
-    pav,
-    relative_scores,
     score_each,
     summary,
     time_averaged_brier,
-    wilson_interval,
 )
+from ledger.scoring.relative import relative_scores
 
 TOL = 1e-9
 
@@ -159,39 +163,66 @@ def test_weighted_pav_with_many_distinct_values_matches_scikit_learn():
     assert d["mcb"] - d["dsc"] + d["unc"] == pytest.approx(d["brier"], abs=1e-12)
 
 
-@pytest.mark.parametrize("hull", [True, False])
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_pav_paths_agree_with_scikit_learn(monkeypatch, hull, seed):
-    # Many distinct values: the convex-hull start (and, without it, the vectorised passes and
-    # the stack loop) must all give the isotonic fit.
-    if not hull:
-        monkeypatch.setattr(scoring, "_hull_starts", lambda w, s: None)
+def _one_block_per_value(seed: int, n: int = 30_000):
+    """Outcomes far from monotone in the forecast, one block per (distinct) forecast value."""
     rng = np.random.default_rng(seed)
-    p = rng.random(30_000)
-    y = (rng.random(30_000) < np.sin(6 * p) ** 2).astype(int)  # far from monotone
-    x, r = pav(y, p)
-    expected = IsotonicRegression().fit(p, y).predict(x)
-    np.testing.assert_allclose(r, expected, atol=TOL, rtol=0)
+    x = np.sort(rng.random(n))
+    assert np.unique(x).size == n
+    wyes = (rng.random(n) < np.sin(6 * x) ** 2).astype(np.float64)
+    return x, np.ones(n), wyes
 
 
-def test_pav_long_chain_uses_the_stack_loop(monkeypatch):
-    # Rising frequencies then one drop: vectorised passes would merge one block per pass.
-    monkeypatch.setattr(scoring, "_hull_starts", lambda w, s: None)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_every_pav_path_matches_scikit_learn(seed):
+    # The hull start alone, the vectorised passes (finished by the stack loop when they hand
+    # over), the stack loop alone, and isotonic_levels, which chains them, all reach the
+    # isotonic fit.
+    x, weight, wyes = _one_block_per_value(seed)
+    expected = IsotonicRegression().fit(x, wyes).predict(x)
+    starts = hull_starts(weight, wyes)
+    assert starts is not None and 1 < starts.size < x.size
+    size = np.diff(np.append(starts, x.size))
+    hull = np.repeat(np.add.reduceat(wyes, starts) / np.add.reduceat(weight, starts), size)
+    bw, bs, bsize, finished = pav_passes(weight, wyes)
+    assert bw.size < x.size / 2  # far from monotone: the passes pool most blocks
+    passes = np.repeat(bs / bw, bsize) if finished else pav_stack(bw, bs, bsize)
+    for levels in (hull, passes, pav_stack(weight, wyes), isotonic_levels(weight, wyes)):
+        np.testing.assert_allclose(levels, expected, atol=1e-12, rtol=0)
+    np.testing.assert_allclose(pav(wyes, x)[1], expected, atol=1e-12, rtol=0)
+
+
+def test_pav_passes_hand_a_long_rising_chain_to_the_stack_loop():
+    # Rising frequencies then one drop: a vectorised pass pools only the last two blocks, so
+    # the passes stop after one (more than 90% of the blocks left) and the stack loop, which
+    # pools the drop back through the chain, finishes.
     weight = np.ones(500)
     wyes = np.append(np.linspace(0.1, 0.9, 499), 0.0)
-    levels = scoring._pav_levels(weight, wyes)
-    x = np.arange(500)
-    expected = IsotonicRegression().fit(x, wyes).predict(x)
-    np.testing.assert_allclose(levels, expected, atol=1e-12, rtol=0)
+    x = np.arange(500.0)
+    expected = IsotonicRegression().fit(x, wyes, sample_weight=weight).predict(x)
+    bw, bs, size, finished = pav_passes(weight, wyes)
+    assert not finished
+    assert bw.size == 499 and size.tolist() == [1] * 498 + [2]
+    np.testing.assert_allclose(pav_stack(bw, bs, size), expected, atol=1e-12, rtol=0)
+    np.testing.assert_allclose(pav_stack(weight, wyes), expected, atol=1e-12, rtol=0)
+    np.testing.assert_allclose(isotonic_levels(weight, wyes), expected, atol=1e-12, rtol=0)
 
 
-def test_corp_matches_scikit_learn_recalibration():
-    y, p = SETS["large"]
-    d = corp_decomposition(y, p)
-    recal = IsotonicRegression().fit(p, y).predict(p)
-    s_recal = brier_score_loss(y, recal)
-    base = y.mean()
-    assert d["mcb"] == pytest.approx(brier_score_loss(y, p) - s_recal, abs=TOL)
+@pytest.mark.parametrize("name", ["large", "rounded"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_corp_matches_scikit_learn_recalibration(name, weighted):
+    # CORP's recalibrated forecasts are scikit-learn's isotonic regression of the outcomes on
+    # the forecasts (ties pooled first, weights honoured); MCB and DSC follow from them.
+    y, p = SETS[name]
+    w = np.random.default_rng(4).random(y.size) + 0.05 if weighted else None
+    d = corp_decomposition(y, p, sample_weight=w)
+    iso = IsotonicRegression().fit(p, y, sample_weight=w)
+    np.testing.assert_array_equal(d["x"], np.unique(p))
+    if name == "rounded":
+        assert d["x"].size == 101  # two decimals: ties on every value
+    np.testing.assert_allclose(d["recalibrated"], iso.predict(d["x"]), atol=1e-12, rtol=0)
+    s_recal = brier_score_loss(y, iso.predict(p), sample_weight=w)
+    base = np.average(y, weights=w)
+    assert d["mcb"] == pytest.approx(brier_score_loss(y, p, sample_weight=w) - s_recal, abs=TOL)
     assert d["dsc"] == pytest.approx(base * (1 - base) - s_recal, abs=TOL)
     assert d["unc"] == pytest.approx(base * (1 - base), abs=1e-15)
 
@@ -234,7 +265,7 @@ def test_hand_computed_calibration_table():
     np.testing.assert_allclose(t["mean_forecast"], [0.15, 0.725], atol=1e-15)
     np.testing.assert_allclose(t["observed_frequency"], [1 / 3, 3 / 4], atol=1e-15)
     # Wilson for 1 of 3 at z = 1.96: (1/3 + z^2/6 -+ z sqrt(2/27 + z^2/36)) / (1 + z^2/3)
-    z = scoring.WILSON_Z
+    z = WILSON_Z
     centre = (1 / 3 + z * z / 6) / (1 + z * z / 3)
     half = z / (1 + z * z / 3) * math.sqrt((1 / 3) * (2 / 3) / 3 + z * z / 36)
     assert t["wilson_low"][0] == pytest.approx(centre - half, abs=1e-15)
@@ -586,7 +617,7 @@ def test_outcomes_may_be_bool_or_float():
 
 @pytest.mark.parametrize("decimals", [2, 4, 6, None])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_forecasts_on_a_decimal_grid_pool_as_the_sort_does(monkeypatch, decimals, weighted):
+def test_forecasts_on_a_decimal_grid_pool_as_the_sort_does(decimals, weighted):
     # Many forecasts written with few decimals are counted on a grid; the result must be the
     # very same, bit for bit, as sorting and searching them.
     rng = np.random.default_rng(8)
@@ -596,11 +627,13 @@ def test_forecasts_on_a_decimal_grid_pool_as_the_sort_does(monkeypatch, decimals
     p[:2] = [0.0, 1.0]
     y = (rng.random(p.size) < p).astype(np.float64)
     w = rng.random(p.size) + 0.1 if weighted else None
-    assert (scoring._on_grid(p) is None) == (decimals is None)
-    fast = scoring.corp_decomposition(y, p, sample_weight=w, n_boot=2, seed=3)
-    monkeypatch.setattr(scoring, "_on_grid", lambda _p: None)
-    slow = scoring.corp_decomposition(y, p, sample_weight=w, n_boot=2, seed=3)
-    assert fast.keys() == slow.keys()
-    for key in fast:
-        assert np.array_equal(fast[key], slow[key]), key
-        assert np.asarray(fast[key]).dtype == np.asarray(slow[key]).dtype
+    assert (calibration._on_grid(p) is None) == (decimals is None)
+    # Everything CORP computes (the fit, the sums, the bootstrap) is a function of these.
+    fast = calibration._distinct(y, p, w)
+    slow = calibration._distinct(y, p, w, use_grid=False)
+    names = ("x", "count", "weight", "wyes", "inverse")
+    for name, a, b in zip(names, fast, slow, strict=True):
+        assert (a is None) == (b is None), name
+        if a is not None:
+            assert np.array_equal(a, b), name
+            assert a.dtype == b.dtype, name

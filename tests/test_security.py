@@ -11,8 +11,9 @@ import pytest
 import yaml
 from conftest import ROOT, run_script, write
 
-from ledger import serve, yamlfile
-from ledger.store import Ledger
+from ledger.faces import serve
+from ledger.format import yamlfile
+from ledger.storage.store import Ledger
 
 DROP = "'; DROP TABLE forecasts; --"
 NASTY = [

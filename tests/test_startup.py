@@ -13,7 +13,7 @@ HEAVY = ("pandas", "streamlit", "altair", "pyarrow", "sklearn", "scipy")
 
 PROBE = """
 import json, sys
-from ledger.cli import cli
+from ledger.faces.cli import cli
 try:
     cli(sys.argv[1:], prog_name="forecast-ledger")
 except SystemExit:
@@ -39,7 +39,7 @@ def db(tmp_path_factory):
 @pytest.mark.parametrize("args", [
     ["--help"], ["list"], ["list", "--json"], ["show", "sample-ships"], ["verify"],
     ["export", "--format", "csv"], ["import", str(DATA / "good.yaml")],
-    ["forecast", "sample-price-rises", "--p", "0.2"],
+    ["forecast", "sample-price-rises", "--p", "0.2"], ["dashboard", "--help"],
 ])
 def test_cli_path_imports_nothing_heavy(db, args):
     assert loaded_after("--db", db, *args) == []

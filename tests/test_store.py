@@ -8,16 +8,16 @@ import duckdb
 import pytest
 from conftest import DATA, write
 
-from ledger import schema, store
-from ledger.actions import add_forecast
 from ledger.errors import LedgerMissing, TamperDetected
-from ledger.importer import import_paths
-from ledger.store import Ledger
+from ledger.ingest.actions import add_forecast
+from ledger.ingest.importer import import_paths
+from ledger.storage import schema, store
+from ledger.storage.store import Ledger
 
 
 def recomputed_chain(path) -> tuple[list[tuple[int, int]], str]:
     """The blocks and head of a ledger, recomputed here from the bodies with hashlib alone,
-    as the README documents them (an independent check of ledger.store)."""
+    as the README documents them (an independent check of ledger.storage.store)."""
     con = duckdb.connect(str(path))
     try:
         bodies = dict(con.execute("SELECT seq, body FROM entries").fetchall())
@@ -54,7 +54,7 @@ def bulk_csv(path, n: int, start: int = 0):
 
 
 def test_a_bulk_import_is_sealed_in_blocks(ledger, tmp_path):
-    from ledger.bulk import import_tables
+    from ledger.ingest.bulk import import_tables
 
     import_paths(ledger, [DATA / "good.yaml"])
     n = 2 * store.BLOCK + 100  # 2 full blocks and a partial one of forecasts, plus questions
@@ -71,7 +71,7 @@ def test_a_bulk_import_is_sealed_in_blocks(ledger, tmp_path):
 
 
 def test_a_changed_entry_inside_a_bulk_block(ledger, tmp_path):
-    from ledger.bulk import import_tables
+    from ledger.ingest.bulk import import_tables
 
     import_tables(ledger, [bulk_csv(tmp_path / "a.csv", store.BLOCK + 10)])
     seq = 700  # inside the first block (entries 1-4096)
@@ -199,7 +199,7 @@ def test_a_tampered_schema_1_ledger_is_not_upgraded(ledger):
 def test_bodies_with_escapes_and_non_ascii_hash_as_written(ledger, tmp_path):
     """JSON escapes quotes and backslashes; the chain hashes the stored text's UTF-8 bytes
     exactly, by the library's appends and by a bulk import's blocks alike."""
-    from ledger.bulk import import_tables
+    from ledger.ingest.bulk import import_tables
 
     write(tmp_path / "q.yaml", 'questions:\n  - id: esc-yaml\n    question: Will "Ré\\sumé" '
           'ship by 2027?\n    criteria: Yes if a \\ and a " appear.\n    opened: 2026-01-01\n'

@@ -18,8 +18,8 @@ import duckdb
 import pytest
 from conftest import DATA
 
-from ledger.importer import import_paths
-from ledger.store import GENESIS, Ledger, canonical, content_hash, link_hash
+from ledger.ingest.importer import import_paths
+from ledger.storage.store import GENESIS, Ledger, canonical, content_hash, link_hash
 
 HINT = ("(the ledger file was changed outside forecast-ledger; restore it from a backup or an "
         "export)")
@@ -42,7 +42,7 @@ ENTRIES = 11
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from ledger.actions import add_forecast, add_question, resolve
+    from ledger.ingest.actions import add_forecast, add_question, resolve
 
     path = tmp_path_factory.mktemp("tamper") / "template.duckdb"
     ledger = Ledger(path)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import ledger_ui as ui
 import streamlit as st
 
-from ledger import actions
-from ledger.probability import format_probability
+from ledger.format.probability import format_probability
+from ledger.ingest import actions
 
 st.title("Blind forecasting")
 ui.flash()
@@ -52,7 +52,7 @@ with st.form("blind_forecast"):
     rationale = st.text_input("Rationale (optional)", key="blind_rationale")
     if st.form_submit_button(f"Log as {me}", type="primary", key="blind_submit"):
         ui.write(actions.add_forecast, qid, probability.strip(), forecaster=me,
-                 rationale=rationale.strip() or None,
+                 rationale=rationale.strip() or None, form_keys="blind_",
                  done=lambda r: f"Logged {ui.md(me)}'s forecast of "
                                 f"{ui.md(format_probability(r['probability']))} on "
                                 f"{ui.md(qid)}: others' forecasts are now shown.")

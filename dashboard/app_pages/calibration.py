@@ -7,7 +7,7 @@ import ledger_ui as ui
 import pandas as pd
 import streamlit as st
 
-from ledger.views import CORP_NOTES, MURPHY_NOTES, score_text
+from ledger.reports.views import CORP_NOTES, MURPHY_NOTES, score_text
 
 st.title("Calibration")
 ui.flash()

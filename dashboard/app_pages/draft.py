@@ -19,7 +19,7 @@ from ledger.draft import draft_article
 from ledger.draft.phrase import propose
 from ledger.draft.write import default_file_name, render, save_and_import, segments
 from ledger.errors import LedgerError
-from ledger.models import check_slug
+from ledger.format.models import check_slug
 
 st.title("Draft")
 ui.flash()

@@ -7,10 +7,10 @@ from datetime import timedelta
 import ledger_ui as ui
 import streamlit as st
 
-from ledger import actions
-from ledger.dates import today
-from ledger.models import OUTCOMES
-from ledger.probability import format_probability
+from ledger.format.dates import today
+from ledger.format.models import OUTCOMES
+from ledger.format.probability import format_probability
+from ledger.ingest import actions
 
 st.title("Log / resolve")
 ui.flash()
@@ -56,6 +56,7 @@ with tab_q, st.form("add_question"):
                  forecaster=forecaster.strip(), probability=probability.strip() or None,
                  criteria=criteria.strip() or None, tags=ui.split_tags(tags), source=source,
                  qid=qid.strip() or None, blind=blind, rationale=rationale.strip() or None,
+                 form_keys="add_",
                  done=lambda new_id: f"Added question {ui.md(new_id)}.")
 
 with tab_f:
@@ -76,6 +77,7 @@ with tab_f:
             if st.form_submit_button("Log forecast", type="primary", key="fc_submit"):
                 ui.write(actions.add_forecast, fq, fp.strip(), forecaster=fwho.strip(),
                          made_at=fat.strip() or None, rationale=frat.strip() or None,
+                         form_keys="fc_",
                          done=lambda r: f"Logged {ui.md(format_probability(r['probability']))}"
                                         f" on {ui.md(fq)} (entry #{r['seq']})."
                                         + (" It came after the question resolved, so it is "
@@ -102,7 +104,7 @@ with tab_r:
                 ui.write(actions.resolve, rq, outcome, resolved_on=resolved_on,
                          evidence=evidence.strip() or None, note=note.strip() or None,
                          resolved_by=resolved_by.strip() or None, correct=correct,
-                         reason=reason.strip() or None,
+                         reason=reason.strip() or None, form_keys="res_",
                          done=lambda r: f"{'Corrected' if r['supersedes'] else 'Resolved'} "
                                         f"{ui.md(rq)}: {r['outcome']} on {r['resolved_on']} "
                                         f"(entry #{r['seq']}).")

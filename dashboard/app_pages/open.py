@@ -6,8 +6,8 @@ import ledger_ui as ui
 import pandas as pd
 import streamlit as st
 
-from ledger.dates import today
-from ledger.views import OUTCOMES
+from ledger.format.dates import today
+from ledger.reports.views import OUTCOMES
 
 st.title("Open / due / overdue")
 ui.flash()
@@ -82,10 +82,10 @@ else:
         resolved_by = st.text_input("Resolved by", value=ui.viewer() or "",
                                     key="overdue_resolved_by")
         if st.form_submit_button("Resolve", type="primary", key="overdue_submit"):
-            from ledger import actions  # its validation models load only for a write
+            from ledger.ingest import actions  # its validation models load only for a write
 
             ui.write(actions.resolve, qid, outcome, resolved_on=resolved_on,
                      evidence=evidence.strip() or None, note=note.strip() or None,
-                     resolved_by=resolved_by.strip() or None,
+                     resolved_by=resolved_by.strip() or None, form_keys="overdue_",
                      done=lambda r: f"Resolved {ui.md(qid)} as {r['outcome']} "
                                     f"on {r['resolved_on']} (entry #{r['seq']}).")

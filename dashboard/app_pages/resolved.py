@@ -5,7 +5,7 @@ from __future__ import annotations
 import ledger_ui as ui
 import streamlit as st
 
-from ledger.views import score_text
+from ledger.reports.views import score_text
 
 st.title("Resolved and scored")
 ui.flash()

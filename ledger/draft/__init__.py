@@ -81,7 +81,7 @@ def draft_article(text: str, published: date | None = None, source_id: str | Non
     Draft
         The candidates in text order, with their quotes, stances and resolve-by dates.
     """
-    from ledger.dates import today as local_today
+    from ledger.format.dates import today as local_today
 
     article = read_article(text)
     if published is not None:

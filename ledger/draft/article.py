@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from ledger.dates import parse_date
+from ledger.format.dates import parse_date
 
 HEADER_KEYS = ("title", "url", "published", "author/outlet", "author", "outlet", "publisher",
                "date")

@@ -55,7 +55,7 @@ from ledger.draft.stance import (
     read_stance,
     stated_probability,
 )
-from ledger.models import MAX_QUOTE_WORDS  # the quote limit forecast files enforce
+from ledger.format.models import MAX_QUOTE_WORDS  # the quote limit forecast files enforce
 
 
 @dataclass

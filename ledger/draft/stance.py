@@ -11,7 +11,7 @@ a stated probability, or a "watch for" item). Its stance is then one of
 - ``aim``: "aims to", "plans to", "work toward";
 - ``watch``: "watch for", "whether X" in a what-to-watch passage; no direction.
 
-Probabilities go through :func:`ledger.probability.parse_probability` for the forms it knows
+Probabilities go through :func:`ledger.format.probability.parse_probability` for the forms it knows
 (``"30%"``, ``"3:1"``, ``"1 in 5"``); words ("two in three"), "50/50" and betting odds ("8 to 1",
 odds against) are read here and handed to it as one of those forms.
 """
@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ledger.probability import parse_probability
+from ledger.format.probability import parse_probability
 
 _W = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
       "nine": 9, "ten": 10, "a": 1, "an": 1, "twenty": 20, "hundred": 100, "a hundred": 100}
@@ -109,7 +109,7 @@ _FIFTY = re.compile(r"\b50\s?/\s?50\b|\bfifty[- ]fifty\b|\bcoin[- ]?flip\b|\beve
 # Betting odds "8 to 1" (odds against) near the word "odds".
 _ODDS = re.compile(rf"\b{_NUMWORD}[- ](?:to|-)[- ]{_NUMWORD}\b(?=[^.]*\bodds\b)|"
                    rf"\bodds\b[^.]{{0,40}}?\b{_NUMWORD}[- ]to[- ]{_NUMWORD}\b", re.IGNORECASE)
-# "3:1 odds", "odds of 3:1": written as ledger/probability.py reads "3:1" (odds for).
+# "3:1 odds", "odds of 3:1": written as ledger/format/probability.py reads "3:1" (odds for).
 _COLON_ODDS = re.compile(r"\b(\d+)\s?:\s?(\d+)\s+odds\b|\bodds\b\s*(?:of|are|at|:)?\s*(\d+)\s?:\s?"
                          r"(\d+)\b", re.IGNORECASE)
 

@@ -131,8 +131,8 @@ def save_and_import(text: str, path: str | Path, ledger_path: str | Path) -> Any
     The file is checked with a dry run first, so a file that would not import is not left
     behind. Returns the importer's result.
     """
-    from ledger.importer import import_paths
-    from ledger.store import Ledger
+    from ledger.ingest.importer import import_paths
+    from ledger.storage.store import Ledger
 
     path = save(text, path)
     try:

@@ -1,0 +1,1 @@
+"""The forecast-ledger dashboard: a Streamlit app served by `forecast-ledger dashboard`."""

@@ -1,0 +1,1 @@
+"""The dashboard's pages, run by the router in ../streamlit_app.py (each is a script)."""

@@ -1,0 +1,590 @@
+"""The ``forecast-ledger`` command: a thin face over the library.
+
+Each command opens the ledger, calls one library function, and turns a named library error into
+a one-line message saying what to do next (exit 1). Usage errors exit 2. Nothing here imports
+pandas, streamlit or altair except ``dashboard``, so the CLI starts fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from ledger.errors import LedgerError, ValidationFailed
+
+DEFAULT_DB = "ledger.duckdb"  # ledger.storage.store.DEFAULT_DB; not imported so --help skips duckdb
+
+
+def _default_forecaster() -> str:
+    import getpass
+    import subprocess
+
+    try:
+        name = subprocess.run(["git", "config", "user.name"], capture_output=True, text=True,
+                              timeout=2).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        name = ""
+    return name or getpass.getuser()
+
+
+class Context:
+    def __init__(self, db: str, forecaster: str | None) -> None:
+        self.db = db
+        self._forecaster = forecaster
+
+    @property
+    def ledger(self) -> Any:
+        from ledger.storage.store import Ledger
+
+        return Ledger(self.db)
+
+    @property
+    def forecaster(self) -> str:
+        if not self._forecaster:
+            self._forecaster = _default_forecaster()
+        return self._forecaster
+
+
+class _Group(click.Group):
+    """Turns library errors into one-line messages and exit code 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ValidationFailed as exc:
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            n = len(exc.problems)
+            click.echo(f"error: {n} problem{'s' if n != 1 else ''} found; nothing was written",
+                       err=True)
+            sys.exit(1)
+        except LedgerError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("interrupted; nothing was written", err=True)
+            sys.exit(130)
+
+
+pass_ctx = click.make_pass_decorator(Context)
+json_option = click.option("--json", "as_json", is_flag=True,
+                           help="Print machine-readable JSON on stdout (and nothing else).")
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", envvar="FORECAST_LEDGER_DB", default=DEFAULT_DB, show_default=True,
+              help="The ledger file (env FORECAST_LEDGER_DB).")
+@click.option("--as", "forecaster", envvar="FORECAST_LEDGER_FORECASTER",
+              help="Your forecaster name (env FORECAST_LEDGER_FORECASTER; "
+                   "default: git config user.name, else your login).")
+@click.version_option(package_name="forecast-ledger")
+@click.pass_context
+def cli(ctx: click.Context, db: str, forecaster: str | None) -> None:
+    """A prediction-tracking ledger: forecasts as YAML, stored append-only in DuckDB.
+
+    \b
+    Example:
+        forecast-ledger import forecasts/
+        forecast-ledger list --status open
+    """
+    ctx.obj = Context(db, forecaster)
+
+
+def _progress(stage: str, n: int, total: int) -> None:
+    # Files are read one by one (a line every 2%); a bulk import hashes entries in batches of
+    # about 262k, each worth a line.
+    reading = stage == "reading"
+    if total >= 20 and (not reading or n == total or n % max(total // 50, 1) == 0):
+        click.echo(f"\r{stage} {n:,}/{total:,} {'files' if reading else 'entries'}", err=True,
+                   nl=False)
+        if n == total:
+            click.echo("", err=True)
+
+
+@cli.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--dry-run", is_flag=True,
+              help="Validate and print what would change; write nothing.")
+@json_option
+@pass_ctx
+def import_(c: Context, paths: tuple[str, ...], dry_run: bool, as_json: bool) -> None:
+    """Import YAML forecast files or folders, or CSV/Parquet tables; all or nothing.
+
+    Everything is validated first: on any problem, every problem is printed as
+    file:line: field: message and nothing is written. Importing the same files again
+    changes nothing. CSV and Parquet hold one forecast a row, with the columns of
+    `export --format csv`, for millions of forecasts.
+
+    \b
+    Example:
+        forecast-ledger import forecasts/
+        forecast-ledger import --dry-run forecasts/new-article.yaml
+        forecast-ledger import platform-export.parquet
+    """
+    from ledger.ingest.bulk import import_tables, is_table
+    from ledger.ingest.importer import import_paths
+
+    progress = _progress if sys.stderr.isatty() and not as_json else None
+    tables = [p for p in paths if is_table(p)]
+    if tables and len(tables) != len(paths):
+        raise click.UsageError("import YAML files and CSV/Parquet tables in separate commands")
+    if tables:
+        from pathlib import Path
+
+        missing = [t for t in tables if not Path(t).is_file()]
+        if missing:
+            raise click.BadParameter(f"no such file: {missing[0]}", param_hint="PATHS")
+        result = import_tables(c.ledger, [Path(t) for t in tables], dry_run=dry_run,
+                               progress=progress)
+    else:
+        result = import_paths(c.ledger, paths, dry_run=dry_run, progress=progress)
+    if as_json:
+        from ledger.reports.render import to_json
+
+        click.echo(to_json({"files": result.files, "dry_run": dry_run, "counts": result.counts(),
+                            "changes": [ch.as_dict() for ch in result.changes]}))
+        return
+    if dry_run:
+        for ch in result.changes:
+            if ch.where:  # tables are planned in SQL, row by row counts only
+                click.echo(f"{ch.where}: would add {ch.action} {ch.subject}")
+    click.echo(result.summary())
+
+
+@cli.command()
+@click.argument("question")
+@click.option("--by", "resolve_by", required=True, metavar="DATE",
+              help="Resolve-by date, YYYY-MM-DD.")
+@click.option("--p", "probability", metavar="P",
+              help='Your probability: 0.7, "70%", "3:1" or "1 in 20".')
+@click.option("--criteria", help="How it resolves, precisely enough for a third party.")
+@click.option("--tag", "tags", multiple=True, help="A tag (repeat for several).")
+@click.option("--source", help="Id of a source already in the ledger.")
+@click.option("--id", "qid", help="The question's id (default: made from its text).")
+@click.option("--note", help="Your rationale for the forecast.")
+@click.option("--blind", is_flag=True, help="Hide others' forecasts until they log their own.")
+@click.option("--opened", metavar="DATE", help="When the question was opened (default today).")
+@pass_ctx
+def add(c: Context, question: str, resolve_by: str, probability: str | None,
+        criteria: str | None, tags: tuple[str, ...], source: str | None, qid: str | None,
+        note: str | None, blind: bool, opened: str | None) -> None:
+    """Add a question, optionally with your first forecast.
+
+    \b
+    Example:
+        forecast-ledger add "Will the Q3 report cite AI-assisted pretraining?" \\
+            --p 30% --by 2027-05-21 --criteria "Yes if ..." --tag anthropic
+    """
+    from ledger.ingest.actions import add_question
+
+    new_id = add_question(c.ledger, question, resolve_by=resolve_by, probability=probability,
+                          criteria=criteria, tags=tags, source=source, qid=qid,
+                          forecaster=c.forecaster, rationale=note, blind=blind, opened=opened)
+    click.echo(f"added {new_id}" + (f" with {c.forecaster}'s forecast {probability}"
+                                    if probability else ""))
+    if not criteria:
+        click.echo("hint: add resolution criteria a third party could check "
+                   "(they default to the question's text)", err=True)
+
+
+@cli.command()
+@click.argument("qid", metavar="ID")
+@click.option("--p", "probability", required=True, metavar="P",
+              help='Your probability: 0.6, "60%", "3:2" or "1 in 20".')
+@click.option("--note", help="Your rationale.")
+@click.option("--at", "made_at", metavar="WHEN",
+              help="When you made it, if not now: 2027-05-21 or 2027-05-21T18:30-07:00.")
+@pass_ctx
+def forecast(c: Context, qid: str, probability: str, note: str | None,
+             made_at: str | None) -> None:
+    """Log a new or updated forecast on a question.
+
+    \b
+    Example:
+        forecast-ledger forecast will-x-ship-by-may --p 0.6 --note "new evidence"
+    """
+    from ledger.format.probability import format_probability
+    from ledger.ingest.actions import add_forecast
+
+    got = add_forecast(c.ledger, qid, probability, forecaster=c.forecaster, made_at=made_at,
+                       rationale=note)
+    click.echo(f"logged {c.forecaster}'s forecast {format_probability(got['probability'])} "
+               f"on {qid} ({got['made_on']})")
+    if got["late"]:
+        click.echo("note: the question has resolved; this forecast is kept, flagged late, "
+                   "and never scored", err=True)
+
+
+@cli.command()
+@click.argument("qid", metavar="ID")
+@click.argument("outcome", type=click.Choice(["yes", "no", "ambiguous", "annulled"],
+                                             case_sensitive=False))
+@click.option("--on", "resolved_on", metavar="DATE",
+              help="When the event resolved (default today), YYYY-MM-DD.")
+@click.option("--evidence", metavar="URL", help="A link to the evidence.")
+@click.option("--note", help="What the evidence says.")
+@click.option("--correct", is_flag=True, help="Correct the current resolution (needs --reason).")
+@click.option("--reason", help="Why the correction.")
+@pass_ctx
+def resolve(c: Context, qid: str, outcome: str, resolved_on: str | None, evidence: str | None,
+            note: str | None, correct: bool, reason: str | None) -> None:
+    """Resolve a question: yes, no, ambiguous (facts cannot settle it) or annulled.
+
+    Ambiguous and annulled questions are never scored. A correction is a new entry; the old
+    resolution stays in history.
+
+    \b
+    Example:
+        forecast-ledger resolve will-x-ship-by-may no --evidence https://example.org/news
+        forecast-ledger resolve will-x-ship-by-may yes --correct --reason "shipped late May"
+    """
+    from ledger.ingest.actions import resolve as resolve_question
+
+    got = resolve_question(c.ledger, qid, outcome.lower(), resolved_by=c.forecaster,
+                           resolved_on=resolved_on, evidence=evidence, note=note,
+                           correct=correct, reason=reason)
+    verb = "corrected" if correct else "resolved"
+    click.echo(f"{verb} {qid}: {got['outcome']} on {got['resolved_on']}")
+
+
+@cli.command("list")
+@click.option("--status", type=click.Choice(["open", "overdue", "resolved", "ambiguous",
+                                             "annulled"]))
+@click.option("--due-within", metavar="DURATION",
+              help="Unresolved questions due within 30d, 2w, 3m (overdue included).")
+@click.option("--tag")
+@click.option("--forecaster", help="Questions this forecaster has forecast.")
+@click.option("--source", help="Questions from this source id.")
+@json_option
+@pass_ctx
+def list_(c: Context, status: str | None, due_within: str | None, tag: str | None,
+          forecaster: str | None, source: str | None, as_json: bool) -> None:
+    """List questions by resolve-by date, with status and latest forecasts.
+
+    \b
+    Example:
+        forecast-ledger list --status open --due-within 30d
+        forecast-ledger list --tag anthropic --json
+    """
+    from ledger.format.dates import parse_duration
+    from ledger.reports.queries import list_questions
+    from ledger.reports.render import days_text, forecasts_text, table, to_json
+
+    try:
+        days = parse_duration(due_within) if due_within is not None else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--due-within") from None
+    with c.ledger.connect() as con:
+        found = list_questions(con, status=status, due_within=days, tag=tag,
+                               forecaster=forecaster, source=source, viewer=c.forecaster)
+    if as_json:
+        click.echo(to_json(found))
+        return
+    if not found:
+        click.echo("no questions match" if any((status, due_within, tag, forecaster, source))
+                   else "the ledger has no questions yet (forecast-ledger import forecasts/)")
+        return
+    click.echo(table(
+        ["id", "status", "resolve by", "when", "latest forecasts", "tags"],
+        [[q["id"], q["status"] if q["status"] != "resolved" else f"resolved {q['outcome']}",
+          q["resolve_by"], days_text(q["status"], q["days_left"]),
+          forecasts_text(q["forecasts"]) or "no forecast yet", q["tags"]] for q in found]))
+
+
+@cli.command()
+@click.argument("qid", metavar="ID")
+@json_option
+@pass_ctx
+def show(c: Context, qid: str, as_json: bool) -> None:
+    """Show a question: source, criteria, forecast and resolution history.
+
+    \b
+    Example:
+        forecast-ledger show anthropic-paper-cites-claude-accelerated-pretraining
+    """
+    from ledger.reports.queries import question_detail
+    from ledger.reports.render import to_json
+
+    with c.ledger.connect() as con:
+        q = question_detail(con, qid, viewer=c.forecaster)
+    if as_json:
+        click.echo(to_json(q))
+        return
+    from ledger.reports.showtext import show_text
+
+    click.echo(show_text(q))
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["yaml", "json", "csv", "parquet", "ics"]),
+              default="yaml", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), help="Write to this file (default stdout).")
+@click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
+@click.option("--reveal-blind", is_flag=True,
+              help="Include others' forecasts on blind questions you have not forecast "
+                   "(a full backup); without it they are withheld, as in list and show.")
+@pass_ctx
+def export(c: Context, fmt: str, out: str | None, force: bool, reveal_blind: bool) -> None:
+    """Export the ledger: yaml (re-imports identically), json, csv, parquet or ics.
+
+    \b
+    Example:
+        forecast-ledger export --reveal-blind --out backup.yaml
+        forecast-ledger export --format ics --out resolve-by.ics
+    """
+    from ledger.reports.export import export as do_export
+
+    with c.ledger.connect() as con:
+        done = do_export(con, fmt, out, force=force, viewer=c.forecaster,
+                         reveal_blind=reveal_blind)
+    text = done.text
+    if done.withheld:
+        n = done.withheld
+        click.echo(f"withheld {n} forecast{'s' if n != 1 else ''} by others on blind questions "
+                   f"{c.forecaster} has not forecast; add --reveal-blind for a full backup",
+                   err=True)
+    if text is not None:
+        # bytes as produced: ICS needs its CRLF line ends kept
+        sys.stdout.flush()
+        sys.stdout.buffer.write(text.encode("utf-8"))
+        sys.stdout.buffer.flush()
+    else:
+        click.echo(f"wrote {out}", err=True)
+
+
+@cli.command()
+@click.option("--expect-head", metavar="HASH",
+              help="Fail unless the head is this hash (one kept from an earlier verify).")
+@click.option("--witness", "witness_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Check every head in this witness file is still on the chain "
+                   "(default: LEDGER.witness beside the ledger, when it exists).")
+@json_option
+@pass_ctx
+def verify(c: Context, expect_head: str | None, witness_file: str | None, as_json: bool) -> None:
+    """Check that history was not rewritten: the catalog, the hash chain and the tables.
+
+    Exits 1 and names the first bad entry if anything was changed, deleted or reordered
+    outside forecast-ledger, or the first table, view, macro or meta row it did not create.
+    A chain recomputed from scratch or cut at the end is caught only against a head kept
+    elsewhere: pass --expect-head, or keep a witness file (see `forecast-ledger witness`);
+    LEDGER.witness beside the ledger is checked whenever it exists.
+
+    \b
+    Example:
+        forecast-ledger verify
+        forecast-ledger verify --witness ledger.duckdb.witness
+    """
+    from ledger.errors import CatalogChanged, TamperDetected, WitnessMismatch
+    from ledger.reports.render import to_json
+
+    try:
+        count, head = c.ledger.verify(expect_head=expect_head, witness=witness_file)
+    except TamperDetected as exc:
+        if as_json:
+            click.echo(to_json({"ok": False, "first_bad_entry": exc.bad.seq,
+                                "kind": exc.bad.kind, "subject": exc.bad.subject,
+                                "reason": exc.bad.reason, "problems": exc.total_bad}))
+            sys.exit(1)
+        raise
+    except (CatalogChanged, WitnessMismatch) as exc:
+        if as_json:
+            problems = exc.problems if isinstance(exc, CatalogChanged) else [exc.args[0]]
+            click.echo(to_json({"ok": False, "reason": problems[0], "problems": problems}))
+            sys.exit(1)
+        raise
+    if as_json:
+        click.echo(to_json({"ok": True, "entries": count, "head": head}))
+    else:
+        click.echo(f"ok: {count} entries, hash chain intact; head {head}")
+
+
+@cli.command()
+@click.option("--file", "file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="The witness file to append to (default: LEDGER.witness beside the ledger).")
+@pass_ctx
+def witness(c: Context, file: str | None) -> None:
+    """Verify, then append "ENTRY HEAD UTC-TIME" to a witness file.
+
+    Commit the witness file to git, or send it somewhere the ledger's writers cannot change;
+    `forecast-ledger verify` then checks every head in it is still on the chain, which
+    catches a history recomputed from scratch or cut at the end.
+
+    \b
+    Example:
+        forecast-ledger witness
+        forecast-ledger witness --file ~/notes/ledger.witness
+    """
+    from ledger.storage.verify import witness as add_witness
+
+    seq, head, target = add_witness(c.ledger, file)
+    click.echo(f"witnessed entry #{seq}, head {head}, in {target}")
+
+
+_MODES = click.Choice(["final", "first", "time-averaged"])
+
+
+def _filters(f: Any) -> Any:
+    f = click.option("--forecaster", help="Only this forecaster's forecasts.")(f)
+    f = click.option("--tag", help="Only questions with this tag.")(f)
+    f = click.option("--source", help="Only questions from this source id.")(f)
+    f = click.option("--since", metavar="DATE", help="Resolved on or after this date.")(f)
+    f = click.option("--until", metavar="DATE", help="Resolved on or before this date.")(f)
+    return click.option("--mode", type=_MODES, default="final", show_default=True,
+                        help="Which forecasts count: each forecaster's final one before the "
+                             "outcome, their first, or every day's standing forecast.")(f)
+
+
+@cli.command()
+@click.option("--by", type=click.Choice(["forecaster", "tag", "source", "month", "horizon"]),
+              help="Group the scores.")
+@click.option("--rule", type=click.Choice(["brier", "log"]), default="brier", show_default=True,
+              help="The headline score, and the one relative scores compare.")
+@_filters
+@json_option
+@pass_ctx
+def score(c: Context, by: str | None, rule: str, mode: str, forecaster: str | None,
+          tag: str | None, source: str | None, since: str | None, until: str | None,
+          as_json: bool) -> None:
+    """Score resolved questions: Brier, log score and skill, overall and by group.
+
+    Brier runs from 0 (best) to 1 (worst); the log score is in nats (lower is better); skill
+    is 1 - Brier / Brier of a yardstick (higher is better). Ambiguous and annulled questions
+    and late forecasts are never scored. See docs/scoring.md.
+
+    \b
+    Example:
+        forecast-ledger score --by forecaster
+        forecast-ledger score --mode time-averaged --json
+    """
+    from ledger.reports.scoretext import score_text
+    from ledger.scoring.report import score_report
+
+    with c.ledger.connect() as con:
+        report = score_report(con, by=by, rule=rule, mode=mode, forecaster=forecaster, tag=tag,
+                              source=source, since=since, until=until)
+    if as_json:
+        from ledger.reports.render import to_json
+
+        click.echo(to_json(report))
+    else:
+        click.echo(score_text(report))
+
+
+@cli.command()
+@click.option("--bins", "n_bins", default=10, show_default=True, type=click.IntRange(1, 100),
+              help="Number of bins.")
+@click.option("--strategy", type=click.Choice(["uniform", "quantile", "corp"]),
+              default="uniform", show_default=True,
+              help="Equal-width bins, equal-count bins, or CORP's isotonic blocks.")
+@_filters
+@json_option
+@pass_ctx
+def calibration(c: Context, n_bins: int, strategy: str, mode: str, forecaster: str | None,
+                tag: str | None, source: str | None, since: str | None, until: str | None,
+                as_json: bool) -> None:
+    """Calibration: how often things you gave p happened, per bin, with decompositions.
+
+    Each bin shows its forecasts' mean and the observed frequency with a 95% Wilson interval;
+    bins are half-open [a, b), the last one closed. The Murphy and CORP decompositions split
+    the Brier score into miscalibration, discrimination and uncertainty.
+
+    \b
+    Example:
+        forecast-ledger calibration --bins 10 --strategy quantile
+        forecast-ledger calibration --forecaster alice --json
+    """
+    from ledger.reports.scoretext import calibration_text
+    from ledger.scoring.report import calibration_report
+
+    with c.ledger.connect() as con:
+        report = calibration_report(con, n_bins=n_bins, strategy=strategy, mode=mode,
+                                    forecaster=forecaster, tag=tag, source=source, since=since,
+                                    until=until)
+    if as_json:
+        from ledger.reports.render import to_json
+
+        click.echo(to_json(report))
+    else:
+        click.echo(calibration_text(report))
+
+
+@cli.command()
+@click.option("--out", type=click.Path(dir_okay=False), help="Write to this file (default stdout).")
+def schema(out: str | None) -> None:
+    """Print the JSON Schema of forecast files (for editors' YAML language server).
+
+    \b
+    Example:
+        forecast-ledger schema --out docs/forecast-file.schema.json
+    """
+    import json
+
+    from ledger.format.models import json_schema
+
+    text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
+    if out:
+        with open(out, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        click.echo(text, nl=False)
+
+
+@cli.command()
+@click.option("--port", default=8501, show_default=True, help="Port to serve on.")
+@click.option("--address", default="127.0.0.1", show_default=True,
+              help="Address to bind; the default keeps the dashboard on this machine.")
+@click.option("--headless", is_flag=True, help="Do not open a browser.")
+@pass_ctx
+def dashboard(c: Context, port: int, address: str, headless: bool) -> None:
+    """Open the Streamlit dashboard on the ledger (http://127.0.0.1:8501).
+
+    The dashboard and the CLI can be used at the same time on one ledger file.
+
+    \b
+    Example:
+        forecast-ledger dashboard --port 8502
+        forecast-ledger --db demo.duckdb dashboard
+    """
+    from ledger.faces.serve import run_dashboard
+
+    if not c.ledger.exists():
+        click.echo(f"note: no ledger at {c.ledger.path} yet; the dashboard will say how to "
+                   "start one", err=True)
+    click.echo(f"serving {c.ledger.path} on http://{address}:{port} (Ctrl+C to stop)", err=True)
+    sys.exit(run_dashboard(str(c.ledger.path), port=port, address=address, headless=headless,
+                           forecaster=c.forecaster))
+
+
+@cli.command()
+@click.option("--db", "demo_db", default="demo.duckdb", show_default=True,
+              help="Where to build the demo ledger (never your real one).")
+@click.option("--seed", default=7, show_default=True, help="Random seed of the synthetic history.")
+@click.option("--force", is_flag=True, help="Replace an existing demo ledger.")
+def demo(demo_db: str, seed: int, force: bool) -> None:
+    """Build a separate demo ledger with a synthetic history (labelled synthetic everywhere).
+
+    \b
+    Example:
+        forecast-ledger demo && forecast-ledger --db demo.duckdb dashboard
+    """
+    from ledger.ingest.demo import build_demo
+
+    summary = build_demo(demo_db, seed=seed, force=force)
+    click.echo(f"built synthetic demo ledger {demo_db}: {summary}")
+    click.echo(f"open it with: forecast-ledger --db {demo_db} dashboard")
+
+
+from ledger.faces.cli_draft import draft  # noqa: E402  (its own module; one line to register)
+
+cli.add_command(draft)
+
+
+def main() -> None:
+    cli(prog_name="forecast-ledger")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
+

@@ -1,0 +1,1 @@
+"""Scoring: the metrics (numpy only) and the selection of what gets scored (SQL)."""

@@ -1,0 +1,1 @@
+"""The ledger file: DuckDB schema, the append-only hash-chained log, forecast order."""

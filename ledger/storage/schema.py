@@ -1,0 +1,108 @@
+"""The ledger's DuckDB schema: one append-only log and typed tables written with it.
+
+``entries`` is the log: each row holds the JSON ``body`` of one change. ``blocks`` chains it:
+each block is a run of consecutive entries with the SHA-256 of their bodies (``content``) and
+a ``hash`` over the previous block's hash, its range and that content (see
+:func:`ledger.storage.store.link_hash`),
+so history cannot be rewritten unseen. Entries appended a few
+at a time get a block each; a bulk import seals blocks of thousands.
+The typed tables (``sources``, ``questions``, ``forecasts``, ``resolutions``) hold the same
+facts in columns for fast queries; they are written in the same transaction as the log and
+``verify`` checks that they still equal it. Nothing is ever updated or deleted: current state
+comes from the views below.
+"""
+
+from __future__ import annotations
+
+from ledger import rules
+
+SCHEMA_VERSION = 2  # 1 chained every entry in its own row (upgraded when first opened)
+
+# column name -> DuckDB type, per typed table; every table also has seq and recorded_at.
+# Body keys equal column names, which is what lets verify compare the two in SQL.
+COLUMNS: dict[str, dict[str, str]] = {
+    "sources": {
+        "id": "VARCHAR", "title": "VARCHAR", "publisher": "VARCHAR", "author": "VARCHAR",
+        "url": "VARCHAR", "published": "DATE",
+    },
+    "questions": {
+        "id": "VARCHAR", "version": "INTEGER", "question": "VARCHAR", "criteria": "VARCHAR",
+        "resolve_by": "DATE", "opened": "DATE", "tags": "VARCHAR[]", "source_id": "VARCHAR",
+        "quote": "VARCHAR", "horizon": "VARCHAR", "resolve_by_rule": "VARCHAR",
+        "reference_probability": "DOUBLE", "reference_note": "VARCHAR", "blind": "BOOLEAN",
+        "edit_reason": "VARCHAR",
+    },
+    "forecasts": {
+        "question_id": "VARCHAR", "forecaster": "VARCHAR", "probability": "DOUBLE",
+        "made_at": "TIMESTAMP", "made_on": "DATE",
+        "utc_offset": "INTEGER", "rationale": "VARCHAR", "basis": "VARCHAR",
+        "implied_from": "VARCHAR",
+    },
+    "resolutions": {
+        "question_id": "VARCHAR", "outcome": "VARCHAR", "resolved_on": "DATE",
+        "evidence": "VARCHAR", "note": "VARCHAR", "resolved_by": "VARCHAR",
+        "supersedes": "BIGINT", "reason": "VARCHAR",
+    },
+}
+
+# entry kind -> typed table
+KIND_TABLE = {
+    "source": "sources",
+    "question": "questions",
+    "forecast": "forecasts",
+    "resolution": "resolutions",
+}
+
+
+def _table_ddl(table: str) -> str:
+    cols = ",\n    ".join(f"{name} {typ}" for name, typ in COLUMNS[table].items())
+    return (
+        f"CREATE TABLE IF NOT EXISTS {table} (\n    seq BIGINT NOT NULL,\n    "
+        f"recorded_at TIMESTAMP NOT NULL,\n    {cols}\n)"
+    )
+
+
+DDL = [
+    """CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS entries (
+    seq BIGINT NOT NULL,
+    kind VARCHAR NOT NULL,
+    subject VARCHAR NOT NULL,
+    recorded_at TIMESTAMP NOT NULL,
+    body VARCHAR NOT NULL
+)""",
+    """CREATE TABLE IF NOT EXISTS blocks (
+    first_seq BIGINT NOT NULL,
+    last_seq BIGINT NOT NULL,
+    content VARCHAR NOT NULL,
+    hash VARCHAR NOT NULL
+)""",
+    *(_table_ddl(t) for t in COLUMNS),
+    # Current state, derived from the log.
+    """CREATE OR REPLACE VIEW current_questions AS
+SELECT q.*, first_version.recorded_at AS created_at,
+       q.version > 1 AND EXISTS (
+           SELECT 1 FROM forecasts f
+           WHERE f.question_id = q.id AND f.recorded_at < q.recorded_at
+       ) AS edited_after_forecast
+FROM questions q
+JOIN (SELECT id, max(version) AS version FROM questions GROUP BY id) latest USING (id, version)
+JOIN (SELECT id, recorded_at FROM questions WHERE version = 1) first_version USING (id)""",
+    # The current resolution (ledger.rules.RESOLUTION_ORDER) with the first one's entry number
+    # and recorded_at, which decide whether a forecast is late.
+    f"""CREATE OR REPLACE VIEW current_resolutions AS
+SELECT r.*, first_r.first_seq, first_r.first_recorded_at
+FROM resolutions r
+JOIN (SELECT question_id, max({rules.RESOLUTION_ORDER}) AS {rules.RESOLUTION_ORDER},
+             min(seq) AS first_seq, min(recorded_at) AS first_recorded_at
+      FROM resolutions GROUP BY question_id) first_r
+  USING (question_id, {rules.RESOLUTION_ORDER})""",
+    # Late forecasts (never scored): ledger.rules.is_late.
+    f"""CREATE OR REPLACE VIEW forecasts_flagged AS
+SELECT f.*, {rules.late_sql("f", "r")} AS late
+FROM forecasts f LEFT JOIN current_resolutions r USING (question_id)""",
+    """CREATE OR REPLACE VIEW latest_forecasts AS
+SELECT * FROM forecasts_flagged
+QUALIFY row_number() OVER (PARTITION BY question_id, forecaster
+                           ORDER BY made_on DESC, made_at DESC, seq DESC) = 1""",
+]
