@@ -14,6 +14,7 @@ from pathlib import Path
 
 import ledger_ui as ui
 import streamlit as st
+from ledger_messages import say
 
 from ledger.draft import draft_article
 from ledger.draft.phrase import propose
@@ -114,7 +115,7 @@ if st.button("Save and import", type="primary", key="draft_save", disabled=not k
     try:
         result = save_and_import(yaml_text, Path(target.strip()), ui.ledger_path())
     except LedgerError as exc:
-        st.error(ui.md(exc))
+        st.error(ui.md(say(exc)))  # in the page's words, as the other pages do
     else:
         st.session_state[ui.FLASH_KEY] = (f"Saved {ui.md(target.strip())} and imported it: "
                                           f"{ui.md(result.summary())}.")
