@@ -40,6 +40,7 @@ PAGES = [
     st.Page(HERE / "app_pages" / "blind.py", title="Blind forecasting",
             icon=":material/visibility_off:"),
     st.Page(HERE / "app_pages" / "log.py", title="Log / resolve", icon=":material/edit_note:"),
+    st.Page(HERE / "app_pages" / "draft.py", title="Draft", icon=":material/article:"),
 ]
 page = st.navigation(PAGES)
 

@@ -596,6 +596,11 @@ def demo(demo_db: str, seed: int, force: bool) -> None:
     click.echo(f"open it with: forecast-ledger --db {demo_db} dashboard")
 
 
+from ledger.faces.cli_draft import draft  # noqa: E402  (its own module; one line to register)
+
+cli.add_command(draft)
+
+
 def main() -> None:
     cli(prog_name="forecast-ledger")
 
