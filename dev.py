@@ -77,7 +77,12 @@ def run(args: list[str]) -> int:
 def test(args: list[str]) -> int:
     ensure_venv()
     ensure_chromium()
-    return subprocess.run([str(BIN / "python"), "-m", "pytest", *args], cwd=ROOT).returncode
+    # Two workers (pytest-xdist): the machines this runs on have two cores. Tests that time
+    # things or kill processes wait on events, not on the clock, so they hold under that load.
+    workers = [] if any(a == "-n" or a.startswith(("-n", "--numprocesses")) for a in args) \
+        else ["-n", "2"]
+    return subprocess.run([str(BIN / "python"), "-m", "pytest", *workers, *args],
+                          cwd=ROOT).returncode
 
 
 def main() -> int:
