@@ -209,3 +209,13 @@ def visible_forecasts(rows: list[dict], blind: bool, viewer: str | None,
     if not hidden:
         return rows, False
     return [r for r in rows if r[key] == viewer], True
+
+
+def withheld_sql(question: str, forecast: str, viewer: str) -> str:
+    """:func:`hidden_from` as a SQL boolean over a forecast row aliased ``forecast`` of a
+    question row aliased ``question`` (with ``blind``): true where the row is someone else's
+    on a blind question that ``viewer`` (a SQL expression, NULL for nobody) has not forecast."""
+    q, f = question, forecast
+    return (f"coalesce({q}.blind AND ({viewer} IS NULL OR ({f}.forecaster <> {viewer} "
+            f"AND NOT EXISTS (SELECT 1 FROM forecasts seen WHERE seen.question_id = "
+            f"{f}.question_id AND seen.forecaster = {viewer}))), false)")

@@ -77,3 +77,20 @@ def test_the_blind_rule_shows_everything_or_only_the_viewers_own(blind, viewer, 
     else:
         assert shown == rows
         assert not blind or viewer in who
+
+
+@settings(max_examples=100, deadline=None)
+@given(blind=st.booleans(), viewer=st.none() | st.sampled_from(["a", "b", "c"]),
+       who=st.lists(st.sampled_from(["a", "b", "c"]), min_size=1, max_size=4))
+def test_the_blind_rule_in_python_and_in_sql_agree(blind, viewer, who):
+    rows = [{"forecaster": w} for w in who]
+    shown, _ = rules.visible_forecasts(rows, blind, viewer)
+    con = duckdb.connect()
+    con.execute("CREATE TABLE forecasts (question_id VARCHAR, forecaster VARCHAR)")
+    con.executemany("INSERT INTO forecasts VALUES ('q', ?)", [[w] for w in who])
+    kept = con.execute(
+        f"SELECT f.forecaster FROM forecasts f, (SELECT $blind AS blind) q "
+        f"WHERE NOT {rules.withheld_sql('q', 'f', '$viewer::VARCHAR')} ORDER BY rowid",
+        {"blind": blind, "viewer": viewer}).fetchall()
+    con.close()
+    assert [w for (w,) in kept] == [r["forecaster"] for r in shown]

@@ -242,3 +242,20 @@ def test_a_forecast_appended_after_the_resolution_is_late_whatever_recorded_at_i
     shown = run.json("show", "q1")
     assert [(f["forecaster"], f["late"]) for f in shown["forecast_history"]] == [
         ("mallory", True)]
+
+
+def test_csv_and_parquet_exports_withhold_blind_forecasts_as_yaml_does(run, tmp_path):
+    _question(run, blind=True, forecaster="bob")
+    assert run("forecast", "q1", "--p", "0.9", forecaster="bob").exit_code == 0
+    result = run("export", "--format", "csv", forecaster="carol")
+    assert result.exit_code == 0
+    assert result.stdout.count("\n") == 1  # the header only
+    assert result.stderr.strip() == ("withheld 1 forecast by others on blind questions carol "
+                                     "has not forecast; add --reveal-blind for a full backup")
+    out = tmp_path / "all.parquet"
+    assert run("export", "--format", "parquet", "--out", str(out), "--reveal-blind",
+               forecaster="carol").exit_code == 0
+    import duckdb
+
+    assert duckdb.connect().execute(f"SELECT forecaster, probability FROM '{out}'"
+                                    ).fetchall() == [("bob", 0.9)]

@@ -46,6 +46,7 @@ SELECT f.seq, f.question_id, {question} AS question, {criteria} AS criteria, q.r
 FROM forecasts_flagged f
 JOIN current_questions q ON q.id = f.question_id
 LEFT JOIN current_resolutions r ON r.question_id = f.question_id
+WHERE NOT {withheld}
 ORDER BY f.question_id, f.made_at, f.seq
 """
 
@@ -62,15 +63,29 @@ CSV_FORMULA_STARTS = "=+-@\t\r"
 CSV_GUARD = "'"
 
 
-def flat_sql(*, spreadsheet_safe: bool) -> str:
+def _viewer_sql(viewer: str | None) -> str:
+    return "NULL::VARCHAR" if viewer is None else "'" + viewer.replace("'", "''") + "'"
+
+
+def flat_sql(*, spreadsheet_safe: bool, viewer: str | None = None,
+             reveal_blind: bool = True) -> str:
     """One row per forecast; text cells guarded against formulas when ``spreadsheet_safe``
-    (CSV: numbers and dates are not text cells and are left as they are)."""
+    (CSV: numbers and dates are not text cells and are left as they are). Unless
+    ``reveal_blind``, rows ``viewer`` may not see are left out
+    (:func:`ledger.rules.hidden_from`)."""
+    withheld = "false" if reveal_blind else rules.withheld_sql("q", "f", _viewer_sql(viewer))
     if not spreadsheet_safe:
-        return FLAT_SQL.format(**_FLAT_TEXT)
+        return FLAT_SQL.format(withheld=withheld, **_FLAT_TEXT)
     starts = ", ".join(f"chr({ord(c)})" for c in CSV_FORMULA_STARTS + CSV_GUARD)
-    return FLAT_SQL.format(**{
+    return FLAT_SQL.format(withheld=withheld, **{
         c: f"CASE WHEN left({e}, 1) IN ({starts}) THEN chr({ord(CSV_GUARD)}) || {e} ELSE {e} END"
         for c, e in _FLAT_TEXT.items()})
+
+
+def _withheld_rows(con: Any, viewer: str | None) -> int:
+    return con.execute(
+        "SELECT count(*) FROM forecasts f JOIN current_questions q ON q.id = f.question_id "
+        f"WHERE {rules.withheld_sql('q', 'f', _viewer_sql(viewer))}").fetchall()[0][0]
 
 
 def _utc_text(ts: datetime) -> str:
@@ -270,6 +285,7 @@ def export(con: Any, fmt: str, out: str | os.PathLike[str] | None = None, *,
     if path is not None and path.exists() and not force:
         raise OutputExists(f"{path} exists", "add --force to overwrite it, or choose another --out")
     if fmt in ("csv", "parquet"):
+        withheld = 0 if reveal_blind else _withheld_rows(con, viewer)
         if path is None and fmt == "parquet":
             raise InvalidValue("out: Parquet is binary; give a file with --out PATH")
         if path is None:
@@ -280,15 +296,15 @@ def export(con: Any, fmt: str, out: str | os.PathLike[str] | None = None, *,
 
             with tempfile.TemporaryDirectory(prefix="forecast-ledger-") as folder:
                 tmp = Path(folder) / "export.csv"
-                con.execute(f"COPY ({flat_sql(spreadsheet_safe=True)}) TO '{_sql_path(tmp)}' "
-                            "(FORMAT csv, HEADER)")
-                return Exported(tmp.read_bytes().decode("utf-8"))
+                sql = flat_sql(spreadsheet_safe=True, viewer=viewer, reveal_blind=reveal_blind)
+                con.execute(f"COPY ({sql}) TO '{_sql_path(tmp)}' (FORMAT csv, HEADER)")
+                return Exported(tmp.read_bytes().decode("utf-8"), withheld)
         option = "FORMAT csv, HEADER" if fmt == "csv" else "FORMAT parquet"
-        sql = flat_sql(spreadsheet_safe=fmt == "csv")
+        sql = flat_sql(spreadsheet_safe=fmt == "csv", viewer=viewer, reveal_blind=reveal_blind)
         # USE_TMP_FILE false: DuckDB would otherwise write its own tmp_ file beside the target.
         _write_atomic(path, lambda target: con.execute(
             f"COPY ({sql}) TO '{_sql_path(Path(target))}' ({option}, USE_TMP_FILE false)"))
-        return Exported(None)
+        return Exported(None, withheld)
     withheld = 0
     if fmt == "ics":
         text = to_ics(con)
