@@ -28,6 +28,19 @@ RESOLVED_STATUSES = ("resolved", "ambiguous", "annulled")
 #: Where a forecast's probability came from.
 BASES = ("stated", "implied")
 
+# -- what the library offers, named once for the library and the faces' choices -------------
+
+#: Which forecasts of a (question, forecaster) pair are scored.
+MODES = ("final", "first", "time-averaged")
+#: What scores and calibration can be grouped by.
+GROUPINGS = ("forecaster", "tag", "source", "month", "horizon")
+#: Scoring rules.
+SCORE_RULES = ("brier", "log")
+#: How calibration bins forecasts (corp: the CORP curve, no bins).
+CALIBRATION_STRATEGIES = ("uniform", "quantile", "corp")
+#: Export formats.
+EXPORT_FORMATS = ("yaml", "json", "csv", "parquet", "ics")
+
 
 def status(outcome: str | None, resolve_by: date, today: date) -> str:
     """The status of a question: resolved/ambiguous/annulled once resolved, else open until

@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from ledger import rules
 from ledger.errors import LedgerError, ValidationFailed
 from ledger.ingest.platforms import PLATFORMS  # the registry alone: no duckdb at --help
 
@@ -237,7 +238,7 @@ def forecast(c: Context, qid: str, probability: str, note: str | None,
 
 @cli.command()
 @click.argument("qid", metavar="ID")
-@click.argument("outcome", type=click.Choice(["yes", "no", "ambiguous", "annulled"],
+@click.argument("outcome", type=click.Choice(rules.OUTCOMES,
                                              case_sensitive=False))
 @click.option("--on", "resolved_on", metavar="DATE",
               help="When the event resolved (default today), YYYY-MM-DD.")
@@ -268,8 +269,7 @@ def resolve(c: Context, qid: str, outcome: str, resolved_on: str | None, evidenc
 
 
 @cli.command("list")
-@click.option("--status", type=click.Choice(["open", "overdue", "resolved", "ambiguous",
-                                             "annulled"]))
+@click.option("--status", type=click.Choice(rules.STATUSES))
 @click.option("--due-within", metavar="DURATION",
               help="Unresolved questions due within 30d, 2w, 3m (overdue included).")
 @click.option("--tag")
@@ -338,7 +338,7 @@ def show(c: Context, qid: str, as_json: bool) -> None:
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(["yaml", "json", "csv", "parquet", "ics"]),
+@click.option("--format", "fmt", type=click.Choice(rules.EXPORT_FORMATS),
               default="yaml", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), help="Write to this file (default stdout).")
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
@@ -442,7 +442,7 @@ def witness(c: Context, file: str | None) -> None:
     click.echo(f"witnessed entry #{seq}, head {head}, in {target}")
 
 
-_MODES = click.Choice(["final", "first", "time-averaged"])
+_MODES = click.Choice(rules.MODES)
 
 
 def _filters(f: Any) -> Any:
@@ -457,9 +457,9 @@ def _filters(f: Any) -> Any:
 
 
 @cli.command()
-@click.option("--by", type=click.Choice(["forecaster", "tag", "source", "month", "horizon"]),
+@click.option("--by", type=click.Choice(rules.GROUPINGS),
               help="Group the scores.")
-@click.option("--rule", type=click.Choice(["brier", "log"]), default="brier", show_default=True,
+@click.option("--rule", type=click.Choice(rules.SCORE_RULES), default="brier", show_default=True,
               help="The headline score, and the one relative scores compare.")
 @_filters
 @json_option
@@ -495,7 +495,7 @@ def score(c: Context, by: str | None, rule: str, mode: str, forecaster: str | No
 @cli.command()
 @click.option("--bins", "n_bins", default=10, show_default=True, type=click.IntRange(1, 100),
               help="Number of bins.")
-@click.option("--strategy", type=click.Choice(["uniform", "quantile", "corp"]),
+@click.option("--strategy", type=click.Choice(rules.CALIBRATION_STRATEGIES),
               default="uniform", show_default=True,
               help="Equal-width bins, equal-count bins, or CORP's isotonic blocks.")
 @_filters

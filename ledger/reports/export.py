@@ -24,7 +24,7 @@ from ledger.errors import DiskFull, InvalidValue, LedgerError, OutputExists
 from ledger.format.dates import format_moment, iso_utc
 from ledger.reports.queries import rows
 
-FORMATS = ("yaml", "json", "csv", "parquet", "ics")
+FORMATS = rules.EXPORT_FORMATS
 
 FLAT_SQL = """
 SELECT f.seq, f.question_id, {question} AS question, {criteria} AS criteria, q.resolve_by,

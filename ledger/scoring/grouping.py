@@ -12,11 +12,12 @@ from typing import Any
 
 import numpy as np
 
+from ledger import rules
 from ledger.errors import InvalidValue
 
 __all__ = ["GROUPINGS", "HORIZONS", "NO_SOURCE", "NO_TAG"]
 
-GROUPINGS = ("forecaster", "tag", "source", "month", "horizon")
+GROUPINGS = rules.GROUPINGS
 #: Horizon groups: days from the scored forecast's ``made_on`` (time-averaged: the pair's first
 #: forecast) to ``resolved_on``, each bucket holding days below its bound.
 HORIZONS: tuple[tuple[int | None, str], ...] = (

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ledger import rules
 from ledger.errors import InvalidValue
 from ledger.scoring import metrics
 from ledger.scoring.calibration import corp_decomposition, wilson_interval
@@ -44,8 +45,8 @@ from ledger.scoring.selection import _choice, _only, _select
 __all__ = ["CALIBRATION_STRATEGIES", "RULES", "calibration_arrays", "calibration_over_time",
            "calibration_report", "over_time_arrays", "score_arrays", "score_report"]
 
-RULES = ("brier", "log")
-CALIBRATION_STRATEGIES = ("uniform", "quantile", "corp")
+RULES = rules.SCORE_RULES
+CALIBRATION_STRATEGIES = rules.CALIBRATION_STRATEGIES
 
 
 # -- JSON-safe values -----------------------------------------------------------------------

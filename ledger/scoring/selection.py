@@ -44,7 +44,7 @@ from ledger.storage import order
 __all__ = ["COLUMNS", "CURRENT_QUESTION_SQL", "CURRENT_RESOLUTION_SQL", "MODES", "late_sql",
            "scored_forecasts"]
 
-MODES = ("final", "first", "time-averaged")
+MODES = rules.MODES
 
 _ORDER = "question_code, forecaster_code, made_on, made_at, seq"
 
