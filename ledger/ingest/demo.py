@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ledger.errors import OutputExists
+from ledger.ingest.entries import entry, link
 from ledger.storage.store import Ledger, NewEntry, append
 
 SYNTHETIC_TAG = "synthetic"
@@ -107,7 +108,7 @@ class _Builder:
     def add(self, kind: str, subject: str, fields: dict[str, Any], recorded_at: datetime) -> None:
         recorded_at = min(recorded_at, self.cap)
         self.items.append((recorded_at, len(self.items),
-                           NewEntry(kind, subject, fields, recorded_at=recorded_at)))
+                           entry(kind, subject, fields, recorded_at=recorded_at)))
 
     def sources(self) -> None:
         from ledger.format.models import Source
@@ -245,16 +246,7 @@ class _Builder:
     def entries(self) -> list[NewEntry]:
         """All entries in recorded order; corrections point at the seq they supersede."""
         self.items.sort(key=lambda item: (item[0], item[1]))
-        out: list[NewEntry] = []
-        latest: dict[str, int] = {}
-        for seq, (_, _, e) in enumerate(self.items, start=1):
-            if e.kind == "resolution":
-                if e.subject in latest:
-                    e = NewEntry(e.kind, e.subject, {**e.fields, "supersedes": latest[e.subject]},
-                                 e.recorded_at)
-                latest[e.subject] = seq
-            out.append(e)
-        return out
+        return link([e for _, _, e in self.items], 1, {})
 
 
 def build_demo(path: str | Path, *, seed: int = 7, force: bool = False,

@@ -12,10 +12,11 @@ from datetime import date, datetime
 from typing import Any
 
 from ledger.format.dates import Moment
-from ledger.storage.schema import COLUMNS
+from ledger.storage.schema import COLUMNS, KIND_TABLE
 from ledger.storage.store import NewEntry
 
-__all__ = ["forecast_entry", "question_entry", "resolution_entry", "source_entry"]
+__all__ = ["entry", "forecast_entry", "link", "question_entry", "resolution_entry",
+           "source_entry"]
 
 #: ``supersedes`` of a correction planned before entry numbers are known: :func:`link` fills
 #: in the entry number of the resolution it corrects.
@@ -28,6 +29,13 @@ def _body(table: str, values: dict[str, Any]) -> dict[str, Any]:
     if unknown:  # a programming error, not a user's: a door passed a field no table has
         raise TypeError(f"{table}: no column {', '.join(sorted(unknown))}")
     return {name: values.get(name) for name in columns}
+
+
+def entry(kind: str, subject: str, fields: dict[str, Any],
+          recorded_at: datetime | None = None) -> NewEntry:
+    """An entry of ``kind`` whose body holds exactly its table's columns (missing ones empty):
+    for builders, like the demo's, that hold the fields already."""
+    return NewEntry(kind, subject, _body(KIND_TABLE[kind], fields), recorded_at)
 
 
 def source_entry(source_id: str, *, title: str, publisher: str | None = None,
