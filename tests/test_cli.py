@@ -7,6 +7,7 @@ import sys
 from datetime import date, timedelta
 
 from conftest import DATA, FORECASTS, run_script, snapshot, write
+from oracles import LATEST_FORECASTS_SQL
 
 from ledger.reports.queries import list_questions
 from ledger.storage.store import Ledger
@@ -395,10 +396,11 @@ def test_multi_document_file_counts_as_one_file(run, tmp_path):
     assert kinds == ["question", "forecast", "forecast", "forecast", "resolution"]
 
 
-# The list as the schema's views define it (current_questions, current_resolutions,
-# latest_forecasts): list_questions reads the typed tables directly for speed and must agree.
-VIEWS_LIST_SQL = """
-WITH latest AS (
+# The list as the schema's views define it (current_questions, current_resolutions, and
+# latest_forecasts over forecasts_flagged): list_questions reads the typed tables directly for
+# speed and must agree.
+VIEWS_LIST_SQL = f"WITH latest_forecasts AS ({LATEST_FORECASTS_SQL})" + """
+, latest AS (
     SELECT question_id, list({'forecaster': forecaster, 'probability': probability,
                               'made_on': made_on, 'late': late} ORDER BY forecaster) AS latest
     FROM latest_forecasts GROUP BY question_id

@@ -92,10 +92,10 @@ def assert_one_line(result: subprocess.CompletedProcess, line: str) -> None:
 # -- a full disk -----------------------------------------------------------------------------
 
 def rows_csv(path: Path, n: int) -> Path:
-    head = "question_id,question,resolve_by,opened,forecaster,probability,made_at\n"
+    head = "question_id,question,criteria,resolve_by,opened,forecaster,probability,made_at\n"
     return write(path, head + "".join(
-        f"bulk-{i // 10:05d},Will bulk event {i // 10} happen?,2027-06-01,2026-01-01,"
-        f"f{i % 10},0.{i % 9 + 1},2026-02-01\n" for i in range(n)))
+        f"bulk-{i // 10:05d},Will bulk event {i // 10} happen?,Yes if it does.,2027-06-01,"
+        f"2026-01-01,f{i % 10},0.{i % 9 + 1},2026-02-01\n" for i in range(n)))
 
 
 @pytest.mark.parametrize("command", [
@@ -215,10 +215,10 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("export-kill")
     db = root / "ledger.duckdb"
     import_paths(Ledger(db), [DATA / "good.yaml"])
-    head = "question_id,question,resolve_by,opened,forecaster,probability,made_at\n"
+    head = "question_id,question,criteria,resolve_by,opened,forecaster,probability,made_at\n"
     rows = write(root / "rows.csv", head + "".join(
-        f"kill-{i // 10:05d},Will event {i // 10} happen?,2027-06-01,2026-01-01,f{i % 10},"
-        f"0.{i % 9 + 1},2026-02-01\n" for i in range(30_000)))
+        f"kill-{i // 10:05d},Will event {i // 10} happen?,Yes if it does.,2027-06-01,"
+        f"2026-01-01,f{i % 10},0.{i % 9 + 1},2026-02-01\n" for i in range(30_000)))
     import_tables(Ledger(db), [rows])
     return db
 

@@ -57,5 +57,5 @@ def platform_upload() -> None:
         st.markdown("**Preview** (nothing written yet)")
         st.code(preview.summary(), language=None)
         if preview.result.changes and st.button("Import", type="primary", key="up_import"):
-            ui.write(import_platform, platform, paths, forecaster=me or "me",
+            ui.write(import_platform, platform, paths, forecaster=me or "me", form_keys="up_",
                      done=lambda r: ui.md(r.summary()).replace("\n", "  \n"))

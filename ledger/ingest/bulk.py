@@ -14,6 +14,7 @@ are skipped, changed ones are conflicts, a changed question is a new version of 
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Callable
 from contextlib import suppress
 from datetime import date
@@ -24,7 +25,7 @@ from typing import Any
 import duckdb
 
 from ledger import rules
-from ledger.errors import Conflict, Problem, ValidationFailed
+from ledger.errors import Conflict, DiskFull, Problem, ValidationFailed
 from ledger.format.dates import utc_now
 from ledger.ingest.bulk_read import MAX_PROBLEMS, Staged, copy_once, stage
 from ledger.ingest.importer import ImportResult
@@ -405,6 +406,10 @@ def _import(ledger: Ledger, paths: list[Path], dry_run: bool, progress: Progress
             try:
                 copy = copy_once(path, Path(folder))
             except OSError as exc:
+                if exc.errno == errno.ENOSPC:  # the copy sits beside the ledger, on its disk
+                    raise DiskFull(f"the disk holding {ledger.path} (or DuckDB's temporary "
+                                   "folder) is full; the change was rolled back",
+                                   "free some space and try again") from None
                 raise ValidationFailed([Problem(str(path), None, "", "no such file" if
                                                 isinstance(exc, FileNotFoundError) else
                                                 f"cannot read it: {exc.strerror}")]) from None
