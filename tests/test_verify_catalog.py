@@ -12,16 +12,14 @@ import json
 import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
 from conftest import DATA
+from tampering import HINT, tamper
 
 from ledger.ingest.actions import add_forecast
 from ledger.ingest.importer import import_paths
 from ledger.storage.store import Ledger
 
-HINT = ("(the ledger file was changed outside forecast-ledger; restore it from a backup or an "
-        "export)")
 # good.yaml holds entries 1-8; dave's 30% on sample-price-rises is entry 9.
 DAVE = 9
 
@@ -46,15 +44,6 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tampered(template: Path, db: Path) -> Path:
     shutil.copy(template, db)
     return db
-
-
-def tamper(db: Path, *statements: str) -> None:
-    con = duckdb.connect(str(db))
-    try:
-        for sql in statements:
-            con.execute(sql)
-    finally:
-        con.close()
 
 
 def assert_refused(run, line: str) -> None:

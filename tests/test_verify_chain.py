@@ -8,15 +8,13 @@ import json
 import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
 from conftest import DATA
+from tampering import HINT, tamper
 
 from ledger.ingest.importer import import_paths
 from ledger.storage.store import Ledger
 
-HINT = ("(the ledger file was changed outside forecast-ledger; restore it from a backup or an "
-        "export)")
 TABLE = ("the {} table no longer matches the log (a row was changed, added or deleted outside "
          "forecast-ledger)")
 
@@ -32,15 +30,6 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tampered(template: Path, db: Path) -> Path:
     shutil.copy(template, db)
     return db
-
-
-def tamper(db: Path, *statements: str) -> None:
-    con = duckdb.connect(str(db))
-    try:
-        for sql in statements:
-            con.execute(sql)
-    finally:
-        con.close()
 
 
 def assert_line(run, line: str) -> None:
