@@ -162,7 +162,8 @@ def test_a_schema_1_ledger_is_checked_and_upgraded_when_first_opened(ledger, run
     with ledger.connect() as con:
         meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
         columns = [d[0] for d in con.execute("SELECT * FROM entries LIMIT 0").description]
-    assert meta == {"schema_version": str(schema.SCHEMA_VERSION), "v1_head": old_head}
+    assert meta == {"schema_version": str(schema.SCHEMA_VERSION), "v1_head": old_head,
+                    "views": schema.VIEWS_REVISION}
     assert columns == ["seq", "kind", "subject", "recorded_at", "body"]
 
 

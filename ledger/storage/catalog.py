@@ -220,6 +220,9 @@ def meta_problems(con: duckdb.DuckDBPyConnection, db: str) -> list[str]:
             if value != str(schema.SCHEMA_VERSION):
                 problems.append(f"meta schema_version: {value!r} is not "
                                 f"{schema.SCHEMA_VERSION}")
+        elif key == "views":
+            if value != schema.VIEWS_REVISION:
+                problems.append(f"meta views: {value!r} is not {schema.VIEWS_REVISION}")
         elif key == "v1_head":
             if not _HEX64.fullmatch(value):
                 problems.append("meta v1_head: not a SHA-256 hash")

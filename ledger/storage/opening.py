@@ -81,8 +81,8 @@ def check_opened(con: duckdb.DuckDBPyConnection, path: Path, *, create: bool,
             raise read_only_error(path)
         con.begin()
         catalog.create_schema(con, db, schema.DDL)
-        con.execute("INSERT INTO meta VALUES ('schema_version', ?)",
-                    [str(schema.SCHEMA_VERSION)])
+        con.execute("INSERT INTO meta VALUES ('schema_version', ?), ('views', ?)",
+                    [str(schema.SCHEMA_VERSION), schema.VIEWS_REVISION])
         con.commit()
         found = catalog.tables(con, db)
     if "meta" not in found:
@@ -108,7 +108,16 @@ def check_opened(con: duckdb.DuckDBPyConnection, path: Path, *, create: bool,
     if missing:
         raise CatalogChanged([f"table {t}: missing" for t in missing])
     if not read_only and write:
-        catalog.upgrade_views(con, db)
+        # Only a ledger whose views are of an earlier revision pays for looking at them.
+        views = con.execute(f"SELECT value FROM {catalog.quoted(db)}.main.meta "
+                            "WHERE key = 'views'").fetchall()
+        if views != [(schema.VIEWS_REVISION,)]:
+            con.begin()
+            catalog.upgrade_views(con, db)
+            con.execute(f"DELETE FROM {catalog.quoted(db)}.main.meta WHERE key = 'views'")
+            con.execute(f"INSERT INTO {catalog.quoted(db)}.main.meta VALUES ('views', ?)",
+                        [schema.VIEWS_REVISION])
+            con.commit()
     catalog.pin(con, db, views=True)
 
 

@@ -103,6 +103,10 @@ SELECT f.*, {rules.late_sql("f", "r")} AS late
 FROM forecasts f LEFT JOIN current_resolutions r USING (question_id)""",
 ]
 
+#: The revision of the views below, kept in ``meta`` as ``views``: a ledger without it holds
+#: views an earlier version wrote (:data:`PREVIOUS_VIEWS`), upgraded on its next write.
+VIEWS_REVISION = "2"
+
 #: Views as earlier versions of forecast-ledger wrote them (0.1, schema 2 before the rules gave
 #: the late rule entry order). A ledger holding one of these texts is older, not tampered
 #: with: ``verify`` accepts it, and the next write replaces it with this version's view (or

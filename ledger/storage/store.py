@@ -277,7 +277,9 @@ def _migrate_v1(con: duckdb.DuckDBPyConnection, db: str) -> None:
     con.execute("ALTER TABLE entries DROP COLUMN hash")
     catalog.create_schema(con, db, schema.DDL)  # the blocks table, and this version's views
     _insert_blocks(con, _single_blocks(GENESIS, 1, bodies))
-    con.execute("INSERT INTO meta VALUES ('v1_head', ?)", [old_head])
+    con.execute("DELETE FROM meta WHERE key = 'views'")
+    con.execute("INSERT INTO meta VALUES ('v1_head', ?), ('views', ?)",
+                [old_head, schema.VIEWS_REVISION])
     con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'",
                 [str(schema.SCHEMA_VERSION)])
     con.commit()
