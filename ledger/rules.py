@@ -22,8 +22,9 @@ SCORED_OUTCOMES = ("yes", "no")
 
 #: A question's status, derived from its current resolution and its resolve-by date.
 STATUSES = ("open", "overdue", "resolved", "ambiguous", "annulled")
-#: The statuses of questions that have a resolution.
+#: The statuses of questions that have a resolution, and of those that have none.
 RESOLVED_STATUSES = ("resolved", "ambiguous", "annulled")
+UNRESOLVED_STATUSES = ("open", "overdue")
 
 #: Where a forecast's probability came from.
 BASES = ("stated", "implied")
@@ -152,6 +153,13 @@ def refused_after_outcome(made_on: date, resolved_on: date | None,
     as when a resolution is recorded with an earlier ``resolved_on``, is kept and flagged
     late; refusing it on restore would make the ledger's own export unimportable.)"""
     return logged_after_resolution and resolved_on is not None and made_on > resolved_on
+
+
+def refused_after_outcome_sql(made_on: str, resolved_on: str, logged_after_resolution: str
+                              ) -> str:
+    """:func:`refused_after_outcome` as a SQL boolean over the named expressions."""
+    return (f"coalesce(({logged_after_resolution}) AND {resolved_on} IS NOT NULL "
+            f"AND {made_on} > {resolved_on}, false)")
 
 
 # -- which version and which resolution are current --------------------------------------------

@@ -239,10 +239,11 @@ def test_open_table_colours_exactly_the_overdue_rows(monkeypatch, small):
     assert cells == {(r, c) for r in overdue for c in range(len(df.columns))}
 
 
-def test_outcomes_offered_are_the_models_outcomes():
-    from ledger.format.models import OUTCOMES
+def test_the_open_pages_resolve_form_offers_the_ledgers_outcomes(monkeypatch, small):
+    from ledger.rules import OUTCOMES
 
-    assert views.OUTCOMES == OUTCOMES
+    at = goto(open_app(monkeypatch, small, viewer="carol"), "open")
+    assert at.selectbox(key="overdue_outcome").options == list(OUTCOMES)
 
 
 def test_resolve_an_overdue_question_from_the_open_page(monkeypatch, small):

@@ -94,3 +94,11 @@ def test_the_blind_rule_in_python_and_in_sql_agree(blind, viewer, who):
         {"blind": blind, "viewer": viewer}).fetchall()
     con.close()
     assert [w for (w,) in kept] == [r["forecaster"] for r in shown]
+
+
+@settings(max_examples=200, deadline=None)
+@given(made_on=days, resolved_on=st.none() | days, after=st.booleans())
+def test_the_refusal_after_the_outcome_in_python_and_in_sql_agree(made_on, resolved_on, after):
+    got = CON.execute(f"SELECT {rules.refused_after_outcome_sql('$m::DATE', '$r::DATE', '$a')}",
+                      {"m": made_on, "r": resolved_on, "a": after}).fetchall()[0][0]
+    assert got == rules.refused_after_outcome(made_on, resolved_on, after)

@@ -88,8 +88,9 @@ def _row_problems(con: Any, staged: Staged) -> list[Problem]:
         # Made after the resolution date and logged once the outcome was known
         # (ledger.rules.refused_after_outcome): after the ledger's resolution, always; after
         # the file's, unless its recorded_at says it came first (a restore).
-        ("made_at", f"b.made_on > {final_day} AND (r.question_id IS NOT NULL OR b.rec IS NULL "
-         "OR (b.r_rec IS NOT NULL AND b.rec >= b.r_rec))", f"b.made_on, {final_day}",
+        ("made_at", rules.refused_after_outcome_sql(
+            "b.made_on", final_day, "r.question_id IS NOT NULL OR b.rec IS NULL "
+            "OR (b.r_rec IS NOT NULL AND b.rec >= b.r_rec)"), f"b.made_on, {final_day}",
          late_message),
     ]
     params = {"day": latest_day, "made_on": latest_made_on, "now": now}

@@ -334,7 +334,7 @@ class _Planner:
         # recorded_at claims say otherwise: see in_recorded_order), checked against the final
         # outcome.
         held = self.state.resolutions.get(q.id, [])
-        final = (_ResolutionView(held[-1]["outcome"], held[-1]["resolved_on"], None)
+        final = (_ResolutionView(held[-1]["outcome"], held[-1]["resolved_on"])
                  if len(held) > len(resolutions) else (resolutions[-1] if resolutions else None))
         first_new = resolutions[0] if resolutions and not held else None
         self.plan_forecasts(parsed, at, q, opened, final, bool(held), first_new)
@@ -432,7 +432,6 @@ def _facts(r: Any) -> dict:
 class _ResolutionView:
     outcome: str
     resolved_on: date
-    recorded_at: datetime | None
 
 
 def _has_key(parsed: ParsedFile, at: tuple, key: str) -> bool:

@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from ledger import rules
 from ledger.format.dates import to_local
 from ledger.format.probability import format_probability
 from ledger.reports.platform_scores import platform_comparison  # noqa: F401 (a view)
@@ -33,7 +34,7 @@ from ledger.rules import OUTCOMES as OUTCOMES  # the forms offer them
 from ledger.rules import RESOLVED_STATUSES
 from ledger.storage.store import Ledger
 
-UNRESOLVED = ("open", "overdue")  # the statuses of ledger.rules.status with no resolution
+UNRESOLVED = rules.UNRESOLVED_STATUSES
 DEMO_TITLE_PREFIX = "SYNTHETIC DEMO"
 
 #: Shown when there is no ledger file yet.
