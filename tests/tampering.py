@@ -19,3 +19,15 @@ def tamper(db: Path, *statements: str) -> None:
             con.execute(sql)
     finally:
         con.close()
+
+
+def rederive_pairs(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild the pairs table from the forecasts as they now are, as an attacker who changes
+    forecasts consistently would (with forecast-ledger's own code: the table is derived), and
+    drop the number of a forecaster who has no forecast left (the last one's, when cut)."""
+    from ledger.storage.store import refresh_pairs
+
+    con.execute("DELETE FROM forecaster_numbers WHERE forecaster NOT IN "
+                "(SELECT forecaster FROM forecasts)")
+    con.execute("DELETE FROM pairs")
+    refresh_pairs(con, since_seq=0)

@@ -7,6 +7,7 @@ import hashlib
 import duckdb
 import pytest
 from conftest import DATA, write
+from old_schema import make_v2
 
 from ledger.errors import LedgerMissing, TamperDetected
 from ledger.ingest.actions import add_forecast
@@ -132,6 +133,7 @@ def test_missing_ledger(tmp_path):
 def make_v1(path) -> str:
     """Turn a fresh ledger into the schema-1 layout (a per-entry chain in the entries table),
     computed here with hashlib; returns its head."""
+    make_v2(path)
     con = duckdb.connect(str(path))
     con.execute("ALTER TABLE entries ADD COLUMN prev_hash VARCHAR")
     con.execute("ALTER TABLE entries ADD COLUMN hash VARCHAR")
@@ -164,7 +166,7 @@ def test_a_schema_1_ledger_is_checked_and_upgraded_when_first_opened(ledger, run
         columns = [d[0] for d in con.execute("SELECT * FROM entries LIMIT 0").description]
     assert meta == {"schema_version": str(schema.SCHEMA_VERSION), "v1_head": old_head,
                     "views": schema.VIEWS_REVISION}
-    assert columns == ["seq", "kind", "subject", "recorded_at", "body"]
+    assert columns == ["seq", "kind", "subject", "recorded_at", "body", "logged_at"]
 
 
 def _block_of(path, seq: int) -> str:

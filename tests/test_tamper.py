@@ -239,12 +239,13 @@ def _forged_forecast(seq: int, prev: str, recorded_at: str = "2026-11-01T00:00:0
 
 
 FORGED_ENTRY = "INSERT INTO entries VALUES (?, 'forecast', 'sample-ships', " \
-               "TIMESTAMP '2026-11-01', ?)"
+               "TIMESTAMP '2026-11-01', ?, NULL)"
 
 
 FORGED_ROW = ("INSERT INTO forecasts VALUES (?, TIMESTAMP '2026-11-01', 'sample-ships', "
               "'mallory', 0.99, TIMESTAMP '2026-01-05', DATE '2026-01-05', NULL, 'forged', "
-              "'stated', NULL)")
+              "'stated', NULL, (SELECT question_no FROM question_numbers "
+              "WHERE question_id = 'sample-ships'), NULL)")
 
 
 def test_forged_entry_inserted_in_the_middle(run, tampered):
@@ -323,6 +324,7 @@ def test_a_cut_or_recomputed_chain_changes_the_head(run, tampered):
     anchored = Ledger(tampered).head()
     tamper(tampered, f"DELETE FROM entries WHERE seq = {ENTRIES}",
            f"DELETE FROM questions WHERE seq = {ENTRIES}",
+           "DELETE FROM question_numbers WHERE question_id NOT IN (SELECT id FROM questions)",
            f"DELETE FROM blocks WHERE first_seq = {ENTRIES}")
     assert run("verify").exit_code == 0
     assert Ledger(tampered).head() != anchored
@@ -330,6 +332,8 @@ def test_a_cut_or_recomputed_chain_changes_the_head(run, tampered):
     con = duckdb.connect(str(tampered))  # rewrite a probability and re-hash the whole chain
     con.execute(body_replace(3, '"probability":0.7', '"probability":0.95'))
     con.execute("UPDATE forecasts SET probability = 0.95 WHERE seq = 3")
+    con.execute("UPDATE pairs SET first_probability = 0.95 WHERE first_seq = 3")
+    con.execute("UPDATE pairs SET last_probability = 0.95 WHERE last_seq = 3")
     con.execute("DELETE FROM blocks")
     prev = GENESIS
     for seq, body in con.execute("SELECT seq, body FROM entries ORDER BY seq").fetchall():

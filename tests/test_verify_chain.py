@@ -64,7 +64,7 @@ def test_a_duplicate_entry_with_its_typed_row_and_block_is_named(run, tampered):
 def test_an_entry_and_its_row_outside_the_chain_are_named(run, tampered):
     tamper(tampered,
            """INSERT INTO entries SELECT 9, kind, subject, recorded_at,
-                  replace(body, '"seq":8', '"seq":9') FROM entries WHERE seq = 8""",
+                  replace(body, '"seq":8', '"seq":9'), logged_at FROM entries WHERE seq = 8""",
            "INSERT INTO forecasts SELECT * REPLACE (9 AS seq) FROM forecasts WHERE seq = 8")
     assert_line(run, "entry #9 (forecast sample-price-rises): it belongs to no block of the hash "
                      "chain (the last ends at #8): it was added outside forecast-ledger")

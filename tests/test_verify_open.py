@@ -31,15 +31,17 @@ def set_version(db, value: str | None) -> None:
 
 
 @pytest.mark.parametrize(("version", "line"), [
-    ("3", "error: {db} was made by a newer forecast-ledger (schema 3); this one reads schema 2 "
+    ("4", "error: {db} was made by a newer forecast-ledger (schema 4); this one reads schema 3 "
           "(upgrade forecast-ledger)"),
-    ("x", "error: {db} has an unknown schema version ('x'); this forecast-ledger reads schema 2 "
+    ("x", "error: {db} has an unknown schema version ('x'); this forecast-ledger reads schema 3 "
           "(no forecast-ledger wrote it: it was changed outside forecast-ledger; restore it from "
           "a backup)"),
     (None, "error: {db} has an unknown schema version (none); this forecast-ledger reads schema "
-           "2 (no forecast-ledger wrote it: it was changed outside forecast-ledger; restore it "
+           "3 (no forecast-ledger wrote it: it was changed outside forecast-ledger; restore it "
            "from a backup)"),
-    ("1", "error: {db} says schema 1 but holds schema 2's tables: its meta was changed outside "
+    ("1", "error: {db} says schema 1 but holds schema 3's tables: its meta was changed outside "
+          "forecast-ledger (restore it from a backup)"),
+    ("2", "error: {db} says schema 2 but holds schema 3's tables: its meta was changed outside "
           "forecast-ledger (restore it from a backup)"),
 ])
 def test_another_schema_version_is_refused_on_every_open(run, made, version, line):

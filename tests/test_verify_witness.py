@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import DATA
+from tampering import rederive_pairs
 
 from ledger.ingest.actions import add_forecast
 from ledger.ingest.importer import import_paths
@@ -52,6 +53,7 @@ def rewrite_whole_chain(db: Path) -> None:
     con.execute("""UPDATE entries SET body = replace(body, '"probability":0.7', '"probability"
                    :0.95') WHERE seq = 3""".replace("\n                   ", ""))
     con.execute("UPDATE forecasts SET probability = 0.95 WHERE seq = 3")
+    rederive_pairs(con)
     prev = "0" * 64
     for seq, body in con.execute("SELECT seq, body FROM entries ORDER BY seq").fetchall():
         content = hashlib.sha256(body.encode()).hexdigest()
@@ -65,6 +67,7 @@ def cut_tail(db: Path) -> None:
     con = duckdb.connect(str(db))
     for table in ("entries", "forecasts"):
         con.execute(f"DELETE FROM {table} WHERE seq = 9")
+    rederive_pairs(con)
     con.execute("DELETE FROM blocks WHERE first_seq = 9")
     con.close()
 

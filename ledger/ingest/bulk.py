@@ -40,7 +40,18 @@ from ledger.ingest.messages import (
     recorded_before_message,
 )
 from ledger.storage import schema
-from ledger.storage.store import Ledger, NewEntry, _head, append, seal
+from ledger.storage.store import (
+    Ledger,
+    NewEntry,
+    _head,
+    append,
+    extend_numbers,
+    number_joins,
+    number_values,
+    refresh_pairs,
+    seal,
+    typed_columns,
+)
 
 TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
 Progress = Callable[[str, int, int], None]
@@ -322,12 +333,19 @@ def _write_kind(con: Any, kind: str, first_seq: int, now: Any) -> int:
     # The body's keys in sorted order, as canonical() writes them from Python.
     keys = {**{c: _json_of(c, t) for c, t in columns.items()}, "seq": "seq",
             "kind": f"'{kind}'", "subject": "subject",
-            "recorded_at": _json_of("recorded_at", "TIMESTAMP")}
+            "recorded_at": _json_of("recorded_at", "TIMESTAMP"),
+            "logged_at": _json_of("$now", "TIMESTAMP")}
     body = "json_object(" + ", ".join(f"'{k}', {keys[k]}" for k in sorted(keys)) + ")"
-    con.execute(f"INSERT INTO entries SELECT seq, '{kind}', subject, recorded_at, {body} "
-                "FROM bulk_new")
-    con.execute(f"INSERT INTO {table} SELECT seq, recorded_at, {', '.join(columns)} "
-                "FROM bulk_new")
+    con.execute("INSERT INTO entries (seq, kind, subject, recorded_at, body, logged_at) "
+                f"SELECT seq, '{kind}', subject, recorded_at, {body}, $now FROM bulk_new",
+                {"now": now})
+    if kind == "question":
+        extend_numbers(con, "SELECT id, seq FROM bulk_new", "SELECT NULL, NULL WHERE false")
+    elif kind == "forecast":
+        extend_numbers(con, "SELECT NULL, NULL WHERE false", "SELECT forecaster, seq FROM bulk_new")
+    con.execute(f"INSERT INTO {table} ({', '.join(typed_columns(table))}) "
+                f"SELECT n.seq, n.recorded_at, {', '.join('n.' + c for c in columns)}"
+                f"{number_values(table, 'n')} FROM bulk_new n{number_joins(table, 'n')}")
     return n
 
 
@@ -344,6 +362,8 @@ def _write(con: Any, progress: Progress | None) -> dict[str, int]:
         for kind in _NEW:
             counts[kind] = _write_kind(con, kind, seq, now)
             seq += counts[kind]
+        if counts["forecast"]:
+            refresh_pairs(con, since_seq=last_seq)
         if seq > last_seq + 1:
             seal(con, last_seq + 1, seq - 1, progress)
     finally:

@@ -156,16 +156,20 @@ def question_detail(con: Any, qid: str, *, viewer: str | None = None,
     current = found[0] if found else None
     if current is None:
         raise UnknownQuestion(f"no question {qid!r}", "see `forecast-ledger list` for ids")
-    versions = rows(con, "SELECT * FROM questions WHERE id = $1 ORDER BY version", [qid])
+    # The typed tables' numbers are the ledger's own bookkeeping, not the question's.
+    versions = rows(con, "SELECT * EXCLUDE (question_no) FROM questions WHERE id = $1 "
+                         "ORDER BY version", [qid])
     source = rows(con, "SELECT * FROM sources WHERE id = $1 ORDER BY seq LIMIT 1",
                   [current["source_id"]]) if current["source_id"] else []
-    forecasts = rows(con, "SELECT * FROM forecasts_flagged WHERE question_id = $1 "
+    forecasts = rows(con, "SELECT * EXCLUDE (question_no, forecaster_no) FROM "
+                          "forecasts_flagged WHERE question_id = $1 "
                           "ORDER BY made_at, seq", [qid])
     if current["hidden"]:
         forecasts, _ = rules.visible_forecasts(forecasts, True, viewer)
-    resolutions = rows(con, "SELECT * FROM resolutions WHERE question_id = $1 ORDER BY seq", [qid])
+    resolutions = rows(con, "SELECT * EXCLUDE (question_no) FROM resolutions "
+                            "WHERE question_id = $1 ORDER BY seq", [qid])
     # Each entry with the hash of the block holding it (its own, unless bulk-imported).
-    entries = rows(con, "SELECT e.seq, e.kind, e.recorded_at, b.hash FROM entries e "
+    entries = rows(con, "SELECT e.seq, e.kind, e.recorded_at, e.logged_at, b.hash FROM entries e "
                         "ASOF JOIN blocks b ON e.seq >= b.first_seq WHERE e.subject = $1 "
                         "ORDER BY e.seq", [qid])
     return {**current, "quote": versions[-1]["quote"], "horizon": versions[-1]["horizon"],

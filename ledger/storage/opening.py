@@ -94,17 +94,24 @@ def check_opened(con: duckdb.DuckDBPyConnection, path: Path, *, create: bool,
     version = rows[0][0] if len(rows) == 1 else None
     catalog.pin(con, db)
     if version == "1" and "blocks" not in found:
-        # A ledger of the older schema is checked and upgraded when first opened: every
-        # command and page reads the chain as schema 2 keeps it.
+        # A ledger of an older schema is checked and upgraded when first opened: every
+        # command and page reads the chain as this version keeps it.
         if read_only:
             raise read_only_error(path)
         from ledger.storage.store import _migrate_v1
 
         _migrate_v1(con, db)
-        found = catalog.tables(con, db)
-    elif version != str(schema.SCHEMA_VERSION):
+        found, version = catalog.tables(con, db), "2"
+    if version == "2" and "pairs" not in found:
+        if read_only:
+            raise read_only_error(path)
+        from ledger.storage.store import _migrate_v2
+
+        _migrate_v2(con, db)
+        found, version = catalog.tables(con, db), str(schema.SCHEMA_VERSION)
+    if version != str(schema.SCHEMA_VERSION):
         raise wrong_schema(path, version)
-    missing = [t for t in catalog.TABLES if t not in found]
+    missing = [t for t in schema.TABLES if t not in found]
     if missing:
         raise CatalogChanged([f"table {t}: missing" for t in missing])
     if not read_only and write:
@@ -126,9 +133,10 @@ def wrong_schema(path: Path, version: str | None) -> WrongSchema:
     if version is not None and version.isdigit() and int(version) > mine:
         return WrongSchema(f"{path} was made by a newer forecast-ledger (schema {version}); "
                            f"this one reads schema {mine}", "upgrade forecast-ledger")
-    if version == "1":
-        return WrongSchema(f"{path} says schema 1 but holds schema {mine}'s tables: its meta "
-                           "was changed outside forecast-ledger", "restore it from a backup")
+    if version in ("1", "2"):
+        return WrongSchema(f"{path} says schema {version} but holds schema {mine}'s tables: "
+                           "its meta was changed outside forecast-ledger",
+                           "restore it from a backup")
     shown = "none" if version is None else repr(version)
     return WrongSchema(f"{path} has an unknown schema version ({shown}); this forecast-ledger "
                        f"reads schema {mine}", "no forecast-ledger wrote it: it was changed "

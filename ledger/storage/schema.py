@@ -10,13 +10,24 @@ The typed tables (``sources``, ``questions``, ``forecasts``, ``resolutions``) ho
 facts in columns for fast queries; they are written in the same transaction as the log and
 ``verify`` checks that they still equal it. Nothing is ever updated or deleted: current state
 comes from the views below.
+
+Schema 3 adds what the readers of millions of forecasts need, all derived from the log and
+checked against it by ``verify``: integer numbers for questions and forecasters
+(``question_numbers``, ``forecaster_numbers``, and the ``question_no`` / ``forecaster_no``
+columns of the typed tables), so scoring joins integers rather than text; and ``pairs``, each
+(question, forecaster) pair's first and last forecast with a dense ``pair_no``, kept by the store
+in the same transaction as the log (:func:`ledger.storage.store.refresh_pairs`). Every entry
+also carries the ledger's own clock, ``logged_at`` (naive UTC, the time of the append), in its
+body and as a column: ``recorded_at`` is what a file may claim. Entries of a schema-2 ledger,
+upgraded, have none (NULL: unknown).
 """
 
 from __future__ import annotations
 
 from ledger import rules
 
-SCHEMA_VERSION = 2  # 1 chained every entry in its own row (upgraded when first opened)
+SCHEMA_VERSION = 3  # 1 chained every entry in its own row; 2 had no numbers, pairs or
+# logged_at (both upgraded when first opened)
 
 # column name -> DuckDB type, per typed table; every table also has seq and recorded_at.
 # Body keys equal column names, which is what lets verify compare the two in SQL.
@@ -45,6 +56,29 @@ COLUMNS: dict[str, dict[str, str]] = {
     },
 }
 
+# Columns derived from the log, not in the bodies (after the body columns, as an upgrade's
+# ALTER TABLE adds them): the integer numbers of ``question_numbers`` and
+# ``forecaster_numbers``.
+NUMBERS: dict[str, dict[str, str]] = {
+    "sources": {},
+    "questions": {"question_no": "INTEGER"},
+    "forecasts": {"question_no": "INTEGER", "forecaster_no": "INTEGER"},
+    "resolutions": {"question_no": "INTEGER"},
+}
+
+#: Each (question, forecaster) pair's first and last forecast by the order of
+#: :mod:`ledger.storage.order` (made_on, made_at, seq): what the final and first modes score,
+#: and what the late rule needs to know of them. ``pair_no`` numbers pairs densely by their
+#: first entry; ``forecasts`` counts the pair's forecasts.
+PAIR_END = {"seq": "BIGINT", "made_on": "DATE", "made_at": "TIMESTAMP",
+            "recorded_at": "TIMESTAMP", "probability": "DOUBLE"}
+PAIR_COLUMNS: dict[str, str] = {
+    "question_no": "INTEGER", "forecaster_no": "INTEGER", "pair_no": "INTEGER",
+    "forecasts": "INTEGER",
+    **{f"first_{k}": t for k, t in PAIR_END.items()},
+    **{f"last_{k}": t for k, t in PAIR_END.items()},
+}
+
 # entry kind -> typed table
 KIND_TABLE = {
     "source": "sources",
@@ -55,7 +89,8 @@ KIND_TABLE = {
 
 
 def _table_ddl(table: str) -> str:
-    cols = ",\n    ".join(f"{name} {typ}" for name, typ in COLUMNS[table].items())
+    cols = ",\n    ".join(f"{name} {typ}" for name, typ in
+                           {**COLUMNS[table], **NUMBERS[table]}.items())
     return (
         f"CREATE TABLE IF NOT EXISTS {table} (\n    seq BIGINT NOT NULL,\n    "
         f"recorded_at TIMESTAMP NOT NULL,\n    {cols}\n)"
@@ -69,7 +104,8 @@ DDL = [
     kind VARCHAR NOT NULL,
     subject VARCHAR NOT NULL,
     recorded_at TIMESTAMP NOT NULL,
-    body VARCHAR NOT NULL
+    body VARCHAR NOT NULL,
+    logged_at TIMESTAMP
 )""",
     """CREATE TABLE IF NOT EXISTS blocks (
     first_seq BIGINT NOT NULL,
@@ -78,6 +114,16 @@ DDL = [
     hash VARCHAR NOT NULL
 )""",
     *(_table_ddl(t) for t in COLUMNS),
+    """CREATE TABLE IF NOT EXISTS question_numbers (
+    question_id VARCHAR NOT NULL,
+    question_no INTEGER NOT NULL
+)""",
+    """CREATE TABLE IF NOT EXISTS forecaster_numbers (
+    forecaster VARCHAR NOT NULL,
+    forecaster_no INTEGER NOT NULL
+)""",
+    "CREATE TABLE IF NOT EXISTS pairs (\n    " + ",\n    ".join(
+        f"{c} {t}" for c, t in PAIR_COLUMNS.items()) + "\n)",
     # Current state, derived from the log.
     """CREATE OR REPLACE VIEW current_questions AS
 SELECT q.*, first_version.recorded_at AS created_at,
@@ -128,3 +174,7 @@ SELECT * FROM forecasts_flagged
 QUALIFY row_number() OVER (PARTITION BY question_id, forecaster
                            ORDER BY made_on DESC, made_at DESC, seq DESC) = 1""",
 ]
+
+#: The base tables of a schema-3 ledger.
+TABLES = ("meta", "entries", "blocks", *COLUMNS, "question_numbers", "forecaster_numbers",
+          "pairs")

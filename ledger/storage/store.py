@@ -261,7 +261,8 @@ class Ledger:
 
 
 def _migrate_v1(con: duckdb.DuckDBPyConnection, db: str) -> None:
-    """Upgrade a schema-1 ledger (one hash per entry, in the entries table) to blocks.
+    """Upgrade a schema-1 ledger (one hash per entry, in the entries table) to blocks, as
+    schema 2 kept them (:func:`_migrate_v2` then takes it on to schema 3).
 
     The old chain is verified first, so a tampered ledger is refused rather than blessed.
     Bodies are unchanged; every entry becomes a block of its own (so nothing is lost in
@@ -275,11 +276,46 @@ def _migrate_v1(con: duckdb.DuckDBPyConnection, db: str) -> None:
     con.begin()
     con.execute("ALTER TABLE entries DROP COLUMN prev_hash")
     con.execute("ALTER TABLE entries DROP COLUMN hash")
-    catalog.create_schema(con, db, schema.DDL)  # the blocks table, and this version's views
+    catalog.create_schema(con, db, [d for d in schema.DDL if " blocks " in d])
     _insert_blocks(con, _single_blocks(GENESIS, 1, bodies))
     con.execute("DELETE FROM meta WHERE key = 'views'")
-    con.execute("INSERT INTO meta VALUES ('v1_head', ?), ('views', ?)",
-                [old_head, schema.VIEWS_REVISION])
+    con.execute("INSERT INTO meta VALUES ('v1_head', ?)", [old_head])
+    con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    con.commit()
+
+
+def _migrate_v2(con: duckdb.DuckDBPyConnection, db: str) -> None:
+    """Upgrade a schema-2 ledger to schema 3: numbers, pairs and the ``logged_at`` column.
+
+    The log is verified first as schema 2 kept it (chain, envelope, typed tables), so a
+    tampered ledger is refused rather than blessed. Bodies are unchanged, so the chain and its
+    head are too; entries written before the upgrade have no ``logged_at`` (NULL: unknown).
+    """
+    from ledger.storage.verify import verify_log
+
+    verify_log(con, schema_version=2)
+    con.begin()
+    con.execute("ALTER TABLE entries ADD COLUMN logged_at TIMESTAMP")
+    for table, numbers in schema.NUMBERS.items():
+        for column, typ in numbers.items():
+            con.execute(f"ALTER TABLE {table} ADD COLUMN {column} {typ}")
+    catalog.create_schema(con, db, schema.DDL)  # the new tables, and this version's views
+    for table, sql in NUMBERS_SQL.items():
+        con.execute(f"INSERT INTO {table} {sql}")
+    for table, numbers in schema.NUMBERS.items():
+        if numbers:
+            key = "id" if table == "questions" else "question_id"
+            sets = ["question_no = qn.question_no"]
+            joins = f"FROM question_numbers qn WHERE qn.question_id = {table}.{key}"
+            if "forecaster_no" in numbers:
+                sets.append("forecaster_no = fn.forecaster_no")
+                joins = (f"FROM question_numbers qn, forecaster_numbers fn "
+                         f"WHERE qn.question_id = {table}.{key} "
+                         f"AND fn.forecaster = {table}.forecaster")
+            con.execute(f"UPDATE {table} SET {', '.join(sets)} {joins}")
+    refresh_pairs(con, since_seq=0)
+    con.execute("DELETE FROM meta WHERE key = 'views'")
+    con.execute("INSERT INTO meta VALUES ('views', ?)", [schema.VIEWS_REVISION])
     con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'",
                 [str(schema.SCHEMA_VERSION)])
     con.commit()
@@ -387,8 +423,12 @@ def seal(con: duckdb.DuckDBPyConnection, first_seq: int, last_seq: int,
 
 
 def append(con: duckdb.DuckDBPyConnection, entries: Sequence[NewEntry]) -> list[int]:
-    """Append ``entries`` to the log and the typed tables, a block each. Call inside a
+    """Append ``entries`` to the log and the typed tables, a block each; number new questions
+    and forecasters, and refresh the pairs of the questions forecast. Call inside a
     transaction.
+
+    Every body carries ``logged_at``, the time of this append (the ledger's own clock), beside
+    ``recorded_at``, which is the entry's claim or, without one, the same time.
 
     Returns the new sequence numbers.
     """
@@ -402,27 +442,148 @@ def append(con: duckdb.DuckDBPyConnection, entries: Sequence[NewEntry]) -> list[
         recorded_at = entry.recorded_at or now
         body = {k: _json_value(v) for k, v in entry.fields.items()}
         body.update(seq=i, kind=entry.kind, subject=entry.subject,
-                    recorded_at=now_text if recorded_at is now else iso_utc(recorded_at))
+                    recorded_at=now_text if recorded_at is now else iso_utc(recorded_at),
+                    logged_at=now_text)
         for col, value in zip(cols, (i, entry.kind, entry.subject, recorded_at,
                                      canonical(body)), strict=True):
             col.append(value)
     # One statement over lists: ~100x faster than executemany in DuckDB's Python client.
     con.execute(
-        "INSERT INTO entries SELECT unnest($1), unnest($2), unnest($3), unnest($4), unnest($5)",
-        cols,
+        "INSERT INTO entries (seq, kind, subject, recorded_at, body, logged_at) "
+        "SELECT unnest($1), unnest($2), unnest($3), unnest($4), unnest($5), $6",
+        [*cols, now],
     )
     _insert_blocks(con, _single_blocks(prev, last_seq + 1, cols[4]))
-    for kind in set(cols[1]):
+    kinds = set(cols[1])
+    new = "FROM entries WHERE seq > $since AND kind = '{0}'"
+    extend_numbers(con, f"SELECT body ->> 'id', seq {new.format('question')}",
+                   f"SELECT body ->> 'forecaster', seq {new.format('forecast')}",
+                   {"since": last_seq})
+    for kind in kinds:
         table = schema.KIND_TABLE[kind]
         con.execute(
-            f"INSERT INTO {table} SELECT {_projection(table)} FROM entries "
-            "WHERE seq > $1 AND kind = $2 ORDER BY seq",
+            f"INSERT INTO {table} ({', '.join(typed_columns(table))}) "
+            f"SELECT e.*{number_values(table, 'e')} FROM "
+            f"(SELECT {_projection(table)} FROM entries WHERE seq > $1 AND kind = $2) e "
+            f"{number_joins(table, 'e')} ORDER BY e.seq",
             [last_seq, kind],
         )
+    if "forecast" in kinds:
+        refresh_pairs(con, since_seq=last_seq)
     return cols[0]
 
 
+# -- numbers and pairs: derived from the log, kept with it -------------------------------------
+
+def typed_columns(table: str) -> list[str]:
+    """A typed table's columns in order: envelope, body, numbers."""
+    return ["seq", "recorded_at", *schema.COLUMNS[table], *schema.NUMBERS[table]]
+
+
+def number_joins(table: str, alias: str) -> str:
+    """LEFT JOINs that find the numbers of rows of ``table`` (aliased ``alias``)."""
+    out = ""
+    if schema.NUMBERS[table]:
+        key = "id" if table == "questions" else "question_id"
+        out += (f" LEFT JOIN question_numbers qn ON qn.question_id = {alias}.{key}")
+    if "forecaster_no" in schema.NUMBERS[table]:
+        out += f" LEFT JOIN forecaster_numbers fn ON fn.forecaster = {alias}.forecaster"
+    return out
+
+
+def number_values(table: str, alias: str) -> str:
+    """``, `` and the number columns of :func:`number_joins`, in :data:`schema.NUMBERS`
+    order, to follow a SELECT list ("" for a table without numbers)."""
+    found = {"question_no": "qn.question_no", "forecaster_no": "fn.forecaster_no"}
+    return "".join(f", {found[c]} AS {c}" for c in schema.NUMBERS[table])
+
+
+def extend_numbers(con: duckdb.DuckDBPyConnection, questions: str, forecasters: str,
+                   params: dict[str, Any] | None = None) -> None:
+    """Number the question ids and forecasters seen for the first time, after those numbered
+    already, in the order of their first entry: so a question's number is its rank by its
+    first version's entry, and a forecaster's by their first forecast's, which ``verify``
+    recomputes (:data:`NUMBERS_SQL`). ``questions`` and ``forecasters`` are queries of
+    ``(id or name, seq)`` rows."""
+    for table, key, no, source in (("question_numbers", "question_id", "question_no", questions),
+                                   ("forecaster_numbers", "forecaster", "forecaster_no",
+                                    forecasters)):
+        used = {k: v for k, v in (params or {}).items() if f"${k}" in source}
+        con.execute(f"""INSERT INTO {table}
+            SELECT k, CAST((SELECT coalesce(max({no}), -1) FROM {table})
+                           + row_number() OVER (ORDER BY s) AS INTEGER)
+            FROM (SELECT k, min(s) AS s FROM ({source}) n(k, s)
+                  WHERE k IS NOT NULL AND k NOT IN (SELECT {key} FROM {table}) GROUP BY k)""",
+                    used)
+
+
+#: Every number as the log defines it, for ``verify``: ``(key, number)`` rows.
+NUMBERS_SQL = {
+    "question_numbers": """SELECT id, CAST(row_number() OVER (ORDER BY min(seq)) - 1 AS INTEGER)
+        FROM questions GROUP BY id""",
+    "forecaster_numbers": """SELECT forecaster,
+        CAST(row_number() OVER (ORDER BY min(seq)) - 1 AS INTEGER)
+        FROM forecasts GROUP BY forecaster""",
+}
+
+
+def pairs_sql(con: duckdb.DuckDBPyConnection, where: str = "true") -> str:
+    """Each (question, forecaster) pair's count and first and last forecast, with ``entry``
+    (its first forecast's seq, which numbers the pairs), from the forecasts that ``where``
+    keeps: the one definition of the pairs table, which ``refresh_pairs`` writes and
+    ``verify`` recomputes."""
+    from ledger.storage.order import key_for
+
+    key = key_for(con)["key"]
+    fields = ", ".join(f"'{k}': {k}" for k in schema.PAIR_END)
+    ends = ", ".join(f"e.{end}.{k} AS {end}_{k}" for end in ("first", "last")
+                     for k in schema.PAIR_END)
+    return f"""SELECT e.question_no, e.forecaster_no, e.forecasts, e.entry, {ends} FROM (
+        SELECT question_no, forecaster_no, CAST(count(*) AS INTEGER) AS forecasts,
+               min(seq) AS entry,
+               arg_min({{{fields}}}, {key}) AS first, arg_max({{{fields}}}, {key}) AS last
+        FROM forecasts WHERE question_no IS NOT NULL AND forecaster_no IS NOT NULL
+          AND ({where})
+        GROUP BY question_no, forecaster_no) e"""
+
+
+def _pair_cols(prefix: str = "") -> str:
+    """The pairs table's columns after its key and number."""
+    return ", ".join(f"{prefix}{c}" for c in list(schema.PAIR_COLUMNS)[3:])
+
+
+def refresh_pairs(con: duckdb.DuckDBPyConnection, *, since_seq: int | None = None,
+                  question_nos: Sequence[int] | None = None) -> None:
+    """Recompute the pairs of some questions from their forecasts: those with a forecast
+    after entry ``since_seq``, or those numbered ``question_nos``. Call inside the
+    transaction that changed them.
+
+    A pair keeps its ``pair_no``; a new one is numbered after every other, in the order of its
+    first entry. Recomputed, not extended, so a change that makes an earlier forecast stand
+    again (a withdrawal; a merge moving forecasts between questions) calls this with the
+    questions it touched, after writing its typed rows.
+    """
+    if question_nos is not None:
+        chosen, params = "SELECT unnest($qs)", {"qs": list(question_nos)}
+    else:
+        chosen, params = ("SELECT DISTINCT question_no FROM forecasts WHERE seq > $since",
+                          {"since": since_seq or 0})
+    con.execute("DROP TABLE IF EXISTS temp.pairs_new")
+    con.execute(f"""CREATE TEMP TABLE pairs_new AS
+        WITH chosen AS ({chosen}), a AS ({pairs_sql(con, "question_no IN (FROM chosen)")})
+        SELECT a.question_no, a.forecaster_no,
+               coalesce(p.pair_no, CAST((SELECT coalesce(max(pair_no), -1) FROM pairs)
+                   + row_number() OVER (PARTITION BY p.pair_no IS NULL ORDER BY a.entry)
+                   AS INTEGER)) AS pair_no, {_pair_cols('a.')}
+        FROM a LEFT JOIN pairs p USING (question_no, forecaster_no)""", params)
+    if con.execute("SELECT EXISTS (FROM pairs)").fetchall()[0][0]:
+        con.execute(f"DELETE FROM pairs WHERE question_no IN ({chosen})", params)
+    con.execute(f"INSERT INTO pairs SELECT {', '.join(schema.PAIR_COLUMNS)} FROM pairs_new")
+    con.execute("DROP TABLE temp.pairs_new")
+
+
 def _projection(table: str) -> str:
+    """The typed row of an entry (envelope and body columns), read out of its body."""
     parts = ["seq", "recorded_at"]
     parts += [f"{_extract(c, t)} AS {c}" for c, t in schema.COLUMNS[table].items()]
     return ", ".join(parts)

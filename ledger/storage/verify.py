@@ -22,6 +22,7 @@ from ledger.format.dates import utc_now
 from ledger.storage import catalog, schema
 from ledger.storage.store import (
     GENESIS,
+    NUMBERS_SQL,
     _batches,
     _block_texts,
     _hash_texts,
@@ -29,6 +30,9 @@ from ledger.storage.store import (
     _projection,
     chain_hash_v1,
     link_hash,
+    number_joins,
+    number_values,
+    pairs_sql,
 )
 
 #: The witness file kept next to a ledger unless ``--witness`` names another.
@@ -61,7 +65,7 @@ def verify(con: duckdb.DuckDBPyConnection) -> tuple[int, str]:
     if problems:
         raise CatalogChanged(problems)
     try:
-        count, head = _verify_log(con)
+        count, head = verify_log(con)
         problems = _v1_head_problems(con)
         if problems:
             raise CatalogChanged(problems)
@@ -90,17 +94,27 @@ def _v1_head_problems(con: duckdb.DuckDBPyConnection) -> list[str]:
     return ["meta v1_head: it is the head of no schema-1 chain of this log"]
 
 
-def _verify_log(con: duckdb.DuckDBPyConnection) -> tuple[int, str]:
+def verify_log(con: duckdb.DuckDBPyConnection, schema_version: int = schema.SCHEMA_VERSION
+               ) -> tuple[int, str]:
+    """The log: numbers, chain, envelope, typed tables and (schema 3) what is derived from
+    them; ``schema_version`` 2 checks a schema-2 ledger before it is upgraded. Every check
+    is SQL over the bodies (DuckDB's JSON reader, in threads); Python only hashes."""
+    v3 = schema_version >= 3
     sequence = _check_sequence(con)
-    bad: list[BadEntry] = _check_envelope(con)
+    bad: list[BadEntry] = _check_envelope(con, v3)
     for table in schema.COLUMNS:
-        bad += _check_table(con, table)
+        bad += _check_table(con, table, v3)
+
     # Where two findings name one entry, the first listed is shown: a gap in the numbers, then
     # the chain, then the columns. A block of one entry names it exactly. A block of many (a
     # bulk import) says only that something in its range is wrong; an entry found wrong by
     # itself names the culprit better, so such a block is reported only when nothing in it is.
     bad = sequence + [b for b, first, last in _check_blocks(con)
                       if first == last or not any(first <= o.seq <= last for o in bad)] + bad
+    if v3 and not bad:
+        # What is derived from the typed tables follows from them: checked once they hold,
+        # so a finding here names a change to the derived tables themselves.
+        bad = _check_numbers(con) + _check_pairs(con)
     if bad:
         first = min(bad, key=lambda b: b.seq)
         raise TamperDetected(first, len(bad))
@@ -178,28 +192,40 @@ def _check_blocks(con: duckdb.DuckDBPyConnection) -> list[tuple[BadEntry, int, i
     return []
 
 
-def _check_envelope(con: duckdb.DuckDBPyConnection) -> list[BadEntry]:
+def _check_envelope(con: duckdb.DuckDBPyConnection, v3: bool = True) -> list[BadEntry]:
+    # An entry of a schema-2 ledger has no logged_at in its body, and NULL in the column: both
+    # unknown, which IS DISTINCT FROM takes as equal.
+    logged = ("\n              OR TRY_CAST(body ->> 'logged_at' AS TIMESTAMP) "
+              "IS DISTINCT FROM logged_at") if v3 else ""
     rows = con.execute(
-        """SELECT seq, kind, subject FROM entries
+        f"""SELECT seq, kind, subject FROM entries
            WHERE TRY_CAST(body ->> 'seq' AS BIGINT) IS DISTINCT FROM seq
               OR body ->> 'kind' IS DISTINCT FROM kind
               OR body ->> 'subject' IS DISTINCT FROM subject
-              OR TRY_CAST(body ->> 'recorded_at' AS TIMESTAMP) IS DISTINCT FROM recorded_at
+              OR TRY_CAST(body ->> 'recorded_at' AS TIMESTAMP) IS DISTINCT FROM recorded_at{logged}
            ORDER BY seq LIMIT 1"""
     ).fetchall()
     return [BadEntry(s, k, sub, "its columns differ from its hashed content") for s, k, sub in rows]
 
 
-def _check_table(con: duckdb.DuckDBPyConnection, table: str) -> list[BadEntry]:
+def _check_table(con: duckdb.DuckDBPyConnection, table: str, v3: bool = True
+                 ) -> list[BadEntry]:
     kind = next(k for k, t in schema.KIND_TABLE.items() if t == table)
-    cols = ["recorded_at", *schema.COLUMNS[table]]
+    numbers = list(schema.NUMBERS[table]) if v3 else []
+    cols = ["recorded_at", *schema.COLUMNS[table], *numbers]
     differs = " OR ".join(f"e.{c} IS DISTINCT FROM t.{c}" for c in cols)
+    # A row's numbers are those of question_numbers and forecaster_numbers, which are checked
+    # against the log by _check_numbers.
+    entry = (f"""(SELECT x.*{number_values(table, 'x')} FROM (SELECT kind, subject,
+                  {_projection(table)} FROM entries WHERE kind = $1) x{number_joins(table, 'x')})"""
+             if numbers else
+             f"(SELECT kind, subject, {_projection(table)} FROM entries WHERE kind = $1)")
     rows = con.execute(
         f"""SELECT coalesce(e.seq, t.seq) AS seq,
                    -- a row added to the table is named after the entry holding its seq, if any
                    coalesce(e.kind, (SELECT kind FROM entries WHERE seq = t.seq LIMIT 1), $1),
                    coalesce(e.subject, (SELECT subject FROM entries WHERE seq = t.seq LIMIT 1), '?')
-            FROM (SELECT kind, subject, {_projection(table)} FROM entries WHERE kind = $1) e
+            FROM {entry} e
             FULL OUTER JOIN {table} t ON e.seq = t.seq
             WHERE e.seq IS NULL OR t.seq IS NULL OR {differs}
             ORDER BY 1 LIMIT 1""",
@@ -220,6 +246,54 @@ def _check_table(con: duckdb.DuckDBPyConnection, table: str) -> list[BadEntry]:
                  "or deleted outside forecast-ledger)")
         for seq, entry_kind, subject in rows
     ]
+
+
+def _differences(derived: str, stored: str, columns: str) -> str:
+    """Rows of ``derived`` missing from ``stored`` or the other way round (copies included),
+    each marked with ``side`` ('derived' or 'stored')."""
+    return f"""((SELECT 'derived' AS side, * FROM (SELECT {columns} FROM ({derived})
+                 EXCEPT ALL SELECT {columns} FROM {stored}))
+              UNION ALL (SELECT 'stored' AS side, * FROM (SELECT {columns} FROM {stored}
+                 EXCEPT ALL SELECT {columns} FROM ({derived}))))"""
+
+
+def _check_numbers(con: duckdb.DuckDBPyConnection) -> list[BadEntry]:
+    """The question and forecaster numbers are those the log defines (:data:`NUMBERS_SQL`)."""
+    out = []
+    for table, sql in NUMBERS_SQL.items():
+        key, no = ("question_id", "question_no") if table == "question_numbers" else \
+            ("forecaster", "forecaster_no")
+        derived = f"SELECT * FROM ({sql}) d({key}, {no})"
+        rows = con.execute(f"""SELECT side, {key} FROM {_differences(derived, table,
+                                                                      f'{key}, {no}')}
+                               ORDER BY 2 LIMIT 1""").fetchall()
+        for _side, value in rows:
+            first = con.execute(
+                "SELECT min(seq) FROM questions WHERE id = $1" if key == "question_id" else
+                "SELECT min(seq) FROM forecasts WHERE forecaster = $1", [value]).fetchall()
+            seq = first[0][0] or 0
+            kind, subject = _named(con, seq) if seq else ("entry", "?")
+            out.append(BadEntry(seq, kind, subject,
+                                f"the {table} table no longer matches the log (a number was "
+                                "changed, added or deleted outside forecast-ledger)"))
+    return out
+
+
+def _check_pairs(con: duckdb.DuckDBPyConnection) -> list[BadEntry]:
+    """The pairs table is what the forecasts define (:func:`ledger.storage.store.pairs_sql`),
+    pair numbers included: dense, in the order of each pair's first entry."""
+    cols = ", ".join(schema.PAIR_COLUMNS)
+    derived = (f"SELECT *, CAST(row_number() OVER (ORDER BY entry) - 1 AS INTEGER) AS pair_no "
+               f"FROM ({pairs_sql(con)})")
+    rows = con.execute(f"SELECT side, first_seq, last_seq FROM "
+                       f"{_differences(derived, 'pairs', cols)} ORDER BY 2 LIMIT 1").fetchall()
+    out = []
+    for _side, first, _last in rows:
+        kind, subject = _named(con, first) if first is not None else ("entry", "?")
+        out.append(BadEntry(first or 0, kind, subject,
+                            "the pairs table no longer matches the forecasts (a row was "
+                            "changed, added or deleted outside forecast-ledger)"))
+    return out
 
 
 def verify_anchored(con: duckdb.DuckDBPyConnection, path: Path, *,
