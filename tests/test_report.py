@@ -676,3 +676,36 @@ def test_reports_from_labels_by_code_equal_those_from_labels_per_row(tmp_path, m
             full, mode=mode)
         assert report.calibration_over_time(con, mode=mode, by="month") == \
             report.over_time_arrays(full, mode=mode, by="month")
+
+
+LATE_ENDS = """
+questions:
+  - id: qz
+    question: Will the thing with late ends happen?
+    criteria: Yes if it happens.
+    opened: 2026-01-01
+    resolve_by: 2026-06-30
+    forecasts:
+      - {forecaster: ann, probability: 0.3, made_at: 2026-01-05,
+         recorded_at: "2026-01-05T12:00:00"}
+      # ann's last and ann's first by made_on both reached the ledger after the resolution
+      - {forecaster: ann, probability: 0.9, made_at: 2026-04-30,
+         recorded_at: "2026-05-03T00:00:00"}
+      - {forecaster: ann, probability: 0.2, made_at: 2026-01-03,
+         recorded_at: "2026-05-04T00:00:00"}
+      - {forecaster: ben, probability: 0.6, made_at: 2026-01-04,
+         recorded_at: "2026-01-04T12:00:00"}
+    resolution: {outcome: "no", resolved_on: 2026-05-01, recorded_at: "2026-05-02T00:00:00"}
+"""
+
+
+def test_a_pair_whose_last_or_first_forecast_is_late_scores_the_one_that_stands(tmp_path):
+    # The pairs table holds each pair's ends; when an end is late the selection goes back to
+    # the pair's forecasts, and must pick what the views pick.
+    ledger = _import(tmp_path, late_ends=LATE_ENDS)
+    with ledger.connect() as con:
+        _assert_same_selection(con)
+        for mode in ("final", "first"):
+            data = selection.scored_forecasts(con, mode=mode)
+            assert list(zip(data["forecaster"].tolist(), data["probability"].tolist(),
+                            strict=True)) == [("ann", 0.3), ("ben", 0.6)], mode

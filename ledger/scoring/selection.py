@@ -149,7 +149,7 @@ _LABELS = ("forecaster_names", "question_source_ids", "tag_question_codes", "tag
 # travel as small integers, never as text.
 _SCOPE_SQL = """
 WITH scope AS (
-    SELECT r.question_id,
+    SELECT r.question_id, n.question_no,
            CAST(row_number() OVER (ORDER BY r.question_id) - 1 AS INTEGER) AS question_code,
            CAST(r.outcome = 'yes' AS TINYINT) AS outcome, r.resolved_on, r.first_seq,
            r.first_recorded_at,
@@ -157,18 +157,32 @@ WITH scope AS (
     FROM ({current_resolution}
     ) r JOIN ({current_question}
     ) q ON q.id = r.question_id
+    JOIN question_numbers n ON n.question_id = r.question_id
     WHERE r.outcome IN ({scored}){question_filters}
 ), who AS (
-    SELECT forecaster,
+    SELECT forecaster, forecaster_no,
            CAST(row_number() OVER (ORDER BY forecaster) - 1 AS INTEGER) AS forecaster_code
-    FROM (SELECT DISTINCT forecaster FROM forecasts WHERE true{forecaster_filter})
+    FROM forecaster_numbers WHERE true{forecaster_filter}
 )"""
 
+# The forecasts join the scope by the ledger's integer numbers (schema 3), not by text.
 _ROWS_SQL = """, f AS (
     SELECT s.question_code, w.forecaster_code, f.probability, f.made_on, f.made_at, f.seq,
            s.outcome, s.resolved_on, s.reference_probability
-    FROM forecasts f JOIN scope s USING (question_id) JOIN who w USING (forecaster)
-    WHERE NOT {late}
+    FROM forecasts f JOIN scope s USING (question_no) JOIN who w USING (forecaster_no)
+    WHERE NOT {late}{only}
+)"""
+
+# Final and first: each pair's last or first forecast is in the pairs table the store keeps
+# (schema.PAIR_COLUMNS). It is the pick unless it is late; only pairs whose end is late need
+# their forecasts, to find the latest (or earliest) one that is not.
+_ENDS_SQL = """, ends AS (
+    SELECT s.question_code, w.forecaster_code, f.probability, s.outcome, f.made_on, f.made_at,
+           f.seq, s.resolved_on, s.reference_probability, {late} AS late
+    FROM (SELECT question_no, forecaster_no, {end}_seq AS seq, {end}_made_on AS made_on,
+                 {end}_made_at AS made_at, {end}_recorded_at AS recorded_at,
+                 {end}_probability AS probability FROM pairs) f
+    JOIN scope s USING (question_no) JOIN who w USING (forecaster_no)
 )"""
 
 
@@ -179,9 +193,16 @@ def _scope_sql(filters: dict[str, str]) -> str:
                              current_question=CURRENT_QUESTION_SQL, **filters)
 
 
-def _rows_cte() -> str:
-    """The ``f`` CTE: every forecast on an in-scope question that is not late."""
-    return _ROWS_SQL.format(late=late_sql("f", "s"))
+def _rows_cte(only: str = "") -> str:
+    """The ``f`` CTE: every forecast on an in-scope question that is not late (and, with
+    ``only``, a further condition)."""
+    return _ROWS_SQL.format(late=late_sql("f", "s"), only=only)
+
+
+def _ends_cte(mode: str) -> str:
+    """The ``ends`` CTE: each in-scope pair's last (final) or first forecast, and whether it
+    is late."""
+    return _ENDS_SQL.format(late=late_sql("f", "s"), end="last" if mode == "final" else "first")
 
 
 _DAYS = order.DAYS
@@ -229,6 +250,40 @@ def _rows_sql(con: Any, mode: str, need: set[str]) -> tuple[str, list[str]]:
            f"    FROM keyed GROUP BY question_code, forecaster_code\n)\n"
            f"SELECT {', '.join(outer)} FROM picked ORDER BY question_code, forecaster_code")
     return sql, cols
+
+
+def _picked(con: Any, mode: str, need: set[str], scope: str, params: dict[str, Any]
+            ) -> tuple[dict[str, np.ndarray], list[str]]:
+    """Final and first mode's rows, one per pair, in ``question_code, forecaster_code``
+    order, and their columns: from the pairs table, except for pairs whose end is late,
+    which are picked from their forecasts as :func:`_rows_sql` picks."""
+    days = _DAYS.format
+    _sql, cols = _rows_sql(con, mode, need)
+    shown = {"made_on": f"{days('made_on')} AS made_on",
+             "resolved_on": f"{days('resolved_on')} AS resolved_on"}
+    raw = con.execute(f"{scope}{_ends_cte(mode)}\nSELECT {', '.join(shown.get(c, c) for c in cols)}"
+                      ", late FROM ends ORDER BY question_code, forecaster_code",
+                      params).fetchnumpy()
+    late = _filled(raw.pop("late"), False).astype(bool)
+    if not late.any():
+        return raw, cols
+    qcode = _filled(raw["question_code"], 0).astype(np.int64)
+    fcode = _filled(raw["forecaster_code"], 0).astype(np.int64)
+    late_keys = (qcode[late] << 32) | fcode[late]
+    sql, _ = _rows_sql(con, mode, need)
+    slow = con.execute(scope + _rows_cte("\n      AND s.question_code IN (SELECT unnest($late_q))")
+                       + sql, {**params, "late_q": np.unique(qcode[late]).tolist()}
+                       ).fetchnumpy()
+    skeys = (_filled(slow["question_code"], 0).astype(np.int64) << 32) | _filled(
+        slow["forecaster_code"], 0).astype(np.int64)
+    took = np.isin(skeys, late_keys)
+    keys = np.concatenate([((qcode << 32) | fcode)[~late], skeys[took]])
+    at = np.argsort(keys, kind="stable")
+    out = {}
+    for c in cols:
+        joined = np.ma.concatenate([np.ma.asarray(raw[c])[~late], np.ma.asarray(slow[c])[took]])
+        out[c] = joined[at]
+    return out, cols
 
 
 def _segments(q: np.ndarray, f: np.ndarray, made_on: np.ndarray, resolved_on: np.ndarray
@@ -289,8 +344,11 @@ def _select(con: Any, mode: str, need: set[str], filter_values: tuple[Any, ...]
     _choice("mode", mode, MODES)
     filters, params = _filters(*filter_values)
     scope = _scope_sql(filters)
-    sql, cols = _rows_sql(con, mode, need)
-    raw = con.execute(scope + _rows_cte() + sql, params).fetchnumpy()
+    if mode == "time-averaged":
+        sql, cols = _rows_sql(con, mode, need)
+        raw = con.execute(scope + _rows_cte() + sql, params).fetchnumpy()
+    else:
+        raw, cols = _picked(con, mode, need, scope, params)
     # Codes stay 32-bit here (DuckDB's INTEGER); scored_forecasts widens them for callers.
     qcode = _filled(raw["question_code"], 0)
     fcode = _filled(raw["forecaster_code"], 0)
