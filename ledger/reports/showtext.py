@@ -66,4 +66,11 @@ def show_text(q: dict[str, Any]) -> str:
                 if extra:
                     out.append(f"    {extra}")
     out += ["", "ledger entries: " + ", ".join(f"#{e['seq']} {e['kind']}" for e in q["entries"])]
+    # recorded_at is what a file said; logged_at the ledger's own clock (unknown before
+    # schema 3). Where they differ, the recorded_at is a claim.
+    for e in q["entries"]:
+        if e.get("logged_at") is not None and e["recorded_at"] != e["logged_at"]:
+            out.append(f"  #{e['seq']} {e['kind']}: recorded_at "
+                       f"{to_local(e['recorded_at']):%Y-%m-%d %H:%M} (claimed by the file; "
+                       f"logged {to_local(e['logged_at']):%Y-%m-%d %H:%M})")
     return "\n".join(out)
