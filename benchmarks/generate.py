@@ -73,6 +73,48 @@ def rows(n_forecasts: int, seed: int = 1):
                 made += 1
 
 
+#: The second shape: many questions, many forecasters, one or two forecasts a pair (a platform
+#: export): 50k questions and 200 forecasters from 1M forecasts on (fewer questions below).
+WIDE_QUESTIONS, WIDE_FORECASTERS = 50_000, 200
+
+
+def wide_rows(n_forecasts: int, seed: int = 1):
+    """Yield one dict per forecast in the wide shape: each question has n / questions
+    forecasts from forecasters drawn at random, each making one or two; skills as above."""
+    rng = random.Random(seed)
+    names = [f"f{i:03d}" for i in range(WIDE_FORECASTERS)]
+    skill = {name: list(FORECASTERS.values())[i % len(FORECASTERS)]
+             for i, name in enumerate(names)}
+    n_questions = max(1, min(WIDE_QUESTIONS, n_forecasts // 20))
+    made = 0
+    for q in range(1, n_questions + 1):
+        per_q = (n_forecasts - made) // (n_questions - q + 1)
+        truth = min(max(rng.betavariate(0.7, 0.7), 0.01), 0.99)
+        opened = START + timedelta(days=rng.randrange(0, 2000))
+        resolve_by = opened + timedelta(days=rng.choice((7, 30, 90, 365)))
+        resolved = resolve_by < date(2026, 1, 1) or rng.random() < 0.2
+        outcome = ("yes" if rng.random() < truth else "no") if resolved else None
+        qid = f"w{q:08d}"
+        # One or two forecasts each: about two thirds as many forecasters as forecasts.
+        who = rng.sample(names, min(len(names), max(1, math.ceil(per_q / 1.5))))
+        counts = [1] * len(who)
+        for i in range(per_q - len(who)):
+            counts[i % len(who)] += 1
+        for name, k in zip(who, counts, strict=True):
+            sharp, noise = skill[name]
+            for u in range(k):
+                day = opened + timedelta(days=int((resolve_by - opened).days * u / 2))
+                x = sharp * _logit(truth) + rng.gauss(0, noise)
+                p = round(min(max(_expit(x), 0.001), 0.999), 3)
+                yield {"question_id": qid, "question": f"Synthetic wide question {q}?",
+                       "criteria": f"Resolves yes when synthetic event {q} happens.",
+                       "resolve_by": resolve_by, "opened": opened,
+                       "tags": f"synthetic;t{q % 7}", "forecaster": name, "probability": p,
+                       "made_at": day, "outcome": outcome,
+                       "resolved_on": resolve_by if outcome else None}
+                made += 1
+
+
 def write_yaml(all_rows: list[dict], out: Path) -> int:
     import yaml
 
@@ -101,7 +143,7 @@ def write_yaml(all_rows: list[dict], out: Path) -> int:
     return files
 
 
-def write_flat(n: int, out: Path, seed: int = 1) -> None:
+def write_flat(n: int, out: Path, seed: int = 1, shape: str = "deep") -> None:
     """CSV and Parquet, streamed through DuckDB so 10M rows fit in little memory."""
     import csv
 
@@ -114,7 +156,7 @@ def write_flat(n: int, out: Path, seed: int = 1) -> None:
     with csv_path.open("w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(cols)
-        for r in rows(n, seed):
+        for r in (wide_rows if shape == "wide" else rows)(n, seed):
             w.writerow(["" if r[c] is None else r[c] for c in cols])
     con = duckdb.connect()
     con.execute(f"COPY (SELECT * FROM read_csv('{csv_path}', all_varchar=true)) "
@@ -127,11 +169,15 @@ def main() -> None:
     ap.add_argument("out", type=Path)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-yaml", action="store_true")
+    ap.add_argument("--shape", choices=("deep", "wide"), default="deep",
+                    help="deep: ~20 forecasts a question, 5 forecasters updating (default); "
+                         "wide: 50k questions x 200 forecasters, one or two forecasts a pair")
     args = ap.parse_args()
     if not args.no_yaml:
-        files = write_yaml(list(rows(args.n, args.seed)), args.out / "yaml")
+        make = wide_rows if args.shape == "wide" else rows
+        files = write_yaml(list(make(args.n, args.seed)), args.out / "yaml")
         print(f"wrote {files} YAML files", file=sys.stderr)
-    write_flat(args.n, args.out / "flat", args.seed)
+    write_flat(args.n, args.out / "flat", args.seed, args.shape)
     print(f"wrote {args.out / 'flat'}", file=sys.stderr)
 
 

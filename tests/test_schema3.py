@@ -195,3 +195,26 @@ questions:
     assert [line for line in shown.stdout.splitlines() if "claimed by the file" in line] == [
         f"  #{n} {kind}: recorded_at 2026-01-12 08:00 (claimed by the file; logged {logged})"
         for n, kind in ((1, "question"), (2, "forecast"))]
+
+
+# -- a bulk import says what it is doing from the start ----------------------------------------
+
+def test_a_bulk_import_reports_each_stage_in_order_then_the_hashing(ledger, tmp_path, run):
+    from test_store import bulk_csv
+
+    from ledger.ingest.bulk import import_tables
+
+    path = bulk_csv(tmp_path / "a.csv", 500)
+    seen: list[tuple[str, int, int]] = []
+    import_tables(ledger, [path], progress=lambda *event: seen.append(event))
+    stages = [stage for stage, _n, total in seen if total == 0]
+    assert stages == ["staging a.csv", "checking a.csv", "writing a.csv", "pairing",
+                      "committing"]
+    hashing = [(n, total) for stage, n, total in seen if stage == "hashing"]
+    assert hashing == [(550, 550)]  # 50 questions and 500 forecasts, in one batch
+    assert seen.index(("hashing", 550, 550)) < seen.index(("committing", 0, 0))
+    # The command line's --json output holds the JSON alone.
+    again = run("import", str(bulk_csv(tmp_path / "b.csv", 20, start=500)), "--json")
+    assert again.exit_code == 0
+    assert json.loads(again.stdout)["counts"]
+    assert ledger.verify()[0] == 550 + 22

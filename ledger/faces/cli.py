@@ -98,6 +98,9 @@ def _progress(stage: str, n: int, total: int) -> None:
     # Files are read one by one (a line every 2%); a bulk import hashes entries in batches of
     # about 262k, each worth a line.
     reading = stage == "reading"
+    if total == 0:  # a stage begins (a bulk import's staging, checks, writing, commit)
+        click.echo(f"{stage} ...", err=True)
+        return
     if total >= 20 and (not reading or n == total or n % max(total // 50, 1) == 0):
         click.echo(f"\r{stage} {n:,}/{total:,} {'files' if reading else 'entries'}", err=True,
                    nl=False)

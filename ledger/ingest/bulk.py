@@ -363,6 +363,8 @@ def _write(con: Any, progress: Progress | None) -> dict[str, int]:
             counts[kind] = _write_kind(con, kind, seq, now)
             seq += counts[kind]
         if counts["forecast"]:
+            if progress:
+                progress("pairing", 0, 0)
             refresh_pairs(con, since_seq=last_seq)
         if seq > last_seq + 1:
             seal(con, last_seq + 1, seq - 1, progress)
@@ -434,6 +436,7 @@ def _import(ledger: Ledger, paths: list[Path], dry_run: bool, progress: Progress
                 raise ValidationFailed([Problem(str(path), None, "", "no such file" if
                                                 isinstance(exc, FileNotFoundError) else
                                                 f"cannot read it: {exc.strerror}")]) from None
+            _announce(progress, "staging", path)
             try:
                 staged = stage(con, path, copy, problems)
             except duckdb.Error as exc:  # a Parquet page that cannot be decoded, say
@@ -441,6 +444,7 @@ def _import(ledger: Ledger, paths: list[Path], dry_run: bool, progress: Progress
                                                 f"{str(exc).splitlines()[0]}")]) from None
             if staged is None:
                 raise ValidationFailed(problems)
+            _announce(progress, "checking", path)
             problems = _row_problems(con, staged)
             if problems:
                 raise ValidationFailed(problems)
@@ -450,6 +454,7 @@ def _import(ledger: Ledger, paths: list[Path], dry_run: bool, progress: Progress
             if conflicts:
                 raise Conflict(conflicts)
             edited = _edited_questions(con, staged)
+            _announce(progress, "writing", path)
             if not dry_run:
                 append(con, edited)
             counts = {"edited": len(edited),
@@ -460,5 +465,14 @@ def _import(ledger: Ledger, paths: list[Path], dry_run: bool, progress: Progress
         if dry_run:
             con.rollback()
             con.begin()  # the context manager commits an empty transaction
+        else:
+            _announce(progress, "committing", None)
     return total_counts
+
+
+def _announce(progress: Progress | None, stage: str, path: Path | None) -> None:
+    """Say a stage has begun (``(stage, 0, 0)``): a 10M import spends seconds in each before
+    the hashing counts entries, and the person waiting should see it from the first second."""
+    if progress:
+        progress(stage if path is None else f"{stage} {path.name}", 0, 0)
 
