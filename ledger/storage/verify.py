@@ -11,6 +11,7 @@ from scratch, or one cut at the end, checks by itself but not against a witness.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -27,7 +28,6 @@ from ledger.storage.store import (
     _block_texts,
     _hash_texts,
     _head,
-    _projection,
     chain_hash_v1,
     link_hash,
     number_joins,
@@ -192,17 +192,34 @@ def _check_blocks(con: duckdb.DuckDBPyConnection) -> list[tuple[BadEntry, int, i
     return []
 
 
+def _parsed(columns: dict[str, str]) -> str:
+    """SQL reading ``columns`` (name -> DuckDB type) out of an entry's body in one parse
+    (``json_transform``, as ``j``): reading each with ``->>`` parses the body once a column,
+    about 3x the time at 1M entries."""
+    def shape(typ: str) -> object:
+        return [typ.removesuffix("[]")] if typ.endswith("[]") else typ
+
+    structure = json.dumps({c: shape(t) for c, t in columns.items()})
+    return f"system.main.json_transform(body, '{structure}') AS j"
+
+
 def _check_envelope(con: duckdb.DuckDBPyConnection, v3: bool = True) -> list[BadEntry]:
     # An entry of a schema-2 ledger has no logged_at in its body, and NULL in the column: both
-    # unknown, which IS DISTINCT FROM takes as equal.
-    logged = ("\n              OR TRY_CAST(body ->> 'logged_at' AS TIMESTAMP) "
-              "IS DISTINCT FROM logged_at") if v3 else ""
+    # unknown, which IS DISTINCT FROM takes as equal. json_transform gives NULL for a value
+    # that is not of its type, so such a body is found here too.
+    fields = {"seq": "BIGINT", "kind": "VARCHAR", "subject": "VARCHAR",
+              "recorded_at": "TIMESTAMP", **({"logged_at": "TIMESTAMP"} if v3 else {})}
+    logged = "\n              OR j.logged_at IS DISTINCT FROM logged_at" if v3 else ""
     rows = con.execute(
-        f"""SELECT seq, kind, subject FROM entries
-           WHERE TRY_CAST(body ->> 'seq' AS BIGINT) IS DISTINCT FROM seq
-              OR body ->> 'kind' IS DISTINCT FROM kind
-              OR body ->> 'subject' IS DISTINCT FROM subject
-              OR TRY_CAST(body ->> 'recorded_at' AS TIMESTAMP) IS DISTINCT FROM recorded_at{logged}
+        # Materialized: else DuckDB inlines the parse into each comparison (3x the time).
+        f"""WITH parsed AS MATERIALIZED (
+               SELECT seq, kind, subject, recorded_at{', logged_at' if v3 else ''},
+                      {_parsed(fields)} FROM entries)
+           SELECT seq, kind, subject FROM parsed
+           WHERE j.seq IS DISTINCT FROM seq
+              OR j.kind IS DISTINCT FROM kind
+              OR j.subject IS DISTINCT FROM subject
+              OR j.recorded_at IS DISTINCT FROM recorded_at{logged}
            ORDER BY seq LIMIT 1"""
     ).fetchall()
     return [BadEntry(s, k, sub, "its columns differ from its hashed content") for s, k, sub in rows]
@@ -216,12 +233,15 @@ def _check_table(con: duckdb.DuckDBPyConnection, table: str, v3: bool = True
     differs = " OR ".join(f"e.{c} IS DISTINCT FROM t.{c}" for c in cols)
     # A row's numbers are those of question_numbers and forecaster_numbers, which are checked
     # against the log by _check_numbers.
-    entry = (f"""(SELECT x.*{number_values(table, 'x')} FROM (SELECT kind, subject,
-                  {_projection(table)} FROM entries WHERE kind = $1) x{number_joins(table, 'x')})"""
-             if numbers else
-             f"(SELECT kind, subject, {_projection(table)} FROM entries WHERE kind = $1)")
+    body = ", ".join(f"j.{c} AS {c}" for c in schema.COLUMNS[table])
+    typed = "(SELECT kind, subject, seq, recorded_at, " + body + " FROM parsed)"
+    entry = (f"""(SELECT x.*{number_values(table, 'x')} FROM {typed} x
+                  {number_joins(table, 'x')})""" if numbers else typed)
     rows = con.execute(
-        f"""SELECT coalesce(e.seq, t.seq) AS seq,
+        # Materialized: else DuckDB may inline the parse into each comparison.
+        f"""WITH parsed AS MATERIALIZED (SELECT kind, subject, seq, recorded_at,
+                   {_parsed(schema.COLUMNS[table])} FROM entries WHERE kind = $1)
+            SELECT coalesce(e.seq, t.seq) AS seq,
                    -- a row added to the table is named after the entry holding its seq, if any
                    coalesce(e.kind, (SELECT kind FROM entries WHERE seq = t.seq LIMIT 1), $1),
                    coalesce(e.subject, (SELECT subject FROM entries WHERE seq = t.seq LIMIT 1), '?')
