@@ -137,6 +137,12 @@ def made(ledger):
     ("UPDATE pairs SET last_probability = 0.99 WHERE last_seq = 5",
      "entry #3 (forecast sample-ships): the pairs table no longer matches the forecasts (a row "
      "was changed, added or deleted outside forecast-ledger)"),
+    ("INSERT INTO pairs SELECT * FROM pairs WHERE pair_no = 1",
+     "entry #4 (forecast sample-ships): the pairs table no longer matches the forecasts (a row "
+     "was changed, added or deleted outside forecast-ledger)"),
+    ("DELETE FROM pairs WHERE pair_no = 1",
+     "entry #4 (forecast sample-ships): the pairs table no longer matches the forecasts (a row "
+     "was changed, added or deleted outside forecast-ledger)"),
     ("UPDATE pairs SET pair_no = 7 WHERE pair_no = 0",
      "entry #3 (forecast sample-ships): the pairs table no longer matches the forecasts (a row "
      "was changed, added or deleted outside forecast-ledger)"),

@@ -340,9 +340,9 @@ def _write_kind(con: Any, kind: str, first_seq: int, now: Any) -> int:
                 f"SELECT seq, '{kind}', subject, recorded_at, {body}, $now FROM bulk_new",
                 {"now": now})
     if kind == "question":
-        extend_numbers(con, "SELECT id, seq FROM bulk_new", "SELECT NULL, NULL WHERE false")
+        extend_numbers(con, "SELECT id, seq FROM bulk_new", None)
     elif kind == "forecast":
-        extend_numbers(con, "SELECT NULL, NULL WHERE false", "SELECT forecaster, seq FROM bulk_new")
+        extend_numbers(con, None, "SELECT forecaster, seq FROM bulk_new")
     con.execute(f"INSERT INTO {table} ({', '.join(typed_columns(table))}) "
                 f"SELECT n.seq, n.recorded_at, {', '.join('n.' + c for c in columns)}"
                 f"{number_values(table, 'n')} FROM bulk_new n{number_joins(table, 'n')}")

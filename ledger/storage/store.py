@@ -456,9 +456,10 @@ def append(con: duckdb.DuckDBPyConnection, entries: Sequence[NewEntry]) -> list[
     _insert_blocks(con, _single_blocks(prev, last_seq + 1, cols[4]))
     kinds = set(cols[1])
     new = "FROM entries WHERE seq > $since AND kind = '{0}'"
-    extend_numbers(con, f"SELECT body ->> 'id', seq {new.format('question')}",
-                   f"SELECT body ->> 'forecaster', seq {new.format('forecast')}",
-                   {"since": last_seq})
+    extend_numbers(con, f"SELECT body ->> 'id', seq {new.format('question')}"
+                   if "question" in kinds else None,
+                   f"SELECT body ->> 'forecaster', seq {new.format('forecast')}"
+                   if "forecast" in kinds else None, {"since": last_seq})
     for kind in kinds:
         table = schema.KIND_TABLE[kind]
         con.execute(
@@ -498,16 +499,18 @@ def number_values(table: str, alias: str) -> str:
     return "".join(f", {found[c]} AS {c}" for c in schema.NUMBERS[table])
 
 
-def extend_numbers(con: duckdb.DuckDBPyConnection, questions: str, forecasters: str,
-                   params: dict[str, Any] | None = None) -> None:
+def extend_numbers(con: duckdb.DuckDBPyConnection, questions: str | None,
+                   forecasters: str | None, params: dict[str, Any] | None = None) -> None:
     """Number the question ids and forecasters seen for the first time, after those numbered
     already, in the order of their first entry: so a question's number is its rank by its
     first version's entry, and a forecaster's by their first forecast's, which ``verify``
     recomputes (:data:`NUMBERS_SQL`). ``questions`` and ``forecasters`` are queries of
-    ``(id or name, seq)`` rows."""
+    ``(id or name, seq)`` rows (None: none new)."""
     for table, key, no, source in (("question_numbers", "question_id", "question_no", questions),
                                    ("forecaster_numbers", "forecaster", "forecaster_no",
                                     forecasters)):
+        if source is None:
+            continue
         used = {k: v for k, v in (params or {}).items() if f"${k}" in source}
         con.execute(f"""INSERT INTO {table}
             SELECT k, CAST((SELECT coalesce(max({no}), -1) FROM {table})

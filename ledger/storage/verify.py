@@ -302,13 +302,24 @@ def _check_numbers(con: duckdb.DuckDBPyConnection) -> list[BadEntry]:
 def _check_pairs(con: duckdb.DuckDBPyConnection) -> list[BadEntry]:
     """The pairs table is what the forecasts define (:func:`ledger.storage.store.pairs_sql`),
     pair numbers included: dense, in the order of each pair's first entry."""
-    cols = ", ".join(schema.PAIR_COLUMNS)
     derived = (f"SELECT *, CAST(row_number() OVER (ORDER BY entry) - 1 AS INTEGER) AS pair_no "
                f"FROM ({pairs_sql(con)})")
-    rows = con.execute(f"SELECT side, first_seq, last_seq FROM "
-                       f"{_differences(derived, 'pairs', cols)} ORDER BY 2 LIMIT 1").fetchall()
+    key = ("question_no", "forecaster_no")
+    differs = " OR ".join(f"d.{c} IS DISTINCT FROM p.{c}" for c in schema.PAIR_COLUMNS
+                          if c not in key)
+    # Joined on the pair (two integers) rather than compared whole with EXCEPT ALL: several
+    # times cheaper at a million pairs. A copied row matches twice: looked for when all match.
+    rows = con.execute(f"""WITH d AS MATERIALIZED ({derived})
+        SELECT coalesce(d.first_seq, p.first_seq) FROM d FULL OUTER JOIN pairs p
+          ON d.question_no = p.question_no AND d.forecaster_no = p.forecaster_no
+        WHERE d.question_no IS NULL OR p.question_no IS NULL OR {differs}
+        ORDER BY 1 NULLS FIRST LIMIT 1""").fetchall()
+    if not rows:
+        rows = con.execute("""SELECT min(first_seq) FROM pairs
+            GROUP BY question_no, forecaster_no HAVING count(*) > 1
+            ORDER BY 1 LIMIT 1""").fetchall()
     out = []
-    for _side, first, _last in rows:
+    for (first,) in rows:
         kind, subject = _named(con, first) if first is not None else ("entry", "?")
         out.append(BadEntry(first or 0, kind, subject,
                             "the pairs table no longer matches the forecasts (a row was "
