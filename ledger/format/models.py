@@ -141,7 +141,8 @@ Tag = Annotated[str, Field(min_length=1, max_length=rules.TAG_MAX, pattern=r"^[^
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True,
+                              defer_build=True)
 
 
 class Source(_Model):
