@@ -201,9 +201,9 @@ def test_the_generated_expected_catalog_equals_one_built_from_the_ddl() -> None:
     # change without regenerating it would make expected() build the catalog every time.
     from ledger.storage import catalog, catalog_expected
 
-    assert catalog_expected.DIGEST == catalog.ddl_digest(), (
+    assert catalog.ddl_digest() == catalog_expected.DIGEST, (
         "schema.DDL changed: regenerate with `python -m ledger.storage.catalog`")
-    assert catalog_expected.CATALOG == catalog.built_catalog()
+    assert catalog.built_catalog() == catalog_expected.CATALOG
     assert catalog.expected() == catalog.built_catalog()
 
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any, get_args
 
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
+from ledger import rules
 from ledger.format import models
 
 # column -> (model, field) whose rules the column follows
@@ -38,7 +39,7 @@ FIELDS: dict[str, tuple[type, str]] = {
     "resolved_on": (models.Resolution, "resolved_on"),
     "evidence": (models.Resolution, "evidence"),
 }
-TAG_SEPARATOR = ";"
+TAG_SEPARATOR = rules.TAG_SEPARATOR
 
 
 @cache
