@@ -49,8 +49,47 @@ class Context:
         return self._forecaster
 
 
+def _set_global(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    # A global option given after the command: it overrides the one before it (or its env var
+    # or default), which the group has already put in the Context.
+    if value is not None:
+        obj = ctx.find_object(Context)
+        if obj is not None:
+            setattr(obj, _GLOBAL_ATTRS[param.name or ""], value)
+
+
+#: The group's options every command accepts after its name too: option -> Context attribute.
+_GLOBAL_ATTRS = {"db": "db", "forecaster": "_forecaster"}
+
+
+def _global_options() -> list[click.Option]:
+    """``--db`` and ``--as`` for a command's own options (after its name). No env var and no
+    default here: those the group's own options already applied, and a value given after the
+    command must be the only thing that overrides them."""
+    return [
+        click.Option(["--db"], metavar="PATH", expose_value=False, callback=_set_global,
+                     help="The ledger file, as before the command (env FORECAST_LEDGER_DB; "
+                          f"default {DEFAULT_DB}); given in both places, this one counts."),
+        click.Option(["--as", "forecaster"], metavar="NAME", expose_value=False,
+                     callback=_set_global,
+                     help="Your forecaster name, as before the command (env "
+                          "FORECAST_LEDGER_FORECASTER); given in both places, this one counts."),
+    ]
+
+
 class _Group(click.Group):
-    """Turns library errors into one-line messages and exit code 1, never a traceback."""
+    """Turns library errors into one-line messages and exit code 1, never a traceback.
+
+    Every command registered on it accepts the group's ``--db`` and ``--as`` after its name as
+    well as before (``forecast-ledger forecast ID --p 0.6 --as alice``), with the same meaning;
+    one given after the command overrides one given before. A command with an option of the
+    same name (``demo --db``) keeps its own.
+    """
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        taken = {opt for p in cmd.params for opt in p.opts}
+        cmd.params.extend(o for o in _global_options() if not taken & set(o.opts))
+        super().add_command(cmd, name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
