@@ -133,6 +133,41 @@ def cli(ctx: click.Context, db: str, forecaster: str | None) -> None:
     ctx.obj = Context(db, forecaster)
 
 
+#: How each filter reads in a message: "no scored forecasts by 'alice' tagged 'x'".
+_FILTER_WORDS = {"forecaster": "by {!r}", "tag": "tagged {!r}", "source": "from source {!r}",
+                 "since": "resolved on or after {}", "until": "resolved on or before {}",
+                 "status": "with status {}", "due_within": "due within {}"}
+_VALUES_WORDS = {"forecaster": "forecasters", "tag": "tags", "source": "sources"}
+NO_QUESTIONS = ("the ledger has no questions yet (forecast-ledger import forecasts/, or "
+                "forecast-ledger add)")
+
+
+def explain_empty(con: Any, what: str, words: dict[str, str] | None = None,
+                  **given: Any) -> str | None:
+    """Why a read filtered by ``given`` found no ``what``, for a command to print.
+
+    A filter naming a value the ledger does not hold is a mistake to fix: it exits 1 with the
+    values there are ("no scored forecasts by 'nobody'; forecasters are: alice, bob"). Known
+    filters that match nothing together, and an empty ledger, return their message; with no
+    filter given it returns None (the command says "nothing resolved yet" its own way).
+    """
+    from ledger.reports.facets import shown_values, why_empty
+
+    words = {**_FILTER_WORDS, **(words or {})}
+    why = why_empty(con, **given)
+    if why.no_questions:
+        return NO_QUESTIONS
+    if why.unknown is not None:
+        u = why.unknown
+        click.echo(f"error: no {what} {words[u.filter].format(u.value)}; "
+                   f"{_VALUES_WORDS[u.filter]} are: {shown_values(u)}", err=True)
+        sys.exit(1)
+    if why.filtered:
+        return f"no {what} " + " ".join(words[k].format(v) for k, v in given.items()
+                                        if v not in (None, "", ()))
+    return None
+
+
 def _progress(stage: str, n: int, total: int) -> None:
     # Files are read one by one (a line every 2%); a bulk import hashes entries in batches of
     # about 262k, each worth a line.
@@ -336,12 +371,14 @@ def list_(c: Context, status: str | None, due_within: str | None, tag: str | Non
     with c.ledger.connect() as con:
         found = list_questions(con, status=status, due_within=days, tag=tag,
                                forecaster=forecaster, source=source, viewer=c.forecaster)
+        empty = None if found or as_json else explain_empty(
+            con, "questions", {"forecaster": "forecast by {!r}"}, status=status,
+            due_within=due_within, forecaster=forecaster, tag=tag, source=source)
     if as_json:
         click.echo(to_json(found))
         return
     if not found:
-        click.echo("no questions match" if any((status, due_within, tag, forecaster, source))
-                   else "the ledger has no questions yet (forecast-ledger import forecasts/)")
+        click.echo(empty or NO_QUESTIONS)
         return
     click.echo(table(
         ["id", "status", "resolve by", "when", "latest forecasts", "tags"],
