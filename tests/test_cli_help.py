@@ -4,6 +4,8 @@ point, on real ledger files."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 from conftest import DATA, snapshot
@@ -153,3 +155,126 @@ def test_many_values_are_cut_with_the_close_ones_first(run, tmp_path):
         "error: no questions forecast by 'person-7'; forecasters are: person-17, person-07, "
         "person-19, person-00, person-01, person-02, person-03, person-04, person-05, "
         "person-06, person-08, person-09, ... (20 in all)")
+
+
+# -- add: the same or nearly the same question, and ids cut at a word -------------------------
+
+def test_add_refuses_the_same_text_naming_the_question_and_writes_nothing(run, db):
+    assert run("add", "Will it rain in Paris?", "--by", "2030-01-01").exit_code == 0
+    before = snapshot(db)
+    done = run("add", "will it rain in PARIS", "--by", "2031-01-01")
+    assert done.exit_code == 1
+    assert done.stderr.splitlines() == [
+        "error: question: the same text is already in the ledger as 'will-it-rain-in-paris' "
+        '("Will it rain in Paris?") (add --allow-duplicate to add it anyway, or log a forecast '
+        "on it with `forecast-ledger forecast will-it-rain-in-paris --p P`)"]
+    assert snapshot(db) == before
+
+
+def test_add_refuses_nearly_the_same_text_even_with_its_own_id(run, db):
+    assert run("add", "Will the sample product ship by 2026-06-30?", "--by", "2030-01-01",
+               "--id", "ships").exit_code == 0
+    before = snapshot(db)
+    done = run("add", "Will the sample prodcut ship by 2026-06-30?", "--by", "2030-01-01",
+               "--id", "ships-again")
+    assert done.exit_code == 1
+    assert done.stderr.startswith("error: question: nearly the same text is already in the "
+                                  "ledger as 'ships' (\"Will the sample product ship by "
+                                  "2026-06-30?\")")
+    assert snapshot(db) == before
+
+
+def test_allow_duplicate_warns_then_says_the_id_is_taken_before_naming_the_new_one(run):
+    assert run("add", "Will it rain?", "--by", "2030-01-01").exit_code == 0
+    done = run("add", "Will it rain?", "--by", "2030-01-01", "--allow-duplicate")
+    assert done.exit_code == 0
+    assert done.stderr.splitlines()[:2] == [
+        "warning: the ledger already holds a question with the same or nearly the same text: "
+        "'will-it-rain'",
+        "note: the id 'will-it-rain' is taken, so this question is 'will-it-rain-2'"]
+    assert done.stdout.strip() == "added will-it-rain-2"
+
+
+def test_a_taken_id_of_a_different_question_is_said_before_the_new_id(run):
+    assert run("add", "Will it snow?", "--id", "will-it-rain", "--by", "2030-01-01").exit_code == 0
+    done = run("add", "Will it rain?", "--by", "2030-01-01", "--criteria", "Yes if it rains.")
+    assert done.exit_code == 0
+    assert done.stderr.splitlines() == [
+        "note: the id 'will-it-rain' is taken, so this question is 'will-it-rain-2'"]
+    assert done.stdout.strip() == "added will-it-rain-2"
+
+
+def test_sibling_questions_differing_in_a_number_or_a_name_are_added_without_a_word(run):
+    texts = ["Was U.S. real GDP growth in Q3 2022 about 1.75% (annualized)?",
+             "Was U.S. real GDP growth in Q4 2022 about 0.75% (annualized)?",
+             "Will Venezuela experience an onset of domestic political crisis by April 2014?",
+             "Will China experience an onset of domestic political crisis by April 2014?",
+             "Will six-party talks with North Korea resume before 1 May 2014?",
+             "Will six-party talks with North Korea resume before 1 June 2014?"]
+    for text in texts:
+        done = run("add", text, "--by", "2030-01-01", "--criteria", "Yes if so.")
+        assert (done.exit_code, done.stderr) == (0, ""), text
+
+
+def test_long_text_makes_an_id_cut_at_a_word():
+    from ledger import rules
+    from ledger.ingest.actions import slugify
+
+    text = "Will the committee publish its final report on the pretraining accident by May?"
+    assert slugify(text) == "will-the-committee-publish-its-final-report-on-the"
+    assert slugify("Will " + "x" * 80 + "?") == "will"
+    assert slugify("Supercalifragilistic" * 5) == ("supercalifragilistic" * 5)[:60]
+    assert len(slugify("a " * 200)) <= 60 < rules.ID_MAX - 3
+
+
+def real_questions() -> list[str]:
+    import csv
+    import glob
+
+    import yaml
+    from conftest import FORECASTS, ROOT
+
+    texts = [q["question"] for f in sorted(FORECASTS.glob("*.yaml"))
+             for q in yaml.safe_load(f.read_text())["questions"]]
+    devset = ROOT.parent / "shared" / "draft-devset"
+    for f in sorted(glob.glob(str(devset / "*.gold.yaml"))):
+        texts += [c["claim"] for c in yaml.safe_load(Path(f).read_text("utf-8")) or []]
+    gjp = ROOT.parent / "shared" / "data" / "gjp" / "ifps.csv"
+    with open(gjp, encoding="utf-8") as fh:
+        texts += sorted({r["q_text"] for r in csv.DictReader(fh)})
+    return texts
+
+
+def test_near_duplicates_among_real_questions_are_exactly_the_known_reposts():
+    """Over the article questions, the draft devset's gold claims and GJP's 527 questions, only
+    GJP's two re-posts of one question are nearly the same (siblings differ in a number, a
+    month or a name)."""
+    import itertools
+
+    from ledger.ingest.similar import nearly_same, words
+
+    texts = real_questions()
+    if len(texts) < 600:
+        pytest.skip("../shared (draft devset, GJP data) is not beside this checkout")
+    found = [(a, b) for (a, wa), (b, wb) in itertools.combinations(
+        [(t, words(t)) for t in texts], 2) if nearly_same(wa, wb)]
+    assert sorted(sorted(pair)[0][:50] for pair in found) == [
+        "Before 1 March 2014, will the U.S. and E.U. *offic",
+        "When will Mariano Rajoy **vacate the office of Pri"]
+
+
+@pytest.mark.parametrize(("a", "b", "near"), [
+    ("Will the product ship by 2026-06-30?", "Will product ship by 2026-06-30?", True),
+    ("Will it rain?", "Will it rain today?", True),
+    ("Will X ship by May?", "will x ship by may", True),
+    ("Will it rain?", "Will it snow?", False),
+    ("Will X exceed 5%?", "Will X exceed 5.5%?", False),
+    ("Will X ship by May?", "Will X ship by June?", False),
+    ("Will a Syrian force enter Israel by 2013?", "Will an Israeli force enter Syria by 2013?",
+     False),
+])
+def test_nearly_same_on_made_up_pairs(a, b, near):
+    from ledger.ingest.similar import nearly_same, words
+
+    assert nearly_same(words(a), words(b)) is near
+    assert nearly_same(words(b), words(a)) is near

@@ -259,22 +259,37 @@ def import_(c: Context, paths: tuple[str, ...], dry_run: bool, as_json: bool,
 @click.option("--note", help="Your rationale for the forecast.")
 @click.option("--blind", is_flag=True, help="Hide others' forecasts until they log their own.")
 @click.option("--opened", metavar="DATE", help="When the question was opened (default today).")
+@click.option("--allow-duplicate", is_flag=True,
+              help="Add it even when a question with the same or nearly the same text exists.")
 @pass_ctx
 def add(c: Context, question: str, resolve_by: str, probability: str | None,
         criteria: str | None, tags: tuple[str, ...], source: str | None, qid: str | None,
-        note: str | None, blind: bool, opened: str | None) -> None:
+        note: str | None, blind: bool, opened: str | None, allow_duplicate: bool) -> None:
     """Add a question, optionally with your first forecast.
+
+    A question with the same or nearly the same text as one in the ledger is refused, naming
+    it, unless --allow-duplicate. The id is made from the text (cut at a word) unless --id;
+    when it is taken, -2 is added and said.
 
     \b
     Example:
         forecast-ledger add "Will the Q3 report cite AI-assisted pretraining?" \\
             --p 30% --by 2027-05-21 --criteria "Yes if ..." --tag anthropic
     """
-    from ledger.ingest.actions import add_question
+    from ledger.ingest.actions import add_question, slugify
+
+    def warn(found: list[tuple[str, str]]) -> None:
+        names = ", ".join(repr(qid) for qid, _ in found)
+        click.echo(f"warning: the ledger already holds a question with the same or nearly the "
+                   f"same text: {names}", err=True)
 
     new_id = add_question(c.ledger, question, resolve_by=resolve_by, probability=probability,
                           criteria=criteria, tags=tags, source=source, qid=qid,
-                          forecaster=c.forecaster, rationale=note, blind=blind, opened=opened)
+                          forecaster=c.forecaster, rationale=note, blind=blind, opened=opened,
+                          allow_similar=allow_duplicate, on_similar=warn)
+    if not qid and new_id != slugify(question):
+        click.echo(f"note: the id {slugify(question)!r} is taken, so this question is "
+                   f"{new_id!r}", err=True)
     click.echo(f"added {new_id}" + (f" with {c.forecaster}'s forecast {probability}"
                                     if probability else ""))
     if not criteria:
