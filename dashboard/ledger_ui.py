@@ -172,3 +172,33 @@ def question_link_column(width: int) -> Any:
     return st.column_config.LinkColumn(
         "id", width=width, display_text=rf"{QUESTION_PAGE}\?id=(.*)",
         help="Open the question's page")
+
+
+# -- filters that match nothing ---------------------------------------------------------------
+
+#: Shown by a page whose ledger holds no question at all (not a filter that matched nothing).
+NO_QUESTIONS = ("The ledger has no questions yet. Add one on the **Log / resolve** page, or "
+                "import forecast files with `forecast-ledger import forecasts/`.")
+
+
+def filters_text(*, forecaster: Any = None, tag: str | None = None,
+                 source: str | None = None, since: Any = None, until: Any = None) -> str:
+    """The filters chosen, in words ("by alice, tagged policy"), escaped for markdown."""
+    names = [forecaster] if isinstance(forecaster, str) else list(forecaster or [])
+    parts = []
+    if names:
+        parts.append("by " + " or ".join(md(n) for n in names))
+    if tag:
+        parts.append(f"tagged {md(tag)}")
+    if source:
+        parts.append(f"from source {md(source)}")
+    if since:
+        parts.append(f"resolved from {since}")
+    if until:
+        parts.append(f"resolved until {until}")
+    return ", ".join(parts)
+
+
+def has_questions() -> bool:
+    """Whether the ledger holds any question (an empty page is then the filters' doing)."""
+    return bool(load("question_count"))

@@ -24,8 +24,15 @@ source = f3.selectbox("Source", list(opts["sources"]), index=None, placeholder="
 table = ui.load("unresolved_table", tag=tag, forecaster=forecaster, source=source,
                 viewer=ui.viewer())
 if table.empty:
-    st.info("No open or overdue questions match. Add one on the **Log / resolve** page"
-            + (", or clear the filters." if tag or forecaster or source else "."))
+    chosen = ui.filters_text(forecaster=forecaster, tag=tag, source=source)
+    if not ui.has_questions():
+        st.info(ui.NO_QUESTIONS)
+    elif chosen:
+        st.info(f"No open or overdue questions {chosen}. Clear a filter to see more, or add a "
+                "question on the **Log / resolve** page.")
+    else:
+        st.info("No open or overdue questions: every question has resolved. Add one on the "
+                "**Log / resolve** page.")
     st.stop()
 
 n_overdue = int((table["status"] == "overdue").sum())

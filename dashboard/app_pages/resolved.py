@@ -25,10 +25,15 @@ mode = f4.selectbox("Forecast scored", ["final", "first"], key="res_mode",
 view = ui.load("resolved_view", forecaster=forecaster, tag=tag, source=source, mode=mode)
 table = view["table"]
 if table.empty:
-    st.info("No resolved questions yet" + (" match the filters." if forecaster or tag or source
-                                            else ". Resolve one on the **Log / resolve** page "
-                                            "or the **Open / due / overdue** page, or try "
-                                            "`forecast-ledger demo` for a populated ledger."))
+    chosen = ui.filters_text(forecaster=forecaster, tag=tag, source=source)
+    if not ui.has_questions():
+        st.info(ui.NO_QUESTIONS)
+    elif chosen:
+        st.info(f"No resolved questions {chosen}. Clear a filter to see more.")
+    else:
+        st.info("No resolved questions yet. Resolve one on the **Log / resolve** page or the "
+                "**Open / due / overdue** page, or try `forecast-ledger demo` for a populated "
+                "ledger.")
     st.stop()
 
 overall = view["overall"]

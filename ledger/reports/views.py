@@ -101,6 +101,13 @@ def percent(p: float | None) -> str:
 
 # -- filters and pickers --------------------------------------------------------------------
 
+def question_count(con: Any) -> int:
+    """How many questions the ledger holds."""
+    from ledger.reports.facets import question_count as count
+
+    return count(con)
+
+
 def filter_options(con: Any) -> dict[str, Any]:
     """Values the filters offer: tags, forecasters, sources (id -> title)."""
     from ledger.reports.facets import facets
