@@ -339,10 +339,11 @@ def show(c: Context, qid: str, as_json: bool) -> None:
 
 # Commands kept in modules of their own, registered here (they import this module's group
 # helpers, so they come last).
-from ledger.faces import cli_reports  # noqa: E402
+from ledger.faces import cli_fix, cli_reports  # noqa: E402
 from ledger.faces.cli_draft import draft  # noqa: E402
 
-for _command in (draft, *(getattr(cli_reports, n) for n in cli_reports.COMMANDS)):
+for _command in (draft, *(getattr(cli_reports, n) for n in cli_reports.COMMANDS),
+                 *(getattr(cli_fix, n) for n in cli_fix.COMMANDS)):
     cli.add_command(_command)
 
 
