@@ -402,3 +402,21 @@ def test_scores_and_calibration_honour_withdrawals_and_merges(tmp_path_factory, 
         assert cal["n"] == len(y)
         assert np.allclose([b["observed_frequency"] for b in filled], frac)
         assert np.allclose([b["mean_forecast"] for b in filled], mean)
+
+
+def test_a_ledger_made_before_fixes_is_given_their_tables_on_its_first_open(run, db):
+    import duckdb
+
+    _question(run, "q")
+    _forecast(run, "q", "30%", 1)
+    con = duckdb.connect(str(db))  # as a ledger of the version before fixes holds it
+    con.execute("DROP TABLE withdrawals")
+    con.execute("DROP TABLE merges")
+    con.execute("ALTER TABLE questions DROP COLUMN clarification")
+    con.close()
+    assert [q["id"] for q in run.json("list")] == ["q"]
+    assert run("withdraw", "q", "--reason", "r", forecaster="ann").exit_code == 0
+    assert run("edit", "q", "--question", "Will q happen at all?", "--clarification",
+               "--reason", "wording").exit_code == 0
+    result = run("verify")
+    assert result.exit_code == 0, result.stderr

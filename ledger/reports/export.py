@@ -234,6 +234,7 @@ def to_ics(con: Any) -> str:
              "CALSCALE:GREGORIAN", "X-WR-CALNAME:Forecasts to resolve"]
     for q in rows(con, """SELECT q.id, q.question, q.criteria, q.resolve_by FROM current_questions q
                           WHERE q.id NOT IN (SELECT question_id FROM resolutions)
+                            AND q.id NOT IN (SELECT duplicate_id FROM merges)
                           ORDER BY q.resolve_by, q.id"""):
         day = q["resolve_by"]
         nxt = date.fromordinal(day.toordinal() + 1)
