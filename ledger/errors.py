@@ -46,7 +46,17 @@ class LedgerBusy(LedgerError):
 
 
 class UnknownQuestion(LedgerError):
-    """No question with that id."""
+    """No question with that id; ``suggestions`` holds the nearest ids the ledger holds."""
+
+    suggestions: list[str] = []  # noqa: RUF012 - set per instance by ledger.ingest.lookup
+
+
+class NotYours(LedgerError):
+    """Withdrawing someone else's forecast."""
+
+
+class NothingToWithdraw(LedgerError):
+    """The forecaster has no standing forecast on the question."""
 
 
 class UnknownSource(LedgerError):

@@ -278,3 +278,4 @@ def test_nearly_same_on_made_up_pairs(a, b, near):
 
     assert nearly_same(words(a), words(b)) is near
     assert nearly_same(words(b), words(a)) is near
+

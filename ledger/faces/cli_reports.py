@@ -58,9 +58,13 @@ def export(c: Context, fmt: str, out: str | None, force: bool, reveal_blind: boo
 @click.option("--witness", "witness_file", type=click.Path(dir_okay=False), metavar="FILE",
               help="Check every head in this witness file is still on the chain "
                    "(default: LEDGER.witness beside the ledger, when it exists).")
+@click.option("--report", is_flag=True,
+              help="Then list the fixes a reader of the scores should know: moved goalposts, "
+                   "withdrawn forecasts, merged duplicates.")
 @json_option
 @pass_ctx
-def verify(c: Context, expect_head: str | None, witness_file: str | None, as_json: bool) -> None:
+def verify(c: Context, expect_head: str | None, witness_file: str | None, report: bool,
+           as_json: bool) -> None:
     """Check that history was not rewritten: the catalog, the hash chain and the tables.
 
     Exits 1 and names the first bad entry if anything was changed, deleted or reordered
@@ -92,10 +96,19 @@ def verify(c: Context, expect_head: str | None, witness_file: str | None, as_jso
             click.echo(to_json({"ok": False, "reason": problems[0], "problems": problems}))
             sys.exit(1)
         raise
+    found = None
+    if report:
+        from ledger.reports.integrity import fixes_report, fixes_text
+
+        with c.ledger.connect() as con:
+            found = fixes_report(con)
     if as_json:
-        click.echo(to_json({"ok": True, "entries": count, "head": head}))
+        click.echo(to_json({"ok": True, "entries": count, "head": head,
+                            **({"report": found} if found is not None else {})}))
     else:
         click.echo(f"ok: {count} entries, hash chain intact; head {head}")
+        if found is not None:
+            click.echo(fixes_text(found))
 
 
 @click.command()

@@ -19,11 +19,11 @@ from ledger.errors import (
     InvalidValue,
     NotResolved,
     SimilarQuestion,
-    UnknownQuestion,
     UnknownSource,
 )
 from ledger.format.dates import parse_moment, today, utc_now
 from ledger.ingest.entries import forecast_entry, question_entry, resolution_entry
+from ledger.ingest.lookup import find_question
 from ledger.rules import OUTCOMES
 from ledger.storage.store import Ledger, append
 
@@ -194,8 +194,7 @@ def add_forecast(ledger: Ledger, qid: str, probability: Any, *, forecaster: str,
     # The name as stored (trimmed by the model), so "zed " is the same person as "zed".
     forecaster = forecast.forecaster
     with ledger.transaction() as con:
-        if not question_exists(con, qid):
-            raise UnknownQuestion(f"no question {qid!r}", "see `forecast-ledger list` for ids")
+        qid = find_question(con, qid)  # a merged duplicate's id is the kept question's
         opened = _opened(con, qid)
         if rules.before_opened(made_on, opened):
             raise InvalidValue(f"made_at: {made_on} is before the question was opened "
@@ -212,7 +211,7 @@ def add_forecast(ledger: Ledger, qid: str, probability: Any, *, forecaster: str,
                 "forecasts are for open questions; see `forecast-ledger list --status open`",
                 field="made_at")
         (seq,) = append(con, [_forecast_entry(qid, forecast)])
-    return {"seq": seq, "probability": forecast.probability, "made_on": made_on,
+    return {"id": qid, "seq": seq, "probability": forecast.probability, "made_on": made_on,
             "late": res is not None}
 
 
@@ -235,8 +234,7 @@ def resolve(ledger: Ledger, qid: str, outcome: str, *, resolved_by: str,
         raise InvalidValue(f"resolved_on: {r.resolved_on} is in the future",
                            "resolve once it has happened; leave out --on for today")
     with ledger.transaction() as con:
-        if not question_exists(con, qid):
-            raise UnknownQuestion(f"no question {qid!r}", "see `forecast-ledger list` for ids")
+        qid = find_question(con, qid)  # a merged duplicate's id is the kept question's
         opened = _opened(con, qid)
         if rules.before_opened(r.resolved_on, opened):
             raise InvalidValue(f"resolved_on: {r.resolved_on} is before the question was "
@@ -257,5 +255,5 @@ def resolve(ledger: Ledger, qid: str, outcome: str, *, resolved_by: str,
             qid, outcome=r.outcome, resolved_on=r.resolved_on, evidence=r.evidence,
             note=r.note, resolved_by=r.resolved_by, reason=r.reason,
             supersedes=current["seq"] if current else None)])
-    return {"seq": seq, "outcome": r.outcome, "resolved_on": r.resolved_on,
+    return {"id": qid, "seq": seq, "outcome": r.outcome, "resolved_on": r.resolved_on,
             "supersedes": current["seq"] if current else None}

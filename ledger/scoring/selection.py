@@ -158,6 +158,7 @@ WITH scope AS (
     ) r JOIN ({current_question}
     ) q ON q.id = r.question_id
     WHERE r.outcome IN ({scored}){question_filters}
+      AND r.question_id NOT IN (SELECT duplicate_id FROM merges)
 ), who AS (
     SELECT forecaster,
            CAST(row_number() OVER (ORDER BY forecaster) - 1 AS INTEGER) AS forecaster_code
@@ -167,7 +168,7 @@ WITH scope AS (
 _ROWS_SQL = """, f AS (
     SELECT s.question_code, w.forecaster_code, f.probability, f.made_on, f.made_at, f.seq,
            s.outcome, s.resolved_on, s.reference_probability
-    FROM forecasts f JOIN scope s USING (question_id) JOIN who w USING (forecaster)
+    FROM {forecasts} f JOIN scope s USING (question_id) JOIN who w USING (forecaster)
     WHERE NOT {late}
 )"""
 
@@ -179,9 +180,13 @@ def _scope_sql(filters: dict[str, str]) -> str:
                              current_question=CURRENT_QUESTION_SQL, **filters)
 
 
-def _rows_cte() -> str:
-    """The ``f`` CTE: every forecast on an in-scope question that is not late."""
-    return _ROWS_SQL.format(late=late_sql("f", "s"))
+def _rows_cte(con: Any) -> str:
+    """The ``f`` CTE: every forecast on an in-scope question that is not late, nor withdrawn
+    (a merged duplicate's counted on the kept question:
+    :func:`ledger.rules.counted_forecasts_sql`)."""
+    fixes = con.execute(rules.HAS_FIXES_SQL).fetchall()[0][0]
+    return _ROWS_SQL.format(late=late_sql("f", "s"),
+                            forecasts=rules.counted_forecasts_from(fixes))
 
 
 _DAYS = order.DAYS
@@ -290,7 +295,7 @@ def _select(con: Any, mode: str, need: set[str], filter_values: tuple[Any, ...]
     filters, params = _filters(*filter_values)
     scope = _scope_sql(filters)
     sql, cols = _rows_sql(con, mode, need)
-    raw = con.execute(scope + _rows_cte() + sql, params).fetchnumpy()
+    raw = con.execute(scope + _rows_cte(con) + sql, params).fetchnumpy()
     # Codes stay 32-bit here (DuckDB's INTEGER); scored_forecasts widens them for callers.
     qcode = _filled(raw["question_code"], 0)
     fcode = _filled(raw["forecaster_code"], 0)

@@ -89,6 +89,9 @@ def check_opened(con: duckdb.DuckDBPyConnection, path: Path, *, create: bool,
         raise NotALedger(f"{path} is not a forecast-ledger ledger: it holds other tables "
                          f"({', '.join(sorted(found)[:3])}{', ...' if len(found) > 3 else ''}) "
                          "and nothing was added to it", "point --db at a ledger file")
+    # A ledger made before fixes (issue #14) has no withdrawals or merges table, and its
+    # questions no clarification column: added on its first writable open (below).
+    before_fixes = "withdrawals" not in found
     rows = con.execute(f"SELECT value FROM {catalog.quoted(db)}.main.meta "
                        "WHERE key = 'schema_version'").fetchall()
     version = rows[0][0] if len(rows) == 1 else None
@@ -104,6 +107,9 @@ def check_opened(con: duckdb.DuckDBPyConnection, path: Path, *, create: bool,
         found = catalog.tables(con, db)
     elif version != str(schema.SCHEMA_VERSION):
         raise wrong_schema(path, version)
+    if before_fixes and not read_only:
+        _add_fixes(con, db)
+        found = catalog.tables(con, db)
     missing = [t for t in catalog.TABLES if t not in found]
     if missing:
         raise CatalogChanged([f"table {t}: missing" for t in missing])
@@ -119,6 +125,17 @@ def check_opened(con: duckdb.DuckDBPyConnection, path: Path, *, create: bool,
                         [schema.VIEWS_REVISION])
             con.commit()
     catalog.pin(con, db, views=True)
+
+
+def _add_fixes(con: duckdb.DuckDBPyConnection, db: str) -> None:
+    """Give a ledger made before fixes their tables and the questions' clarification column
+    (empty: no version of it was one), as this version creates them."""
+    con.begin()
+    con.execute(f"ALTER TABLE {catalog.quoted(db)}.main.questions "
+                "ADD COLUMN IF NOT EXISTS clarification BOOLEAN")
+    catalog.create_schema(con, db, [d for d in schema.DDL if d.startswith(
+        ("CREATE TABLE IF NOT EXISTS withdrawals", "CREATE TABLE IF NOT EXISTS merges"))])
+    con.commit()
 
 
 def wrong_schema(path: Path, version: str | None) -> WrongSchema:

@@ -30,7 +30,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "resolve_by": "DATE", "opened": "DATE", "tags": "VARCHAR[]", "source_id": "VARCHAR",
         "quote": "VARCHAR", "horizon": "VARCHAR", "resolve_by_rule": "VARCHAR",
         "reference_probability": "DOUBLE", "reference_note": "VARCHAR", "blind": "BOOLEAN",
-        "edit_reason": "VARCHAR",
+        "edit_reason": "VARCHAR", "clarification": "BOOLEAN",
     },
     "forecasts": {
         "question_id": "VARCHAR", "forecaster": "VARCHAR", "probability": "DOUBLE",
@@ -43,6 +43,15 @@ COLUMNS: dict[str, dict[str, str]] = {
         "evidence": "VARCHAR", "note": "VARCHAR", "resolved_by": "VARCHAR",
         "supersedes": "BIGINT", "reason": "VARCHAR",
     },
+    # Fixes (ledger.rules): a forecast taken back by its forecaster, a duplicate question
+    # merged into the one kept.
+    "withdrawals": {
+        "question_id": "VARCHAR", "forecaster": "VARCHAR", "forecast_seq": "BIGINT",
+        "reason": "VARCHAR",
+    },
+    "merges": {
+        "duplicate_id": "VARCHAR", "kept_id": "VARCHAR", "reason": "VARCHAR",
+    },
 }
 
 # entry kind -> typed table
@@ -51,6 +60,8 @@ KIND_TABLE = {
     "question": "questions",
     "forecast": "forecasts",
     "resolution": "resolutions",
+    "withdrawal": "withdrawals",
+    "merge": "merges",
 }
 
 
