@@ -4,7 +4,7 @@ Do not edit."""
 
 # ruff: noqa: E501
 
-DIGEST = '7239bd1a43ec3625d5306ff22ef973305fd3672c567ec84bda69c4a3b6074d6b'
+DIGEST = 'c0c7c167e187ade94e1ea05971749011054c76f6fd93b1e4d2b37f0fe17c419a'
 
 CATALOG = {
     'table blocks': 'first_seq BIGINT False None;last_seq BIGINT False None;content VARCHAR False None;hash VARCHAR False None;',
@@ -13,14 +13,18 @@ CATALOG = {
     'table entries (constraints)': 'seq BIGINT NOT NULL, kind VARCHAR NOT NULL, subject VARCHAR NOT NULL, recorded_at TIMESTAMP NOT NULL, body VARCHAR NOT NULL);',
     'table forecasts': 'seq BIGINT False None;recorded_at TIMESTAMP False None;question_id VARCHAR True None;forecaster VARCHAR True None;probability DOUBLE True None;made_at TIMESTAMP True None;made_on DATE True None;utc_offset INTEGER True None;rationale VARCHAR True None;basis VARCHAR True None;implied_from VARCHAR True None;',
     'table forecasts (constraints)': 'seq BIGINT NOT NULL, recorded_at TIMESTAMP NOT NULL, question_id VARCHAR, forecaster VARCHAR, probability DOUBLE, made_at TIMESTAMP, made_on DATE, utc_offset INTEGER, rationale VARCHAR, basis VARCHAR, implied_from VARCHAR);',
+    'table merges': 'seq BIGINT False None;recorded_at TIMESTAMP False None;duplicate_id VARCHAR True None;kept_id VARCHAR True None;reason VARCHAR True None;',
+    'table merges (constraints)': 'seq BIGINT NOT NULL, recorded_at TIMESTAMP NOT NULL, duplicate_id VARCHAR, kept_id VARCHAR, reason VARCHAR);',
     'table meta': 'key VARCHAR False None;value VARCHAR False None;',
     'table meta (constraints)': '"key" VARCHAR PRIMARY KEY, "value" VARCHAR NOT NULL);',
-    'table questions': 'seq BIGINT False None;recorded_at TIMESTAMP False None;id VARCHAR True None;version INTEGER True None;question VARCHAR True None;criteria VARCHAR True None;resolve_by DATE True None;opened DATE True None;tags VARCHAR[] True None;source_id VARCHAR True None;quote VARCHAR True None;horizon VARCHAR True None;resolve_by_rule VARCHAR True None;reference_probability DOUBLE True None;reference_note VARCHAR True None;blind BOOLEAN True None;edit_reason VARCHAR True None;',
-    'table questions (constraints)': 'seq BIGINT NOT NULL, recorded_at TIMESTAMP NOT NULL, id VARCHAR, "version" INTEGER, question VARCHAR, criteria VARCHAR, resolve_by DATE, opened DATE, tags VARCHAR[], source_id VARCHAR, "quote" VARCHAR, horizon VARCHAR, resolve_by_rule VARCHAR, reference_probability DOUBLE, reference_note VARCHAR, blind BOOLEAN, edit_reason VARCHAR);',
+    'table questions': 'seq BIGINT False None;recorded_at TIMESTAMP False None;id VARCHAR True None;version INTEGER True None;question VARCHAR True None;criteria VARCHAR True None;resolve_by DATE True None;opened DATE True None;tags VARCHAR[] True None;source_id VARCHAR True None;quote VARCHAR True None;horizon VARCHAR True None;resolve_by_rule VARCHAR True None;reference_probability DOUBLE True None;reference_note VARCHAR True None;blind BOOLEAN True None;edit_reason VARCHAR True None;clarification BOOLEAN True None;',
+    'table questions (constraints)': 'seq BIGINT NOT NULL, recorded_at TIMESTAMP NOT NULL, id VARCHAR, "version" INTEGER, question VARCHAR, criteria VARCHAR, resolve_by DATE, opened DATE, tags VARCHAR[], source_id VARCHAR, "quote" VARCHAR, horizon VARCHAR, resolve_by_rule VARCHAR, reference_probability DOUBLE, reference_note VARCHAR, blind BOOLEAN, edit_reason VARCHAR, clarification BOOLEAN);',
     'table resolutions': 'seq BIGINT False None;recorded_at TIMESTAMP False None;question_id VARCHAR True None;outcome VARCHAR True None;resolved_on DATE True None;evidence VARCHAR True None;note VARCHAR True None;resolved_by VARCHAR True None;supersedes BIGINT True None;reason VARCHAR True None;',
     'table resolutions (constraints)': 'seq BIGINT NOT NULL, recorded_at TIMESTAMP NOT NULL, question_id VARCHAR, outcome VARCHAR, resolved_on DATE, evidence VARCHAR, note VARCHAR, resolved_by VARCHAR, supersedes BIGINT, reason VARCHAR);',
     'table sources': 'seq BIGINT False None;recorded_at TIMESTAMP False None;id VARCHAR True None;title VARCHAR True None;publisher VARCHAR True None;author VARCHAR True None;url VARCHAR True None;published DATE True None;',
     'table sources (constraints)': 'seq BIGINT NOT NULL, recorded_at TIMESTAMP NOT NULL, id VARCHAR, title VARCHAR, publisher VARCHAR, author VARCHAR, url VARCHAR, published DATE);',
+    'table withdrawals': 'seq BIGINT False None;recorded_at TIMESTAMP False None;question_id VARCHAR True None;forecaster VARCHAR True None;forecast_seq BIGINT True None;reason VARCHAR True None;',
+    'table withdrawals (constraints)': 'seq BIGINT NOT NULL, recorded_at TIMESTAMP NOT NULL, question_id VARCHAR, forecaster VARCHAR, forecast_seq BIGINT, reason VARCHAR);',
     'view current_questions': 'CREATE VIEW current_questions AS SELECT q.*, first_version.recorded_at AS created_at, ((q."version" > 1) AND EXISTS(SELECT 1 FROM forecasts AS f WHERE ((f.question_id = q.id) AND (f.recorded_at < q.recorded_at)))) AS edited_after_forecast FROM ((questions AS q INNER JOIN (SELECT id, max("version") AS "version" FROM questions GROUP BY id) AS latest USING (id, "version")) INNER JOIN (SELECT id, recorded_at FROM questions WHERE ("version" = 1)) AS first_version USING (id));',
     'view current_resolutions': 'CREATE VIEW current_resolutions AS SELECT r.*, first_r.first_seq, first_r.first_recorded_at FROM (resolutions AS r INNER JOIN (SELECT question_id, max(seq) AS seq, min(seq) AS first_seq, min(recorded_at) AS first_recorded_at FROM resolutions GROUP BY question_id) AS first_r USING (question_id, seq));',
     'view forecasts_flagged': 'CREATE VIEW forecasts_flagged AS SELECT f.*, COALESCE(((f.seq > r.first_seq) OR (f.recorded_at > r.first_recorded_at) OR (f.made_on > r.resolved_on)), false) AS late FROM (forecasts AS f LEFT JOIN current_resolutions AS r USING (question_id));',
