@@ -46,7 +46,17 @@ class LedgerBusy(LedgerError):
 
 
 class UnknownQuestion(LedgerError):
-    """No question with that id."""
+    """No question with that id; ``suggestions`` holds the nearest ids the ledger holds."""
+
+    suggestions: list[str] = []  # noqa: RUF012 - set per instance by ledger.ingest.lookup
+
+
+class NotYours(LedgerError):
+    """Withdrawing someone else's forecast."""
+
+
+class NothingToWithdraw(LedgerError):
+    """The forecaster has no standing forecast on the question."""
 
 
 class UnknownSource(LedgerError):
@@ -55,6 +65,17 @@ class UnknownSource(LedgerError):
 
 class DuplicateQuestion(LedgerError):
     """A question id is already taken."""
+
+
+class SimilarQuestion(DuplicateQuestion):
+    """Adding a question whose text is the same as or nearly the same as one the ledger holds.
+
+    ``similar`` lists the ``(id, question)`` of those questions."""
+
+    def __init__(self, message: str, hint: str = "", *, field: str | None = None,
+                 similar: list[tuple[str, str]] | None = None) -> None:
+        super().__init__(message, hint, field=field)
+        self.similar = list(similar or [])
 
 
 class AlreadyResolved(LedgerError):

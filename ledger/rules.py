@@ -79,6 +79,10 @@ SHORT_TEXT_MAX = 500    # titles, reasons, notes of a reference
 LONG_TEXT_MAX = 5000    # criteria, rationales, resolution notes
 QUESTION_MIN, QUESTION_MAX = 5, 1000
 TAG_MAX, TAGS_MAX = 50, 20
+#: The flat formats (CSV, Parquet) hold a question's tags in one cell, joined by this; so a tag
+#: may hold neither it nor a space or comma (what a person would read as two tags).
+TAG_SEPARATOR = ";"
+TAG_PATTERN = r"^[^\s,;]+$"
 QUOTE_WORDS_MAX = 40
 
 
@@ -240,3 +244,162 @@ def withheld_sql(question: str, forecast: str, viewer: str) -> str:
     return (f"coalesce({q}.blind AND ({viewer} IS NULL OR ({f}.forecaster <> {viewer} "
             f"AND NOT EXISTS (SELECT 1 FROM forecasts seen WHERE seen.question_id = "
             f"{f}.question_id AND seen.forecaster = {viewer}))), false)")
+
+
+# -- fixing mistakes: edits, withdrawals, merges (issue #14) -------------------------------------
+# Every fix is a new entry; nothing is changed in place. These rules say what each fix means for
+# the forecasts that count, and each has an SQL form for the readers (list, show, scoring).
+
+#: What a question asks: an edit that changes one of these makes the forecasts made before it
+#: answer an older text (flagged), unless the edit is marked a clarification (a wording fix, or
+#: a resolve-by date put right). Tags or a quote do not change what is asked.
+MEANING_FIELDS = ("question", "criteria", "resolve_by")
+
+
+def changes_meaning(before: dict | None, after: dict) -> bool:
+    """Whether version ``after`` changes what version ``before`` asked (a first version, with
+    no ``before``, changes nothing); a version marked ``clarification`` never does.
+
+    >>> changes_meaning({"question": "a", "criteria": "c", "resolve_by": 1},
+    ...                 {"question": "b", "criteria": "c", "resolve_by": 1})
+    True
+    >>> changes_meaning({"question": "a", "criteria": "c", "resolve_by": 1},
+    ...                 {"question": "b", "criteria": "c", "resolve_by": 1, "clarification": True})
+    False
+    """
+    if before is None or after.get("clarification"):
+        return False
+    return any(before[k] != after[k] for k in MEANING_FIELDS)
+
+
+def meaning_changed_at(versions: list[dict]) -> datetime | None:
+    """When the question last changed what it asks (``recorded_at`` of the latest version that
+    :func:`changes_meaning`), or None: a forecast recorded before it answers an older text."""
+    out = None
+    for before, after in zip([None, *versions], versions, strict=False):
+        if changes_meaning(before, after):
+            out = after["recorded_at"] if out is None else max(out, after["recorded_at"])
+    return out
+
+
+def meaning_changes_sql(table: str = "questions") -> str:
+    """:func:`meaning_changed_at` per question: rows ``(id, meaning_changed_at)``, only of
+    questions whose meaning changed."""
+    lags = " OR ".join(f"{c} IS DISTINCT FROM lag({c}) OVER w" for c in MEANING_FIELDS)
+    return (f"SELECT id, max(recorded_at) AS meaning_changed_at FROM ("
+            f"SELECT id, recorded_at, version > 1 AND NOT coalesce(clarification, false) "
+            f"AND ({lags}) AS changed FROM {table} "
+            f"WINDOW w AS (PARTITION BY id ORDER BY {QUESTION_VERSION_ORDER})) "
+            f"WHERE changed GROUP BY id")
+
+
+def moved_goalposts(versions: list[dict], first_forecast_at: datetime | None) -> list[dict]:
+    """The versions that moved the resolve-by date after a forecast was made (recorded after
+    the question's first forecast was): ``{"version", "from", "to", "recorded_at"}`` each.
+    Flagged whether or not the edit was marked a clarification: moving the date decides which
+    events count, and a reader of the scores should see it."""
+    out = []
+    for before, after in zip(versions, versions[1:], strict=False):
+        if (before["resolve_by"] != after["resolve_by"] and first_forecast_at is not None
+                and first_forecast_at < after["recorded_at"]):
+            out.append({"version": after["version"], "from": before["resolve_by"],
+                        "to": after["resolve_by"], "recorded_at": after["recorded_at"]})
+    return out
+
+
+def moved_goalposts_sql(questions: str = "questions", forecasts: str = "forecasts") -> str:
+    """:func:`moved_goalposts` of every question: rows ``(id, version, from, to,
+    recorded_at)``, ordered by id and version."""
+    return (f"SELECT v.id, v.version, v.prev AS \"from\", v.resolve_by AS \"to\", v.recorded_at "
+            f"FROM (SELECT id, version, resolve_by, recorded_at, lag(resolve_by) OVER "
+            f"(PARTITION BY id ORDER BY {QUESTION_VERSION_ORDER}) AS prev FROM {questions}) v "
+            f"JOIN (SELECT question_id, min(recorded_at) AS first_at FROM {forecasts} "
+            f"GROUP BY question_id) f ON f.question_id = v.id "
+            f"WHERE v.prev IS NOT NULL AND v.prev <> v.resolve_by AND f.first_at < v.recorded_at "
+            f"ORDER BY v.id, v.version")
+
+
+def merged_into(merges: Iterable[tuple[str, str]], limit: int = 100) -> dict[str, str]:
+    """Each merged duplicate's id -> the id it resolves to, following chains (a question kept
+    once and merged later): the question that is no duplicate. Every door refuses a merge
+    that would make a cycle; a cycle in an edited file maps none of its ids (and ``limit``
+    bounds the walk)."""
+    into = dict(merges)
+    out = {}
+    for dup in into:
+        kept, steps = into[dup], 0
+        while kept in into and steps < limit:
+            kept, steps = into[kept], steps + 1
+        if kept not in into:
+            out[dup] = kept
+    return out
+
+
+def merged_into_sql(table: str = "merges", limit: int = 100) -> str:
+    """:func:`merged_into` as rows ``(duplicate, kept)``."""
+    return (f"SELECT duplicate, kept FROM (WITH RECURSIVE chain(duplicate, kept, steps) AS ("
+            f"SELECT duplicate_id, kept_id, 0 FROM {table} UNION ALL "
+            f"SELECT c.duplicate, m.kept_id, c.steps + 1 FROM chain c "
+            f"JOIN {table} m ON m.duplicate_id = c.kept WHERE c.steps < {limit}) "
+            f"SELECT DISTINCT duplicate, kept FROM chain "
+            f"WHERE kept NOT IN (SELECT duplicate_id FROM {table})) merged")
+
+
+def withdrawn_sql(forecast: str) -> str:
+    """Whether the forecast row aliased ``forecast`` was withdrawn (an entry of ``withdrawals``
+    names its entry number): it stays in history and is never scored."""
+    return (f"({forecast}.seq IN (SELECT forecast_seq FROM withdrawals "
+            f"WHERE forecast_seq IS NOT NULL))")
+
+
+def standing(forecasts: list[dict], withdrawn: Iterable[int]) -> list[dict]:
+    """The forecasts that were not withdrawn: the one before a withdrawn forecast stands again.
+
+    >>> [f["seq"] for f in standing([{"seq": 1}, {"seq": 2}], {2})]
+    [1]
+    """
+    gone = set(withdrawn)
+    return [f for f in forecasts if f["seq"] not in gone]
+
+
+def forecast_order(f: dict) -> tuple:
+    """The order of a forecaster's forecasts on a question (:mod:`ledger.storage.order`)."""
+    return (f["made_on"], f["made_at"], f["seq"])
+
+
+def withdrawal_target(forecasts: list[dict], withdrawn: Iterable[int]) -> dict | None:
+    """The forecast a withdrawal takes back: the forecaster's latest one still standing."""
+    left = standing(forecasts, withdrawn)
+    return max(left, key=forecast_order) if left else None
+
+
+def counted_forecasts_sql(table: str = "forecasts") -> str:
+    """The forecasts as the readers count them: withdrawn ones left out, and those logged on a
+    merged duplicate counted on the question it was merged into (``question_id`` is the kept
+    question's; ``logged_on`` the question it was logged on)."""
+    # (the kept question's number too: readers join forecasts by question_no, schema 3)
+    return (f"SELECT f.* REPLACE (coalesce(m.kept, f.question_id) AS question_id, "
+            f"coalesce(m.kept_no, f.question_no) AS question_no), "
+            f"f.question_id AS logged_on FROM {table} f "
+            f"LEFT JOIN (SELECT mi.duplicate, mi.kept, kn.question_no AS kept_no "
+            f"FROM ({merged_into_sql()}) mi "
+            f"LEFT JOIN question_numbers kn ON kn.question_id = mi.kept) m "
+            f"ON m.duplicate = f.question_id "
+            f"WHERE NOT {withdrawn_sql('f')}")
+
+
+def may_fix(resolved: bool) -> bool:
+    """Forecasts are withdrawn, and questions merged, only while the outcome is unknown: once a
+    question has a resolution, taking a forecast back (or adding a duplicate's) would choose
+    what is scored knowing the answer."""
+    return not resolved
+
+
+#: Whether a ledger holds any withdrawal or merge: most hold none, and readers then read the
+#: forecasts table as it is (cheaper than :func:`counted_forecasts_sql` on millions of rows).
+HAS_FIXES_SQL = ("SELECT EXISTS (SELECT 1 FROM withdrawals) OR EXISTS (SELECT 1 FROM merges)")
+
+
+def counted_forecasts_from(has_fixes: bool) -> str:
+    """What readers select forecasts from: the table, or :func:`counted_forecasts_sql`."""
+    return f"({counted_forecasts_sql()})" if has_fixes else "forecasts"

@@ -6,8 +6,11 @@ same ledger.
 A history is questions opened in the past, forecasts by several people written in every form
 of the probability grammar and across time zones, resolutions (yes, no, ambiguous, annulled),
 and forecasts logged after a resolution was recorded but made before its date (kept, flagged
-late). It reaches each door in the three steps a person would take: questions and their
-forecasts; resolutions; the late forecasts.
+late). Then the fixes of issue #14 (ledger.ingest.fixes): a question edited (its date moved,
+as a clarification or not), a forecaster's latest forecast withdrawn, a duplicate merged into
+the first question. It reaches each door in the steps a person would take: questions and their
+forecasts; the fixes; resolutions; the late forecasts. CSV and Parquet carry no fixes (the
+README says so): they get the history without them.
 """
 
 from __future__ import annotations
@@ -26,8 +29,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ledger.faces.cli import cli
+from ledger.format.dates import parse_moment
 from ledger.format.probability import parse_probability
-from ledger.ingest import actions
+from ledger.ingest import actions, fixes
 from ledger.ingest.bulk import import_tables
 from ledger.ingest.importer import import_paths
 from ledger.storage.store import Ledger
@@ -63,6 +67,19 @@ class Question:
     outcome: str | None = None
     resolved_on: date | None = None
     late: list[Forecast] = field(default_factory=list)  # logged after the resolution
+    edit: tuple[int, bool] | None = None  # days the resolve-by date moves, a clarification?
+    withdraw: str | None = None  # whose latest forecast is withdrawn
+    merged_into: str | None = None  # the question this duplicate is merged into
+
+    @property
+    def edited_by(self) -> date:
+        return self.resolve_by + timedelta(days=self.edit[0]) if self.edit else self.resolve_by
+
+    def withdrawn(self) -> Forecast | None:
+        """The forecast ``withdraw`` takes back: that forecaster's latest (ledger order)."""
+        mine = [(parse_moment(f.made_at).day, parse_moment(f.made_at).utc, n, f)
+                for n, f in enumerate(self.forecasts) if f.who == self.withdraw]
+        return max(mine, key=lambda t: t[:3])[3] if mine else None
 
 
 @st.composite
@@ -87,8 +104,10 @@ def histories(draw: Any) -> list[Question]:
         for _ in range(draw(st.integers(1, 4))):
             f = Forecast(draw(st.sampled_from(PEOPLE)), draw(st.sampled_from(PROBABILITIES)),
                          draw(moments(opened + timedelta(days=1), last)))
-            if (f.who, f.made_at) not in seen:
-                seen.add((f.who, f.made_at))
+            # one forecast per person and instant: "2026-11-13" and
+            # "2026-11-13T00:00:00+00:00" are one instant where local time is UTC: a duplicate
+            if (f.who, parse_moment(f.made_at).utc) not in seen:
+                seen.add((f.who, parse_moment(f.made_at).utc))
                 forecasts.append(f)
         q = Question(f"q{n}", opened, resolve_by, draw(st.booleans()),
                      draw(st.lists(st.sampled_from(["ai", "econ", "x.y"]), max_size=2,
@@ -100,25 +119,49 @@ def histories(draw: Any) -> list[Question]:
             if draw(st.booleans()):  # logged after the resolution, made on its day: late
                 late = Forecast(draw(st.sampled_from(PEOPLE)), "0.5",
                                 q.resolved_on.isoformat())
-                if (late.who, late.made_at) not in seen:
+                if (late.who, parse_moment(late.made_at).utc) not in seen:
                     q.late.append(late)
+        if draw(st.booleans()):
+            q.edit = (draw(st.integers(1, 30)), draw(st.booleans()))
+        if q.outcome is None and draw(st.booleans()):
+            q.withdraw = draw(st.sampled_from(sorted({f.who for f in forecasts})))
+        if (n > 0 and q.outcome is None and questions[0].outcome is None
+                and draw(st.booleans())):
+            q.merged_into = questions[0].qid
         questions.append(q)
     return questions
 
 
-def _text(q: Question) -> str:
-    return f"Will {q.qid} happen by {q.resolve_by}?"
+def _unfixed(history: list[Question]) -> list[Question]:
+    from dataclasses import replace
+
+    return [replace(q, edit=None, withdraw=None, merged_into=None) for q in history]
+
+
+def _text(q: Question, edited: bool = False) -> str:
+    return f"Will {q.qid} happen by {q.edited_by if edited else q.resolve_by}?"
 
 
 # -- the doors ------------------------------------------------------------------------------
 
-def _yaml_step(q: Question, forecasts: list[Forecast], resolved: bool) -> str:
-    lines = [f"  - id: {q.qid}", f"    question: {_text(q)}", "    criteria: Yes if it does.",
-             f"    opened: {q.opened}", f"    resolve_by: {q.resolve_by}",
-             f"    blind: {str(q.blind).lower()}", f"    tags: [{', '.join(q.tags)}]",
-             "    forecasts:"]
+def _yaml_step(q: Question, forecasts: list[Forecast], resolved: bool,
+               fixed: bool = False) -> str:
+    edited = fixed and q.edit is not None
+    lines = [f"  - id: {q.qid}", f"    question: {_text(q, edited)}",
+             "    criteria: Yes if it does.", f"    opened: {q.opened}",
+             f"    resolve_by: {q.edited_by if edited else q.resolve_by}",
+             f"    blind: {str(q.blind).lower()}", f"    tags: [{', '.join(q.tags)}]"]
+    if edited:
+        lines += ["    edit_reason: date put right",
+                  f"    clarification: {str(q.edit[1]).lower()}"]
+    if fixed and q.merged_into:
+        lines.append(f"    merged_into: {{id: {q.merged_into}, reason: added twice}}")
+    lines.append("    forecasts:")
+    gone = q.withdrawn() if fixed else None
     lines += [f"      - {{forecaster: {f.who}, probability: \"{f.probability}\", "
-              f"made_at: \"{f.made_at}\"}}" for f in forecasts]
+              f"made_at: \"{f.made_at}\""
+              + (", withdrawn: {reason: taken back}}" if f is gone else "}")
+              for f in forecasts]
     if not forecasts:
         lines[-1] = "    forecasts: []"
     if resolved and q.outcome:
@@ -127,9 +170,14 @@ def _yaml_step(q: Question, forecasts: list[Forecast], resolved: bool) -> str:
 
 
 def through_yaml(db: Path, history: list[Question]) -> None:
-    steps = [(False, False), (True, False), (True, True)]
-    for n, (resolved, late) in enumerate(steps):
-        body = "\n".join(_yaml_step(q, q.forecasts + (q.late if late else []), resolved)
+    # questions and forecasts; the fixes; resolutions; late forecasts
+    steps = [(False, False, False), (False, False, True), (True, False, True),
+             (True, True, True)]
+    for n, (resolved, late, fixed) in enumerate(steps):
+        if n == 1 and history == _unfixed(history):
+            continue
+        body = "\n".join(_yaml_step(q, q.forecasts + (q.late if late else []), resolved,
+                                    fixed and n == 1)
                          for q in history)
         path = write(db.parent / f"step{n}.yaml", "questions:\n" + body + "\n")
         import_paths(Ledger(db), [path])
@@ -190,6 +238,14 @@ def through_actions(db: Path, history: list[Question]) -> None:
         for f in q.forecasts:
             actions.add_forecast(led, q.qid, f.probability, forecaster=f.who,
                                  made_at=f.made_at)
+    for q in history:  # the fixes, as the CLI's edit, withdraw and merge make them
+        if q.edit is not None:
+            fixes.edit_question(led, q.qid, question=_text(q, True), resolve_by=q.edited_by,
+                                reason="date put right", clarification=q.edit[1])
+        if q.withdraw is not None:
+            fixes.withdraw_forecast(led, q.qid, by=q.withdraw, reason="taken back")
+        if q.merged_into is not None:
+            fixes.merge_questions(led, q.qid, q.merged_into, reason="added twice")
     for q in history:
         if q.outcome:
             actions.resolve(led, q.qid, q.outcome, resolved_by=None, resolved_on=q.resolved_on)
@@ -208,7 +264,7 @@ FLAT_DOORS = ("csv", "parquet")
 def _flat(history: list[Question]) -> list[Question]:
     from dataclasses import replace
 
-    return [replace(q, blind=False) for q in history]
+    return [replace(q, blind=False) for q in _unfixed(history)]
 
 
 # -- what a person sees ---------------------------------------------------------------------
@@ -222,7 +278,7 @@ def _json(db: Path, *args: str) -> Any:
 
 # What a door cannot give the same: entry numbers, hashes and reception times.
 _RENUMBERED = {"seq", "recorded_at", "hash", "entries", "supersedes", "first_recorded_at",
-               "first_seq", "created_at", "edit_reason"}
+               "first_seq", "created_at", "edit_reason", "forecast_seq"}
 
 
 def _plain(value: Any) -> Any:
@@ -258,7 +314,7 @@ def test_every_door_gives_the_same_ledger(tmp_path_factory, history):
         door(db, _flat(history) if name in FLAT_DOORS else history)
         views[name] = seen(db, history)
     assert views["actions"] == views["yaml"]
-    if history != _flat(history):  # the flat doors got the history without blind questions
+    if history != _flat(history):  # the flat doors got it without blind questions, fixes
         db = _restore_dir(tmp, "yaml-flat") / "ledger.duckdb"
         through_yaml(db, _flat(history))
         views["yaml"] = seen(db, history)
@@ -296,7 +352,8 @@ def test_every_export_format_restores_the_same_ledger(tmp_path_factory, history)
 def test_the_generated_histories_hold_every_kind_of_fact():
     # The strategy can make what the doors must agree on: a guard against a generator that
     # quietly stopped producing late forecasts or corrections of time zones.
-    found = {"late": False, "offset": False, "odds": False, "blind": False, "annulled": False}
+    found = {"late": False, "offset": False, "odds": False, "blind": False, "annulled": False,
+             "clarification": False, "edit": False, "withdrawal": False, "merge": False}
 
     @settings(max_examples=200, deadline=None)
     @given(history=histories())
@@ -305,6 +362,10 @@ def test_the_generated_histories_hold_every_kind_of_fact():
             found["late"] |= bool(q.late)
             found["blind"] |= q.blind
             found["annulled"] |= q.outcome == "annulled"
+            found["edit"] |= q.edit is not None and not q.edit[1]
+            found["clarification"] |= q.edit is not None and q.edit[1]
+            found["withdrawal"] |= q.withdraw is not None
+            found["merge"] |= q.merged_into is not None
             for f in q.forecasts:
                 found["offset"] |= "T" in f.made_at
                 found["odds"] |= ":" in f.probability

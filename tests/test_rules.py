@@ -102,3 +102,81 @@ def test_the_refusal_after_the_outcome_in_python_and_in_sql_agree(made_on, resol
     got = CON.execute(f"SELECT {rules.refused_after_outcome_sql('$m::DATE', '$r::DATE', '$a')}",
                       {"m": made_on, "r": resolved_on, "a": after}).fetchall()[0][0]
     assert got == rules.refused_after_outcome(made_on, resolved_on, after)
+
+
+# -- fixes (issue #14): withdrawals, merges, edits ----------------------------------------------
+
+def _table(name: str, columns: str, rows: list[tuple]) -> None:
+    CON.execute(f"CREATE OR REPLACE TABLE {name} ({columns})")
+    if rows:
+        marks = ", ".join("?" for _ in rows[0])
+        CON.executemany(f"INSERT INTO {name} VALUES ({marks})", rows)
+
+
+IDS = ["a", "b", "c", "d", "e"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(merges=st.dictionaries(st.sampled_from(IDS), st.sampled_from(IDS), max_size=5))
+def test_the_merge_rule_in_python_and_in_sql_agree_even_on_cycles(merges):
+    _table("m", "duplicate_id VARCHAR, kept_id VARCHAR", list(merges.items()))
+    got = dict(CON.execute(rules.merged_into_sql("m")).fetchall())
+    assert got == rules.merged_into(merges.items())
+    for dup, kept in got.items():  # every id resolves to a question that is no duplicate
+        assert kept not in merges and dup in merges
+
+
+@settings(max_examples=200, deadline=None)
+@given(seqs=st.lists(st.integers(1, 20), unique=True, max_size=8),
+       gone=st.lists(st.integers(1, 20), max_size=4))
+def test_the_withdrawal_rule_in_python_and_in_sql_agree(seqs, gone):
+    _table("withdrawals", "forecast_seq BIGINT", [(g,) for g in gone])
+    _table("f", "seq BIGINT", [(s,) for s in seqs])
+    got = {s for (s,) in CON.execute(f"SELECT seq FROM f WHERE NOT {rules.withdrawn_sql('f')}"
+                                     ).fetchall()}
+    assert got == {f["seq"] for f in rules.standing([{"seq": s} for s in seqs], gone)}
+
+
+versions_strategy = st.lists(st.tuples(st.sampled_from(["Will a?", "Will b?"]),
+                                       st.sampled_from(["c1", "c2"]),
+                                       st.sampled_from([date(2027, 1, 1), date(2027, 2, 1)]),
+                                       st.sampled_from([None, True])),
+                             min_size=1, max_size=4)
+
+
+def _versions(qid: str, drawn: list[tuple], start: datetime) -> list[dict]:
+    return [{"id": qid, "version": n, "question": q, "criteria": c, "resolve_by": by,
+             "clarification": cl, "recorded_at": start + timedelta(days=n)}
+            for n, (q, c, by, cl) in enumerate(drawn, start=1)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(drawn=st.lists(versions_strategy, min_size=1, max_size=3),
+       first=st.lists(st.none() | st.integers(0, 6), min_size=3, max_size=3))
+def test_the_edit_rules_in_python_and_in_sql_agree(drawn, first):
+    start = datetime(2026, 1, 1)
+    by_id = {f"q{i}": _versions(f"q{i}", d, start) for i, d in enumerate(drawn)}
+    rows = [(v["id"], v["version"], v["question"], v["criteria"], v["resolve_by"],
+             v["clarification"], v["recorded_at"]) for vs in by_id.values() for v in vs]
+    _table("qv", "id VARCHAR, version INTEGER, question VARCHAR, criteria VARCHAR, "
+                 "resolve_by DATE, clarification BOOLEAN, recorded_at TIMESTAMP", rows)
+    firsts = {f"q{i}": start + timedelta(days=d, hours=12)
+              for i, d in enumerate(first) if d is not None and f"q{i}" in by_id}
+    _table("fc", "question_id VARCHAR, recorded_at TIMESTAMP", list(firsts.items()))
+    changed = dict(CON.execute(rules.meaning_changes_sql("qv")).fetchall())
+    assert changed == {qid: at for qid, vs in by_id.items()
+                       if (at := rules.meaning_changed_at(vs)) is not None}
+    moved = [(r[0], r[1], r[2], r[3], r[4]) for r in CON.execute(
+        rules.moved_goalposts_sql("qv", "fc")).fetchall()]
+    assert moved == [(qid, m["version"], m["from"], m["to"], m["recorded_at"])
+                     for qid, vs in sorted(by_id.items())
+                     for m in rules.moved_goalposts(vs, firsts.get(qid))]
+
+
+def test_a_clarification_never_changes_what_a_question_asks_and_tags_never_do():
+    v1 = {"question": "Will a?", "criteria": "c", "resolve_by": date(2027, 1, 1), "tags": []}
+    assert not rules.changes_meaning(v1, {**v1, "tags": ["x"]})
+    assert rules.changes_meaning(v1, {**v1, "resolve_by": date(2027, 2, 1)})
+    assert not rules.changes_meaning(v1, {**v1, "question": "Will b?", "clarification": True})
+    assert not rules.changes_meaning(None, v1)
+    assert rules.may_fix(False) and not rules.may_fix(True)

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from ledger import rules
-from ledger.faces.cli import Context, json_option, pass_ctx
+from ledger.faces.cli import NO_QUESTIONS, Context, explain_empty, json_option, pass_ctx
 
 COMMANDS = ("export", "verify", "witness", "score", "calibration", "schema", "dashboard", "demo")
 
@@ -58,9 +58,13 @@ def export(c: Context, fmt: str, out: str | None, force: bool, reveal_blind: boo
 @click.option("--witness", "witness_file", type=click.Path(dir_okay=False), metavar="FILE",
               help="Check every head in this witness file is still on the chain "
                    "(default: LEDGER.witness beside the ledger, when it exists).")
+@click.option("--report", is_flag=True,
+              help="Then list the fixes a reader of the scores should know: moved goalposts, "
+                   "withdrawn forecasts, merged duplicates.")
 @json_option
 @pass_ctx
-def verify(c: Context, expect_head: str | None, witness_file: str | None, as_json: bool) -> None:
+def verify(c: Context, expect_head: str | None, witness_file: str | None, report: bool,
+           as_json: bool) -> None:
     """Check that history was not rewritten: the catalog, the hash chain and the tables.
 
     Exits 1 and names the first bad entry if anything was changed, deleted or reordered
@@ -92,10 +96,19 @@ def verify(c: Context, expect_head: str | None, witness_file: str | None, as_jso
             click.echo(to_json({"ok": False, "reason": problems[0], "problems": problems}))
             sys.exit(1)
         raise
+    found = None
+    if report:
+        from ledger.reports.integrity import fixes_report, fixes_text
+
+        with c.ledger.connect() as con:
+            found = fixes_report(con)
     if as_json:
-        click.echo(to_json({"ok": True, "entries": count, "head": head}))
+        click.echo(to_json({"ok": True, "entries": count, "head": head,
+                            **({"report": found} if found is not None else {})}))
     else:
         click.echo(f"ok: {count} entries, hash chain intact; head {head}")
+        if found is not None:
+            click.echo(fixes_text(found))
 
 
 @click.command()
@@ -162,7 +175,13 @@ def score(c: Context, by: str | None, rule: str, mode: str, forecaster: str | No
     with c.ledger.connect() as con:
         report = score_report(con, by=by, rule=rule, mode=mode, forecaster=forecaster, tag=tag,
                               source=source, since=since, until=until)
-    if as_json:
+        empty = None if report["overall"].get("n") or as_json else explain_empty(
+            con, "scored forecasts", forecaster=forecaster, tag=tag, source=source,
+            since=since, until=until)
+    if empty:
+        click.echo(f"{empty}; only forecasts on questions resolved yes or no are scored"
+                   if empty != NO_QUESTIONS else empty)
+    elif as_json:
         from ledger.reports.render import to_json
 
         click.echo(to_json(report))
@@ -200,7 +219,13 @@ def calibration(c: Context, n_bins: int, strategy: str, mode: str, forecaster: s
         report = calibration_report(con, n_bins=n_bins, strategy=strategy, mode=mode,
                                     forecaster=forecaster, tag=tag, source=source, since=since,
                                     until=until)
-    if as_json:
+        empty = None if report.get("n") or as_json else explain_empty(
+            con, "scored forecasts", forecaster=forecaster, tag=tag, source=source,
+            since=since, until=until)
+    if empty:
+        click.echo(f"{empty}; calibration counts only forecasts on questions resolved yes or "
+                   "no" if empty != NO_QUESTIONS else empty)
+    elif as_json:
         from ledger.reports.render import to_json
 
         click.echo(to_json(report))

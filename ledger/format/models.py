@@ -136,12 +136,13 @@ ShortText = Annotated[str, Field(min_length=1, max_length=rules.SHORT_TEXT_MAX),
                       AfterValidator(check_line)]
 LongText = Annotated[str, Field(min_length=1, max_length=rules.LONG_TEXT_MAX),
                      AfterValidator(check_text)]
-Tag = Annotated[str, Field(min_length=1, max_length=rules.TAG_MAX, pattern=r"^[^\s,]+$"),
+Tag = Annotated[str, Field(min_length=1, max_length=rules.TAG_MAX, pattern=rules.TAG_PATTERN),
                 AfterValidator(check_line)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True,
+                              defer_build=True)
 
 
 class Source(_Model):
@@ -176,6 +177,26 @@ class Forecast(_Model):
     implied_from: ShortText | None = Field(
         None, description="For basis: implied, the phrase the probability was read from"
     )
+    withdrawn: Withdrawal | None = Field(
+        None, description="Set when the forecaster withdrew it (never scored); kept by export")
+
+
+class Withdrawal(_Model):
+    """The forecaster took this forecast back: it stays in history and is never scored."""
+
+    reason: ShortText = Field(description="Why it was withdrawn")
+    recorded_at: Timestamp | None = Field(
+        None, description="When the ledger received the withdrawal (UTC); kept by export")
+
+
+class Merge(_Model):
+    """This question is a duplicate of another: its forecasts count there, its id resolves
+    to that one."""
+
+    id: Slug = Field(description="The id of the question kept")
+    reason: ShortText = Field(description="Why they are the same question")
+    recorded_at: Timestamp | None = Field(
+        None, description="When the ledger received the merge (UTC); kept by export")
 
 
 class Resolution(_Model):
@@ -222,6 +243,9 @@ class _QuestionContent(_Model):
     blind: bool = Field(False, description="Hide others' forecasts until you have logged yours")
     edit_reason: ShortText | None = Field(
         None, description="Why this version differs from the one before (kept by export)")
+    clarification: bool = Field(
+        False, description="This version only clarifies the one before (a wording fix, a date "
+                           "put right): forecasts made before it are not flagged")
     recorded_at: Timestamp | None = Field(
         None, description="When the ledger received this version (UTC); kept by export")
 
@@ -242,6 +266,8 @@ class Question(_QuestionContent):
     resolutions: list[Resolution] = Field(
         default_factory=list, description="Resolution history, oldest first (corrections)"
     )
+    merged_into: Merge | None = Field(
+        None, description="Set when this question was merged into another as a duplicate")
 
 
 class ForecastFile(_Model):

@@ -250,7 +250,8 @@ def _edited_questions(con: Any, staged: Staged) -> list[NewEntry]:
         changed = [k for k in QUESTION_CONTENT if not _same(latest[k], content[k])]
         out.append(NewEntry("question", qid, {
             "id": qid, "version": latest["version"] + 1, **content,
-            "edit_reason": f"{', '.join(changed)} changed in {staged.path}"}))
+            "edit_reason": f"{', '.join(changed)} changed in {staged.path}",
+            "clarification": None}))
     return out
 
 

@@ -15,8 +15,8 @@ from ledger.format.dates import Moment
 from ledger.storage.schema import COLUMNS, KIND_TABLE
 from ledger.storage.store import NewEntry
 
-__all__ = ["entry", "forecast_entry", "link", "question_entry", "resolution_entry",
-           "source_entry"]
+__all__ = ["entry", "forecast_entry", "link", "merge_entry", "question_entry",
+           "resolution_entry", "source_entry", "withdrawal_entry"]
 
 #: ``supersedes`` of a correction planned before entry numbers are known: :func:`link` fills
 #: in the entry number of the resolution it corrects.
@@ -48,12 +48,15 @@ def source_entry(source_id: str, *, title: str, publisher: str | None = None,
 
 
 def question_entry(question_id: str, version: int, content: dict[str, Any], *,
-                   edit_reason: str | None = None,
+                   edit_reason: str | None = None, clarification: bool = False,
                    recorded_at: datetime | None = None) -> NewEntry:
     """Version ``version`` of a question; ``content`` holds :data:`ledger.rules.QUESTION_CONTENT`
-    (missing ones are empty)."""
+    (missing ones are empty). A ``clarification`` (a wording fix, a resolve-by date put right)
+    does not change what the question asks (:func:`ledger.rules.changes_meaning`); it is kept
+    as true or empty, so versions written by builders that do not know it (bulk, demo) hold
+    the same body."""
     values = {"tags": [], "blind": False, **content, "id": question_id, "version": version,
-              "edit_reason": edit_reason}
+              "edit_reason": edit_reason, "clarification": True if clarification else None}
     values["tags"] = list(values["tags"] or [])
     values["blind"] = bool(values["blind"])
     return NewEntry("question", question_id, _body("questions", values), recorded_at)
@@ -80,6 +83,23 @@ def resolution_entry(question_id: str, *, outcome: str, resolved_on: date,
         "question_id": question_id, "outcome": outcome, "resolved_on": resolved_on,
         "evidence": evidence, "note": note, "resolved_by": resolved_by, "reason": reason,
         "supersedes": supersedes}), recorded_at)
+
+
+def withdrawal_entry(question_id: str, forecaster: str, forecast_seq: int, *, reason: str,
+                     recorded_at: datetime | None = None) -> NewEntry:
+    """``forecaster`` takes back their forecast (entry ``forecast_seq``) on ``question_id``,
+    the question it was logged on: it stays in history and is never scored."""
+    return NewEntry("withdrawal", question_id, _body("withdrawals", {
+        "question_id": question_id, "forecaster": forecaster, "forecast_seq": forecast_seq,
+        "reason": reason}), recorded_at)
+
+
+def merge_entry(duplicate_id: str, kept_id: str, *, reason: str,
+                recorded_at: datetime | None = None) -> NewEntry:
+    """Question ``duplicate_id`` is a duplicate of ``kept_id``: its forecasts count there, and
+    its id resolves to the kept one."""
+    return NewEntry("merge", duplicate_id, _body("merges", {
+        "duplicate_id": duplicate_id, "kept_id": kept_id, "reason": reason}), recorded_at)
 
 
 def link(entries: list[NewEntry], first_seq: int,

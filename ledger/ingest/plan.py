@@ -37,6 +37,7 @@ from ledger.ingest.messages import (
     recorded_before_message,
     unchanged_correction_message,
 )
+from ledger.ingest.plan_fixes import link_withdrawals, plan_merges, plan_withdrawal
 from ledger.storage.store import NewEntry, append
 
 QUESTION_CONTENT = rules.QUESTION_CONTENT
@@ -45,7 +46,7 @@ RESOLUTION_CONTENT = ("outcome", "resolved_on", "evidence", "note", "resolved_by
 SOURCE_CONTENT = ("title", "publisher", "author", "url", "published")
 
 ACTIONS = ("new source", "new question", "edited question", "new forecast", "new resolution",
-           "correction")
+           "correction", "withdrawal", "merge")
 Progress = Callable[[str, int, int], None]
 
 
@@ -79,6 +80,7 @@ class ImportResult:
     changes: list[Change] = field(default_factory=list)
     entries: list[NewEntry] = field(default_factory=list)
     dry_run: bool = False
+    targets: dict[int, Any] = field(default_factory=dict)  # withdrawal -> forecast withdrawn
 
     def counts(self) -> dict[str, int]:
         out = dict.fromkeys(ACTIONS, 0)
@@ -106,6 +108,9 @@ class _Ledgered:
     question_versions: dict[str, list[dict]] = field(default_factory=dict)
     forecasts: dict[tuple, dict] = field(default_factory=dict)
     resolutions: dict[str, list[dict]] = field(default_factory=dict)
+    withdrawn: set[int] = field(default_factory=set)  # forecasts' entry numbers
+    merges: dict[str, str] = field(default_factory=dict)  # duplicate -> kept
+    resolved: set[str] = field(default_factory=set)  # ids with a resolution
 
 
 def _rows(con: Any, sql: str, params: list) -> list[dict]:
@@ -129,6 +134,13 @@ def load_state(con: Any, question_ids: list[str], source_ids: list[str]) -> _Led
     for row in _rows(con, "SELECT * FROM resolutions WHERE question_id IN (SELECT unnest($1)) "
                           "ORDER BY seq", [question_ids]):
         state.resolutions.setdefault(row["question_id"], []).append(row)
+    state.withdrawn = {s for (s,) in con.execute(
+        "SELECT forecast_seq FROM withdrawals WHERE question_id IN (SELECT unnest($1))",
+        [question_ids]).fetchall()}
+    state.merges = dict(con.execute("SELECT duplicate_id, kept_id FROM merges").fetchall())
+    state.resolved = {q for (q,) in con.execute("SELECT DISTINCT question_id FROM resolutions "
+                                                "WHERE question_id IN (SELECT unnest($1))",
+                                                [question_ids]).fetchall()}
     return state
 
 
@@ -271,7 +283,8 @@ class _Planner:
             content = contents[-1]
             if not held:
                 self.add("new question", q.id, where, question_entry(
-                    q.id, 1, content, edit_reason=q.edit_reason, recorded_at=q.recorded_at))
+                    q.id, 1, content, edit_reason=q.edit_reason,
+                    clarification=q.clarification, recorded_at=q.recorded_at))
             elif not any(all(_same(v[k], content[k]) for k in QUESTION_CONTENT) for v in held):
                 latest = held[-1]
                 changed = [k for k in QUESTION_CONTENT if not _same(latest[k], content[k])]
@@ -279,7 +292,7 @@ class _Planner:
                     q.id, latest["version"] + 1, content,
                     edit_reason=q.edit_reason or f"{', '.join(changed)} changed in "
                                                  f"{parsed.path}",
-                    recorded_at=q.recorded_at))
+                    clarification=q.clarification, recorded_at=q.recorded_at))
             return content
         # A history (as export writes it): version n of the file is version n of the ledger.
         for n, ((loc, v), content) in enumerate(zip(written, contents, strict=True), 1):
@@ -294,6 +307,7 @@ class _Planner:
             self.add("new question" if n == 1 else "edited question", q.id,
                      partial(_where, parsed, loc),
                      question_entry(q.id, n, content, edit_reason=v.edit_reason,
+                                    clarification=v.clarification,
                                     recorded_at=v.recorded_at))
         return contents[-1]
 
@@ -416,12 +430,17 @@ class _Planner:
                                      f"{_fmt(value)}; forecasts are never changed "
                                      "(log a new one with a later made_at)", conflict=True)
                         break
+                plan_withdrawal(self, parsed, loc, qid, f, held["seq"], held, resolution_held,
+                                first_new)
                 continue
             # self.add, inlined
             changes.append(Change("new forecast", qid, partial(_where, parsed, loc)))
             entries.append(forecast_entry(
                 qid, f.forecaster, f.probability, moment, rationale=f.rationale,
                 basis=f.basis, implied_from=f.implied_from, recorded_at=recorded_at))
+            if f.withdrawn is not None:
+                plan_withdrawal(self, parsed, loc, qid, f, entries[-1], None, resolution_held,
+                                first_new)
 
 
 def _facts(r: Any) -> dict:
@@ -449,13 +468,15 @@ def plan(con: Any, loaded: list[tuple[ParsedFile, Any]]) -> ImportResult:
     qids = [q.id for _, doc in loaded for q in doc.questions]
     sids = [doc.source.id for _, doc in loaded if doc.source]
     refs = [q.source for _, doc in loaded for q in doc.questions if q.source]
-    planner = _Planner(load_state(con, qids, sids), known_source_ids(con, refs))
+    kept = [q.merged_into.id for _, doc in loaded for q in doc.questions if q.merged_into]
+    planner = _Planner(load_state(con, qids + kept, sids), known_source_ids(con, refs))
     # Sources first, so a question may name a source defined in any file of the import.
     for parsed, doc in loaded:
         if doc.source is not None:
             planner.plan_source(parsed, doc.source)
     for parsed, doc in loaded:
         planner.plan_questions(parsed, doc)
+    plan_merges(planner, loaded, set(planner.state.question_versions))
     planner.result.files = len({parsed.path for parsed, _ in loaded})  # files, not documents
     if planner.problems:
         raise ValidationFailed(planner.problems + planner.conflicts)
@@ -475,4 +496,5 @@ def write(con: Any, result: ImportResult) -> None:
         "SELECT question_id, max(seq) FROM resolutions WHERE question_id IN (SELECT unnest($1)) "
         "GROUP BY question_id",
         [sorted({e.subject for e in entries if e.kind == "resolution"})]).fetchall())
-    append(con, link(entries, last_seq + 1, latest_resolution))
+    linked = link(entries, last_seq + 1, latest_resolution)
+    append(con, link_withdrawals(linked, last_seq + 1, result.targets))

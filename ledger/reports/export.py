@@ -108,6 +108,7 @@ def _version(v: dict[str, Any], source_id: str | None) -> dict[str, Any]:
                                   "note": v["reference_note"]})
         if v["reference_probability"] is not None else None,
         "blind": v["blind"], "edit_reason": v["edit_reason"],
+        "clarification": bool(v["clarification"]),
         "recorded_at": _utc_text(v["recorded_at"])})
 
 
@@ -129,13 +130,20 @@ def documents(con: Any, *, viewer: str | None = None, reveal_blind: bool = True)
                         "(PARTITION BY id ORDER BY seq) = 1 ORDER BY seq")
     questions = rows(con, "SELECT * FROM current_questions ORDER BY created_at, id")
     forecasts: dict[str, list] = {}
+    # A withdrawal is written on the forecast it withdraws, a merge on the duplicate.
+    withdrawn = {w["forecast_seq"]: {"reason": w["reason"],
+                                     "recorded_at": _utc_text(w["recorded_at"])}
+                 for w in rows(con, "SELECT * FROM withdrawals ORDER BY seq")}
+    merged = {m["duplicate_id"]: {"id": m["kept_id"], "reason": m["reason"],
+                                  "recorded_at": _utc_text(m["recorded_at"])}
+              for m in rows(con, "SELECT * FROM merges ORDER BY seq")}
     for f in rows(con, "SELECT * FROM forecasts ORDER BY seq"):
         forecasts.setdefault(f["question_id"], []).append(_drop_empty({
             "forecaster": f["forecaster"], "probability": f["probability"],
             "made_at": format_moment(f["made_at"], f["made_on"], f["utc_offset"]),
             "recorded_at": _utc_text(f["recorded_at"]), "rationale": f["rationale"],
             "basis": f["basis"] if f["basis"] != "stated" else None,
-            "implied_from": f["implied_from"]}))
+            "implied_from": f["implied_from"], "withdrawn": withdrawn.get(f["seq"])}))
     resolutions: dict[str, list] = {}
     for r in rows(con, "SELECT * FROM resolutions ORDER BY seq"):
         resolutions.setdefault(r["question_id"], []).append(_drop_empty({
@@ -164,6 +172,8 @@ def documents(con: Any, *, viewer: str | None = None, reveal_blind: bool = True)
             item["resolution"] = held[0]
         elif held:
             item["resolutions"] = held
+        if q["id"] in merged:
+            item["merged_into"] = merged[q["id"]]
         by_source.setdefault(q["source_id"], []).append(item)
     docs = []
     for s in sources:
@@ -224,6 +234,7 @@ def to_ics(con: Any) -> str:
              "CALSCALE:GREGORIAN", "X-WR-CALNAME:Forecasts to resolve"]
     for q in rows(con, """SELECT q.id, q.question, q.criteria, q.resolve_by FROM current_questions q
                           WHERE q.id NOT IN (SELECT question_id FROM resolutions)
+                            AND q.id NOT IN (SELECT duplicate_id FROM merges)
                           ORDER BY q.resolve_by, q.id"""):
         day = q["resolve_by"]
         nxt = date.fromordinal(day.toordinal() + 1)

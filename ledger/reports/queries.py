@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from ledger import rules
-from ledger.errors import InvalidValue, UnknownQuestion
+from ledger.errors import InvalidValue
 from ledger.rules import STATUSES
 from ledger.storage import order
 
@@ -41,7 +41,9 @@ _BASE_SQL = f"""
     LEFT JOIN current_resolutions r ON r.question_id = q.id
     LEFT JOIN (SELECT id, title, publisher FROM sources
                QUALIFY row_number() OVER (PARTITION BY id ORDER BY seq) = 1) s
-           ON s.id = q.source_id"""
+           ON s.id = q.source_id
+    -- a merged duplicate leaves every list: its id resolves to the question kept
+    WHERE q.id NOT IN (SELECT duplicate_id FROM merges)"""
 
 # Each (question, forecaster) pair's latest forecast (by ledger.storage.order's key) and the pair's
 # first recording (for edited_after_forecast), by forecaster name. A flat aggregate instead of
@@ -53,9 +55,14 @@ SELECT question_id, forecaster, arg_max(probability, k) AS probability,
        arg_max(made_on, k) AS made_on, arg_max(recorded_at, k) AS recorded_at,
        arg_max(seq, k) AS seq, min(recorded_at) AS first_recorded_at
 FROM (SELECT question_id, forecaster, probability, made_on, recorded_at, seq, {key} AS k
-      FROM forecasts{where})
+      FROM {forecasts}{where})
 GROUP BY question_id, forecaster
 ORDER BY forecaster"""
+
+
+def counted_forecasts(con: Any) -> str:
+    """What to read forecasts from (:func:`ledger.rules.counted_forecasts_from`)."""
+    return rules.counted_forecasts_from(con.execute(rules.HAS_FIXES_SQL).fetchall()[0][0])
 
 
 def list_questions(con: Any, *, status: str | Sequence[str] | None = None,
@@ -96,7 +103,8 @@ def list_questions(con: Any, *, status: str | Sequence[str] | None = None,
         where.append("id IN (SELECT unnest($ids))")
         params["ids"] = list(ids)
     if forecaster:
-        where.append("id IN (SELECT question_id FROM forecasts WHERE forecaster = $forecaster)")
+        where.append(f"id IN (SELECT question_id FROM {counted_forecasts(con)} "
+                     "WHERE forecaster = $forecaster)")
         params["forecaster"] = forecaster
     sql = f"SELECT * FROM ({_BASE_SQL}) WHERE {' AND '.join(where) or 'TRUE'} " \
           "ORDER BY resolve_by, id"
@@ -109,11 +117,15 @@ def list_questions(con: Any, *, status: str | Sequence[str] | None = None,
         q["forecasts"] = []
     # Every question's forecasts when none was left out, else only the chosen ones'.
     key = order.key_for(con)["key"]
+    source = counted_forecasts(con)
+    # (before the pairs' query: a query on the connection drops the result of the one before)
+    changed_at = dict(con.execute(rules.meaning_changes_sql()).fetchall())
     if where or limit is not None:
         pair_rows = con.execute(_PAIRS_SQL.format(
-            key=key, where=" WHERE question_id IN (SELECT unnest($ids))"), {"ids": list(chosen)})
+            key=key, forecasts=source, where=" WHERE question_id IN (SELECT unnest($ids))"),
+            {"ids": list(chosen)})
     else:
-        pair_rows = con.execute(_PAIRS_SQL.format(key=key, where=""))
+        pair_rows = con.execute(_PAIRS_SQL.format(key=key, forecasts=source, where=""))
     first_forecast: dict[str, Any] = {}
     is_late = rules.is_late
     for qid, who, p, made_on, recorded_at, seq, first in pair_rows.fetchall():
@@ -129,10 +141,11 @@ def list_questions(con: Any, *, status: str | Sequence[str] | None = None,
         if qid not in first_forecast or first < first_forecast[qid]:
             first_forecast[qid] = first
     for q in out:
-        # As the current_questions view: a later version recorded after a forecast was.
-        first = first_forecast.get(q["id"])
-        q["edited_after_forecast"] = (q["version"] > 1 and first is not None
-                                      and first < q["recorded_at"])
+        # A version that changed what the question asks (ledger.rules.changes_meaning: not a
+        # clarification) recorded after a forecast was: that forecast answers an older text.
+        first, changed = first_forecast.get(q["id"]), changed_at.get(q["id"])
+        q["edited_after_forecast"] = (changed is not None and first is not None
+                                      and first < changed)
         q["forecasts"], q["hidden"] = rules.visible_forecasts(q["forecasts"], bool(q["blind"]),
                                                               viewer)
         del q["recorded_at"], q["first_recorded_at"], q["first_seq"]
@@ -151,33 +164,62 @@ def _in_order(q: dict[str, Any]) -> dict[str, Any]:
 
 def question_detail(con: Any, qid: str, *, viewer: str | None = None,
                     today: date | None = None) -> dict[str, Any]:
-    """Everything about one question: versions, source, forecasts, resolutions, entries."""
-    found = list_questions(con, ids=[qid], today=today, viewer=viewer)
-    current = found[0] if found else None
-    if current is None:
-        raise UnknownQuestion(f"no question {qid!r}", "see `forecast-ledger list` for ids")
+    """Everything about one question: versions, source, forecasts, resolutions, entries, and
+    the fixes (withdrawals, merged duplicates, edits that changed what it asks, moved
+    goalposts). A merged duplicate's id shows the question kept (``requested_id`` is the id
+    asked for); an unknown id is refused with the nearest ones
+    (:func:`ledger.ingest.lookup.find_question`)."""
+    from ledger.ingest.lookup import duplicates_of, find_question
+
+    kept = find_question(con, qid)
+    found = list_questions(con, ids=[kept], today=today, viewer=viewer)
+    current = found[0]
+    dups = duplicates_of(con, kept)
+    ids = [kept, *dups]
     # The typed tables' numbers are the ledger's own bookkeeping, not the question's.
     versions = rows(con, "SELECT * EXCLUDE (question_no) FROM questions WHERE id = $1 "
-                         "ORDER BY version", [qid])
+                         "ORDER BY version", [kept])
+    for before, v in zip([None, *versions], versions, strict=False):
+        v["changes_meaning"] = rules.changes_meaning(before, v)
     source = rows(con, "SELECT * FROM sources WHERE id = $1 ORDER BY seq LIMIT 1",
                   [current["source_id"]]) if current["source_id"] else []
-    forecasts = rows(con, "SELECT * EXCLUDE (question_no, forecaster_no) FROM "
-                          "forecasts_flagged WHERE question_id = $1 "
-                          "ORDER BY made_at, seq", [qid])
+    # Every forecast logged on the question or a duplicate merged into it; late by the kept
+    # question's resolution (ledger.rules.late_sql), withdrawn ones flagged.
+    forecasts = rows(con, f"""
+        SELECT f.* EXCLUDE (question_no, forecaster_no), {rules.late_sql("f", "r")} AS late,
+               {rules.withdrawn_sql("f")} AS withdrawn, f.question_id AS logged_on
+        FROM forecasts f LEFT JOIN current_resolutions r ON r.question_id = $kept
+        WHERE f.question_id IN (SELECT unnest($ids)) ORDER BY f.made_at, f.seq""",
+                     {"kept": kept, "ids": ids})
+    changed_at = rules.meaning_changed_at(versions)
+    for f in forecasts:
+        f["question_id"] = kept
+        f["older_text"] = changed_at is not None and f["recorded_at"] < changed_at
+    first_at = min((f["recorded_at"] for f in forecasts), default=None)
     if current["hidden"]:
         forecasts, _ = rules.visible_forecasts(forecasts, True, viewer)
     resolutions = rows(con, "SELECT * EXCLUDE (question_no) FROM resolutions "
-                            "WHERE question_id = $1 ORDER BY seq", [qid])
+                            "WHERE question_id = $1 ORDER BY seq", [kept])
+    withdrawals = rows(con, "SELECT * FROM withdrawals WHERE question_id IN "
+                            "(SELECT unnest($1)) ORDER BY seq", [ids])
+    if current["hidden"]:
+        withdrawals, _ = rules.visible_forecasts(withdrawals, True, viewer)
+    merged = rows(con, "SELECT seq, recorded_at, duplicate_id, kept_id, reason FROM merges "
+                       "WHERE duplicate_id IN (SELECT unnest($1)) ORDER BY seq", [dups])
     # Each entry with the hash of the block holding it (its own, unless bulk-imported).
-    entries = rows(con, "SELECT e.seq, e.kind, e.recorded_at, e.logged_at, b.hash FROM entries e "
-                        "ASOF JOIN blocks b ON e.seq >= b.first_seq WHERE e.subject = $1 "
-                        "ORDER BY e.seq", [qid])
-    return {**current, "quote": versions[-1]["quote"], "horizon": versions[-1]["horizon"],
+    entries = rows(con, "SELECT e.seq, e.kind, e.subject, e.recorded_at, e.logged_at, b.hash "
+                        "FROM entries e "
+                        "ASOF JOIN blocks b ON e.seq >= b.first_seq "
+                        "WHERE e.subject IN (SELECT unnest($1)) ORDER BY e.seq", [ids])
+    return {**current, "requested_id": qid, "quote": versions[-1]["quote"],
+            "horizon": versions[-1]["horizon"],
             "resolve_by_rule": versions[-1]["resolve_by_rule"],
             "reference_probability": versions[-1]["reference_probability"],
             "reference_note": versions[-1]["reference_note"],
             "versions": versions, "source": source[0] if source else None,
             "forecast_history": forecasts, "resolution_history": resolutions,
+            "withdrawals": withdrawals, "merged": merged,
+            "moved_goalposts": rules.moved_goalposts(versions, first_at),
             "entries": entries}
 
 

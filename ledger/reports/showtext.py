@@ -11,6 +11,8 @@ from ledger.reports.render import days_text, table
 
 def show_text(q: dict[str, Any]) -> str:
     out = [q["question"], f"id: {q['id']}"]
+    if q.get("requested_id") not in (None, q["id"]):
+        out.append(f"({q['requested_id']} was merged into {q['id']})")
     status = q["status"] if q["status"] != "resolved" else f"resolved {q['outcome']}"
     when = days_text(q["status"], q["days_left"])
     out.append(f"status: {status}" + (f" ({when})" if when else ""))
@@ -29,8 +31,16 @@ def show_text(q: dict[str, Any]) -> str:
             "edited"
         out += ["", f"{flag} ({len(q['versions'])} versions):"]
         for v in q["versions"]:
+            kind = ("" if v["version"] == 1 else " clarification" if v["clarification"] else
+                    " changed what it asks" if v["changes_meaning"] else "")
             out.append(f"  v{v['version']} recorded {to_local(v['recorded_at']):%Y-%m-%d %H:%M}"
-                       + (f": {v['edit_reason']}" if v["edit_reason"] else ""))
+                       + kind + (f": {v['edit_reason']}" if v["edit_reason"] else ""))
+    for m in q["moved_goalposts"]:
+        out.append(f"MOVED GOALPOSTS: v{m['version']} moved the resolve-by date from "
+                   f"{m['from']} to {m['to']} after forecasts were made")
+    if q["merged"]:
+        out += ["", "merged into this question:"]
+        out += [f"  {m['duplicate_id']} (#{m['seq']}): {m['reason']}" for m in q["merged"]]
     if q["source"]:
         s = q["source"]
         by = ", ".join(x for x in (s["author"], s["publisher"]) if x)
@@ -47,11 +57,16 @@ def show_text(q: dict[str, Any]) -> str:
     if q["forecast_history"]:
         out.append(table(["made", "forecaster", "p", "basis", "note"], [[
             format_moment(f["made_at"], f["made_on"], f["utc_offset"])[:16],
-            f["forecaster"], format_probability(f["probability"]) + (" late" if f["late"] else ""),
+            f["forecaster"], format_probability(f["probability"]) + _marks(f),
             f["basis"] + (f": {f['implied_from']}" if f["implied_from"] else ""),
             f["rationale"]] for f in q["forecast_history"]]))
     else:
         out.append("  none yet" + (" visible (blind question)" if q["hidden"] else ""))
+    if any(f["older_text"] for f in q["forecast_history"]):
+        out.append("  (older text: made before an edit that changed what the question asks)")
+    for w in q["withdrawals"]:
+        out.append(f"  {w['forecaster']} withdrew forecast #{w['forecast_seq']} (#{w['seq']}): "
+                   f"{w['reason']}")
     if q["resolution_history"]:
         out += ["", "resolutions:"]
         current = q["resolution_history"][-1]["seq"]
@@ -74,3 +89,13 @@ def show_text(q: dict[str, Any]) -> str:
                        f"{to_local(e['recorded_at']):%Y-%m-%d %H:%M} (claimed by the file; "
                        f"logged {to_local(e['logged_at']):%Y-%m-%d %H:%M})")
     return "\n".join(out)
+
+
+def _marks(f: dict[str, Any]) -> str:
+    """The flags of a forecast in the table: late, withdrawn, older text; merged ones name the
+    question they were logged on."""
+    marks = [m for m, on in (("late", f["late"]), ("withdrawn", f["withdrawn"]),
+                             ("older text", f["older_text"])) if on]
+    if f["logged_on"] != f["question_id"]:
+        marks.append(f"on {f['logged_on']}")
+    return "".join(f" {m}" for m in marks)

@@ -101,19 +101,18 @@ def percent(p: float | None) -> str:
 
 # -- filters and pickers --------------------------------------------------------------------
 
+def question_count(con: Any) -> int:
+    """How many questions the ledger holds."""
+    from ledger.reports.facets import question_count as count
+
+    return count(con)
+
+
 def filter_options(con: Any) -> dict[str, Any]:
     """Values the filters offer: tags, forecasters, sources (id -> title)."""
-    # The current version's tags, read from questions: the current_questions view would also
-    # compute edited_after_forecast, an EXISTS over every forecast.
-    tags = [r[0] for r in con.execute(
-        "SELECT DISTINCT unnest(tags) AS t FROM (SELECT tags FROM questions QUALIFY "
-        "row_number() OVER (PARTITION BY id ORDER BY version DESC) = 1) ORDER BY t").fetchall()]
-    forecasters = [r[0] for r in con.execute(
-        "SELECT DISTINCT forecaster FROM forecasts ORDER BY forecaster").fetchall()]
-    sources = {r[0]: r[1] for r in con.execute(
-        "SELECT id, title FROM sources QUALIFY row_number() OVER (PARTITION BY id ORDER BY seq)"
-        " = 1 ORDER BY id").fetchall()}
-    return {"tags": tags, "forecasters": forecasters, "sources": sources}
+    from ledger.reports.facets import facets
+
+    return facets(con)
 
 
 def question_choices(con: Any, *, statuses: tuple[str, ...] | None = None,
@@ -205,6 +204,9 @@ def question_view(con: Any, qid: str, *, viewer: str | None = None,
         "probability": pd.Series([f["probability"] for f in fh], dtype="float64"),
         "shown": [percent(f["probability"]) for f in fh],
         "late": pd.Series([bool(f["late"]) for f in fh], dtype=bool),
+        "withdrawn": pd.Series([bool(f["withdrawn"]) for f in fh], dtype=bool),
+        "older_text": pd.Series([bool(f["older_text"]) for f in fh], dtype=bool),
+        "logged_on": [f["logged_on"] for f in fh],
         "rationale": [f["rationale"] or "" for f in fh],
         "seq": pd.Series([f["seq"] for f in fh], dtype="int64"),
     })
@@ -232,7 +234,11 @@ def question_view(con: Any, qid: str, *, viewer: str | None = None,
         "recorded": [time_text(v["recorded_at"]) for v in q["versions"]],
         "question": [v["question"] for v in q["versions"]],
         "criteria": [v["criteria"] for v in q["versions"]],
+        "resolve_by": [date_text(v["resolve_by"]) for v in q["versions"]],
         "edit_reason": [v["edit_reason"] or "" for v in q["versions"]],
+        "kind": ["first" if v["version"] == 1 else "clarification" if v["clarification"]
+                 else "changed what it asks" if v["changes_meaning"] else "edit"
+                 for v in q["versions"]],
     })
     source = q["source"]
     if source is not None:
@@ -252,7 +258,28 @@ def question_view(con: Any, qid: str, *, viewer: str | None = None,
         "source": source, "edited_after_forecast": bool(q["edited_after_forecast"]),
         "versions": versions, "forecasts": forecasts, "resolutions": resolutions,
         "entries": entries,
+        # the fixes (ledger.ingest.fixes): the edit form starts from the current values
+        "requested_id": q["requested_id"], "resolve_by_date": q["resolve_by"],
+        "moved_goalposts": [{**m, "from": date_text(m["from"]), "to": date_text(m["to"])}
+                            for m in q["moved_goalposts"]],
+        "merged": [{"duplicate_id": m["duplicate_id"], "reason": m["reason"],
+                    "recorded": time_text(m["recorded_at"])} for m in q["merged"]],
+        "withdrawals": [{"forecaster": w["forecaster"], "forecast": w["forecast_seq"],
+                         "reason": w["reason"], "recorded": time_text(w["recorded_at"])}
+                        for w in q["withdrawals"]],
     }
+
+
+def question_lookup(con: Any, qid: str) -> dict[str, Any]:
+    """``{"id": the question qid stands for (through merges), or None, "suggestions": the
+    nearest ids}`` (:func:`ledger.ingest.lookup.find_question`), for a page's ``?id=``."""
+    from ledger.errors import UnknownQuestion
+    from ledger.ingest.lookup import find_question
+
+    try:
+        return {"id": find_question(con, qid), "suggestions": []}
+    except UnknownQuestion as exc:
+        return {"id": None, "suggestions": list(exc.suggestions)}
 
 
 # -- blind forecasting ----------------------------------------------------------------------

@@ -159,6 +159,7 @@ WITH scope AS (
     ) q ON q.id = r.question_id
     JOIN question_numbers n ON n.question_id = r.question_id
     WHERE r.outcome IN ({scored}){question_filters}
+      AND r.question_id NOT IN (SELECT duplicate_id FROM merges)
 ), who AS (
     SELECT forecaster, forecaster_no,
            CAST(row_number() OVER (ORDER BY forecaster) - 1 AS INTEGER) AS forecaster_code
@@ -169,13 +170,15 @@ WITH scope AS (
 _ROWS_SQL = """, f AS (
     SELECT s.question_code, w.forecaster_code, f.probability, f.made_on, f.made_at, f.seq,
            s.outcome, s.resolved_on, s.reference_probability
-    FROM forecasts f JOIN scope s USING (question_no) JOIN who w USING (forecaster_no)
+    FROM {forecasts} f JOIN scope s USING (question_no) JOIN who w USING (forecaster_no)
     WHERE NOT {late}{only}
 )"""
 
 # Final and first: each pair's last or first forecast is in the pairs table the store keeps
 # (schema.PAIR_COLUMNS). It is the pick unless it is late; only pairs whose end is late need
-# their forecasts, to find the latest (or earliest) one that is not.
+# their forecasts, to find the latest (or earliest) one that is not. The pairs hold the
+# forecasts as logged: a ledger with fixes (withdrawals, merges) picks from its counted
+# forecasts instead (:func:`_select`).
 _ENDS_SQL = """, ends AS (
     SELECT s.question_code, w.forecaster_code, f.probability, s.outcome, f.made_on, f.made_at,
            f.seq, s.resolved_on, s.reference_probability, {late} AS late
@@ -193,10 +196,13 @@ def _scope_sql(filters: dict[str, str]) -> str:
                              current_question=CURRENT_QUESTION_SQL, **filters)
 
 
-def _rows_cte(only: str = "") -> str:
+def _rows_cte(fixes: bool, only: str = "") -> str:
     """The ``f`` CTE: every forecast on an in-scope question that is not late (and, with
-    ``only``, a further condition)."""
-    return _ROWS_SQL.format(late=late_sql("f", "s"), only=only)
+    ``only``, a further condition); in a ledger with ``fixes``, not withdrawn either, and a
+    merged duplicate's counted on the kept question (:func:`ledger.rules.counted_forecasts_sql`).
+    """
+    return _ROWS_SQL.format(late=late_sql("f", "s"), only=only,
+                            forecasts=rules.counted_forecasts_from(fixes))
 
 
 def _ends_cte(mode: str) -> str:
@@ -271,7 +277,8 @@ def _picked(con: Any, mode: str, need: set[str], scope: str, params: dict[str, A
     fcode = _filled(raw["forecaster_code"], 0).astype(np.int64)
     late_keys = (qcode[late] << 32) | fcode[late]
     sql, _ = _rows_sql(con, mode, need)
-    slow = con.execute(scope + _rows_cte("\n      AND s.question_code IN (SELECT unnest($late_q))")
+    slow = con.execute(scope + _rows_cte(False, "\n      AND s.question_code IN "
+                                                "(SELECT unnest($late_q))")
                        + sql, {**params, "late_q": np.unique(qcode[late]).tolist()}
                        ).fetchnumpy()
     skeys = (_filled(slow["question_code"], 0).astype(np.int64) << 32) | _filled(
@@ -344,9 +351,10 @@ def _select(con: Any, mode: str, need: set[str], filter_values: tuple[Any, ...]
     _choice("mode", mode, MODES)
     filters, params = _filters(*filter_values)
     scope = _scope_sql(filters)
-    if mode == "time-averaged":
+    fixes = con.execute(rules.HAS_FIXES_SQL).fetchall()[0][0]
+    if mode == "time-averaged" or fixes:
         sql, cols = _rows_sql(con, mode, need)
-        raw = con.execute(scope + _rows_cte() + sql, params).fetchnumpy()
+        raw = con.execute(scope + _rows_cte(fixes) + sql, params).fetchnumpy()
     else:
         raw, cols = _picked(con, mode, need, scope, params)
     # Codes stay 32-bit here (DuckDB's INTEGER); scored_forecasts widens them for callers.

@@ -41,7 +41,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "resolve_by": "DATE", "opened": "DATE", "tags": "VARCHAR[]", "source_id": "VARCHAR",
         "quote": "VARCHAR", "horizon": "VARCHAR", "resolve_by_rule": "VARCHAR",
         "reference_probability": "DOUBLE", "reference_note": "VARCHAR", "blind": "BOOLEAN",
-        "edit_reason": "VARCHAR",
+        "edit_reason": "VARCHAR", "clarification": "BOOLEAN",
     },
     "forecasts": {
         "question_id": "VARCHAR", "forecaster": "VARCHAR", "probability": "DOUBLE",
@@ -54,6 +54,15 @@ COLUMNS: dict[str, dict[str, str]] = {
         "evidence": "VARCHAR", "note": "VARCHAR", "resolved_by": "VARCHAR",
         "supersedes": "BIGINT", "reason": "VARCHAR",
     },
+    # Fixes (ledger.rules): a forecast taken back by its forecaster, a duplicate question
+    # merged into the one kept.
+    "withdrawals": {
+        "question_id": "VARCHAR", "forecaster": "VARCHAR", "forecast_seq": "BIGINT",
+        "reason": "VARCHAR",
+    },
+    "merges": {
+        "duplicate_id": "VARCHAR", "kept_id": "VARCHAR", "reason": "VARCHAR",
+    },
 }
 
 # Columns derived from the log, not in the bodies (after the body columns, as an upgrade's
@@ -64,6 +73,8 @@ NUMBERS: dict[str, dict[str, str]] = {
     "questions": {"question_no": "INTEGER"},
     "forecasts": {"question_no": "INTEGER", "forecaster_no": "INTEGER"},
     "resolutions": {"question_no": "INTEGER"},
+    "withdrawals": {},  # readers find the forecast by its seq
+    "merges": {},
 }
 
 #: Each (question, forecaster) pair's first and last forecast by the order of
@@ -85,6 +96,8 @@ KIND_TABLE = {
     "question": "questions",
     "forecast": "forecasts",
     "resolution": "resolutions",
+    "withdrawal": "withdrawals",
+    "merge": "merges",
 }
 
 

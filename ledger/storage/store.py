@@ -293,8 +293,18 @@ def _migrate_v2(con: duckdb.DuckDBPyConnection, db: str) -> None:
     """
     from ledger.storage.verify import verify_log
 
-    verify_log(con, schema_version=2)
     con.begin()
+    try:
+        # A schema-2 ledger made before fixes (withdrawals, merges, clarifications) gets their
+        # empty tables and column first, so that it verifies as this version's schema 2; in
+        # the upgrade's transaction, so that a refused ledger is left as it was.
+        con.execute("ALTER TABLE questions ADD COLUMN IF NOT EXISTS clarification BOOLEAN")
+        catalog.create_schema(con, db, [d for d in schema.DDL if d.startswith(
+            ("CREATE TABLE IF NOT EXISTS withdrawals", "CREATE TABLE IF NOT EXISTS merges"))])
+        verify_log(con, schema_version=2)
+    except BaseException:
+        con.rollback()
+        raise
     con.execute("ALTER TABLE entries ADD COLUMN logged_at TIMESTAMP")
     for table, numbers in schema.NUMBERS.items():
         for column, typ in numbers.items():
