@@ -15,16 +15,28 @@ V3_COLUMNS = {"entries": ("logged_at",), "questions": ("question_no",),
               "forecasts": ("question_no", "forecaster_no"), "resolutions": ("question_no",)}
 
 
-def make_v2(path: Path) -> str:
+#: What fixes (withdrawals, merges, clarifications) added while the schema was still 2.
+FIX_TABLES = ("withdrawals", "merges")
+
+
+def make_v2(path: Path, *, before_fixes: bool = False) -> str:
     """Turn a ledger into schema 2's layout: bodies without ``logged_at``, no numbers, no
-    pairs, a block per entry (hashed here as schema 2 defined it). Returns its head."""
+    pairs, a block per entry (hashed here as schema 2 defined it); ``before_fixes``, also
+    without the fixes' tables and the questions' ``clarification`` (a ledger with none).
+    Returns its head."""
     con = duckdb.connect(str(path))
     try:
+        if before_fixes:
+            for table in FIX_TABLES:
+                con.execute(f"DROP TABLE {table}")
+            con.execute("ALTER TABLE questions DROP COLUMN clarification")
         rows = con.execute("SELECT seq, body FROM entries ORDER BY seq").fetchall()
         bodies = []
         for seq, body in rows:
             data = json.loads(body)
             data.pop("logged_at", None)
+            if before_fixes:
+                data.pop("clarification", None)
             text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
             con.execute("UPDATE entries SET body = ? WHERE seq = ?", [text, seq])
             bodies.append((seq, text))

@@ -405,15 +405,11 @@ def test_scores_and_calibration_honour_withdrawals_and_merges(tmp_path_factory, 
 
 
 def test_a_ledger_made_before_fixes_is_given_their_tables_on_its_first_open(run, db):
-    import duckdb
+    from old_schema import make_v2
 
     _question(run, "q")
     _forecast(run, "q", "30%", 1)
-    con = duckdb.connect(str(db))  # as a ledger of the version before fixes holds it
-    con.execute("DROP TABLE withdrawals")
-    con.execute("DROP TABLE merges")
-    con.execute("ALTER TABLE questions DROP COLUMN clarification")
-    con.close()
+    make_v2(db, before_fixes=True)  # schema 2, as the version before fixes held it
     assert [q["id"] for q in run.json("list")] == ["q"]
     assert run("withdraw", "q", "--reason", "r", forecaster="ann").exit_code == 0
     assert run("edit", "q", "--question", "Will q happen at all?", "--clarification",

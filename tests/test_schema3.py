@@ -197,9 +197,9 @@ questions:
     assert run("verify").exit_code == 0
     shown = run("show", "claimed", env={"FORECAST_LEDGER_TZ": "UTC"})
     assert shown.exit_code == 0
-    logged = rows[0][1].strftime("%Y-%m-%d %H:%M")
+    logged = rows[0][1].strftime("%Y-%m-%d %H:%M:%S")
     assert [line for line in shown.stdout.splitlines() if "claimed by the file" in line] == [
-        f"  #{n} {kind}: recorded_at 2026-01-12 08:00 (claimed by the file; logged {logged})"
+        f"  #{n} {kind}: recorded_at 2026-01-12 08:00:00 (claimed by the file; logged {logged})"
         for n, kind in ((1, "question"), (2, "forecast"))]
 
 

@@ -86,8 +86,8 @@ def show_text(q: dict[str, Any]) -> str:
     for e in q["entries"]:
         if e.get("logged_at") is not None and e["recorded_at"] != e["logged_at"]:
             out.append(f"  #{e['seq']} {e['kind']}: recorded_at "
-                       f"{to_local(e['recorded_at']):%Y-%m-%d %H:%M} (claimed by the file; "
-                       f"logged {to_local(e['logged_at']):%Y-%m-%d %H:%M})")
+                       f"{to_local(e['recorded_at']):%Y-%m-%d %H:%M:%S} (claimed by the file; "
+                       f"logged {to_local(e['logged_at']):%Y-%m-%d %H:%M:%S})")
     return "\n".join(out)
 
 
