@@ -28,6 +28,7 @@ from typing import Any
 import duckdb
 
 from ledger.errors import (
+    ChainMismatch,
     LedgerBusy,
     LedgerError,
     LedgerMissing,
@@ -412,14 +413,56 @@ def append(con: duckdb.DuckDBPyConnection, entries: Sequence[NewEntry]) -> list[
         cols,
     )
     _insert_blocks(con, _single_blocks(prev, last_seq + 1, cols[4]))
-    for kind in set(cols[1]):
+    _project(con, last_seq, set(cols[1]))
+    return cols[0]
+
+
+def _project(con: duckdb.DuckDBPyConnection, after: int, kinds: set[str]) -> None:
+    """Fill the typed tables from the entries after ``after``."""
+    for kind in kinds:
         table = schema.KIND_TABLE[kind]
         con.execute(
             f"INSERT INTO {table} SELECT {_projection(table)} FROM entries "
             "WHERE seq > $1 AND kind = $2 ORDER BY seq",
-            [last_seq, kind],
+            [after, kind],
         )
-    return cols[0]
+
+
+def append_sealed(con: duckdb.DuckDBPyConnection,
+                  rows: Sequence[tuple[int, str, str, Any, str]],
+                  blocks: Sequence[Block]) -> str:
+    """Append entries numbered, written and chained elsewhere: a team ledger's replica.
+
+    ``rows`` are ``(seq, kind, subject, recorded_at, body)`` following this ledger's head;
+    ``blocks`` cover exactly them. Each block's content and link are recomputed here before
+    anything is written, so a replica never holds what does not chain onto what it held. The
+    typed tables are filled as :func:`append` fills them. Call inside a transaction. Returns
+    the new head.
+    """
+    last_seq, prev = _head(con)
+    if not rows:
+        return prev
+    bodies = [r[4] for r in rows]
+    if rows[0][0] != last_seq + 1 or rows[-1][0] - rows[0][0] + 1 != len(rows) \
+            or not blocks or blocks[0][0] != last_seq + 1 or blocks[-1][1] != rows[-1][0]:
+        raise ChainMismatch(f"entries #{rows[0][0]}..#{rows[-1][0]} do not follow the "
+                            f"replica's head #{last_seq}")
+    start = last_seq + 1
+    texts = ["\n".join(bodies[lo - start:hi - start + 1]) for lo, hi, _c, _h in blocks]
+    for (lo, hi, content, digest), got in zip(blocks, _hash_texts([t.encode() for t in texts]),
+                                              strict=True):
+        if lo != last_seq + 1 or got != content or link_hash(prev, lo, hi, got) != digest:
+            raise ChainMismatch(f"block #{lo}..#{hi} does not match its entries or does not "
+                                "link to the block before")
+        last_seq, prev = hi, digest
+    cols = [list(c) for c in zip(*rows, strict=True)]
+    con.execute(
+        "INSERT INTO entries SELECT unnest($1), unnest($2), unnest($3), unnest($4), unnest($5)",
+        cols,
+    )
+    _insert_blocks(con, blocks)
+    _project(con, start - 1, set(cols[1]))
+    return prev
 
 
 def _projection(table: str) -> str:

@@ -1,0 +1,307 @@
+"""A team ledger: the log on a PostgreSQL server, read through a local DuckDB replica.
+
+Each client keeps an ordinary DuckDB ledger file (the replica) built by the store's own code
+(:func:`ledger.storage.store.append_sealed`) from the server's entries, so every reader (list,
+show, score, calibration, export, verify, the dashboard) runs on it unchanged and at local
+speed. Syncing fetches only the entries after the last one the replica holds, checking each
+block's hash as it arrives. A replica whose head is not on the server's chain is refused: it is
+moved aside (never merged) and rebuilt from the server.
+
+Writes (:meth:`TeamLedger.transaction`) take the server's append lock first, bring the replica
+to the server's head under it, let the library validate and build the entries on the replica as
+for a ledger file, send exactly those entries and blocks to the server, and commit there before
+the replica: the chain stays one line whatever the number of writers, and a writer that dies at
+any point leaves the server without a half entry (the replica, rolled back or behind, catches up
+on its next sync).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ledger.errors import IdentityRefused, ServerError
+from ledger.storage import pg
+from ledger.storage.store import Ledger, _head, append_sealed
+
+#: Entries fetched and appended to the replica per transaction while syncing.
+CHUNK = 65_536
+REPLICA_DIR_ENV = "FORECAST_LEDGER_REPLICA_DIR"
+
+
+def replica_dir() -> Path:
+    """Where replicas live: env FORECAST_LEDGER_REPLICA_DIR, else ~/.cache/forecast-ledger."""
+    if os.environ.get(REPLICA_DIR_ENV):
+        return Path(os.environ[REPLICA_DIR_ENV])
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "forecast-ledger"
+
+
+def replica_path(url: str) -> Path:
+    """The replica file of ``url``: one per user, server and database."""
+    import getpass
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    user = parts.username or os.environ.get("PGUSER") or getpass.getuser()
+    name = f"{user}@{parts.hostname or 'local'}_{parts.port or 5432}_{parts.path.strip('/')}"
+    return replica_dir() / (re.sub(r"[^A-Za-z0-9._@-]", "_", name) + ".duckdb")
+
+
+@dataclass
+class SyncReport:
+    """How far a replica was behind its server, and what a sync fetched."""
+
+    replica: str
+    before: int
+    server: int
+    fetched: int
+    seconds: float
+    rebuilt_from: str | None = None  # where a replica that disagreed was moved
+
+    def summary(self) -> str:
+        behind = self.server - self.before
+        text = (f"replica at entry {self.before + self.fetched:,} of {self.server:,} "
+                f"(was {behind:,} behind); fetched {self.fetched:,} in {self.seconds:.2f} s")
+        if self.rebuilt_from:
+            text = (f"the replica disagreed with the server's chain: moved it to "
+                    f"{self.rebuilt_from} and rebuilt it; {text}")
+        return text
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"replica": self.replica, "before": self.before, "server": self.server,
+                "fetched": self.fetched, "seconds": round(self.seconds, 3),
+                "rebuilt_from": self.rebuilt_from}
+
+
+def _fetch_chunk(server: Any, after: int) -> tuple[list, list]:
+    blocks = server.execute(
+        f"SELECT first_seq, last_seq, content, hash FROM {pg.SCHEMA}.blocks "
+        "WHERE first_seq > %s AND first_seq <= %s ORDER BY first_seq",
+        [after, after + CHUNK]).fetchall()
+    if not blocks:  # a block longer than CHUNK (none are written so, but be safe), or the end
+        blocks = pg.fetch_blocks(server, after, 1)
+    if not blocks:
+        return [], []
+    return pg.fetch_entries(server, blocks[0][0], blocks[-1][1]), blocks
+
+
+def _move_aside(path: Path) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    aside = path.with_name(f"{path.name}.diverged-{stamp}")
+    path.rename(aside)
+    wal = path.with_name(path.name + ".wal")
+    if wal.exists():
+        wal.rename(aside.with_name(aside.name + ".wal"))
+    return aside
+
+
+def sync_replica(server: Any, replica: Ledger, *, status_only: bool = False) -> SyncReport:
+    """Bring ``replica`` (a ledger file) to the head of ``server`` (an open connection).
+
+    A replica whose head is not a block hash on the server is moved aside and rebuilt.
+    """
+    started = time.perf_counter()
+    server_last, _ = pg.server_head(server)
+    rebuilt = None
+    for _attempt in range(2):
+        with Ledger.connect(replica, create=True, write=not status_only) as con:
+            before, head = _head(con)
+            if before and pg.block_hash_at(server, before) != head:
+                if status_only:
+                    raise ServerError(
+                        f"the replica {replica.path} disagrees with the server's chain at "
+                        f"entry #{before}", "run `forecast-ledger sync` to rebuild it")
+                diverged = True
+            else:
+                diverged = False
+                fetched = 0
+                while not status_only:
+                    rows, blocks = _fetch_chunk(server, before + fetched)
+                    if not rows:
+                        break
+                    con.begin()
+                    try:
+                        append_sealed(con, rows, blocks)
+                    except BaseException:
+                        con.rollback()
+                        raise
+                    con.commit()
+                    fetched += len(rows)
+                return SyncReport(str(replica.path), before, max(server_last, before + fetched),
+                                  fetched, time.perf_counter() - started, rebuilt)
+        if diverged:  # closed by now: never merged, moved aside whole
+            rebuilt = str(_move_aside(replica.path))
+    raise ServerError(f"could not rebuild the replica {replica.path}")  # pragma: no cover
+
+
+class TeamLedger(Ledger):
+    """A ledger whose log lives on a PostgreSQL server; ``path`` is the local replica."""
+
+    def __init__(self, url: str, replica: str | os.PathLike[str] | None = None,
+                 lock_timeout: float | None = None) -> None:
+        super().__init__(replica or replica_path(url), lock_timeout)
+        self.url = url
+        self._inside = False  # within transaction(): the replica is synced already
+        self._identity: str | None = None
+        self._any_name: bool | None = None
+
+    def __repr__(self) -> str:
+        return f"TeamLedger({pg.safe_url(self.url)!r}, replica={str(self.path)!r})"
+
+    def exists(self) -> bool:
+        return True  # the server says otherwise on connecting, in one line
+
+    def where(self) -> str:
+        """The server, for messages (no password)."""
+        return pg.safe_url(self.url)
+
+    def _who(self) -> None:
+        with pg.session(self.url) as server:
+            self._identity = pg.identity(server)
+            self._any_name = pg.may_write_any_name(server)
+
+    def identity(self) -> str:
+        """The forecaster this client writes as: its database role on the server."""
+        if self._identity is None:
+            self._who()
+        assert self._identity is not None
+        return self._identity
+
+    def check_writer(self, name: str | None) -> str:
+        """The name to write as: the connection's role; ``name`` (``--as``) naming someone
+        else is refused, unless this role is the ledger's maintenance role."""
+        me = self.identity()
+        if not name or name == me or self._any_name:
+            return name or me
+        raise IdentityRefused(
+            f"you are {me} on the team ledger {self.where()}; you cannot write as {name}",
+            f"leave out --as (and FORECAST_LEDGER_FORECASTER), or connect as {name}")
+
+    def sync(self, *, status_only: bool = False) -> SyncReport:
+        """Fetch what the server holds after the replica's last entry (see
+        :func:`sync_replica`)."""
+        with pg.session(self.url) as server:
+            pg.require_schema(server, self.url)
+            return sync_replica(server, self, status_only=status_only)
+
+    @contextmanager
+    def connect(self, *, create: bool = False, write: bool = False) -> Iterator[Any]:
+        """The replica, synced first (reads see what the server holds when they start)."""
+        if not self._inside:
+            self.sync()
+        with super().connect(create=True, write=write) as con:
+            yield con
+
+    @contextmanager
+    def transaction(self, *, create: bool = False) -> Iterator[Any]:
+        """Validate and build entries on the replica under the server's append lock, then
+        append them on the server and commit there first (see the module's docstring)."""
+        import psycopg
+
+        with pg.session(self.url) as server:
+            pg.require_schema(server, self.url)
+            pg.lock_head(server)
+            sync_replica(server, self)  # under the lock: the head cannot move until commit
+            self._inside = True
+            try:
+                with super().transaction(create=True) as con:
+                    first, _ = _head(con)
+                    yield con
+                    rows = con.execute(
+                        "SELECT seq, kind, subject, recorded_at, body FROM entries "
+                        "WHERE seq > $1 ORDER BY seq", [first]).fetchall()
+                    if rows:
+                        blocks = con.execute(
+                            "SELECT first_seq, last_seq, content, hash FROM blocks "
+                            "WHERE first_seq > $1 ORDER BY first_seq", [first]).fetchall()
+                        pg.insert(server, rows, blocks)
+                    try:
+                        server.commit()
+                    except psycopg.Error as exc:
+                        raise ServerError(f"the server refused the append: {exc}".splitlines()[0],
+                                          "try again; nothing was written") from None
+            finally:
+                self._inside = False
+
+    def verify(self, *, expect_head: str | None = None,
+               witness: str | os.PathLike[str] | None = None) -> tuple[int, str]:
+        """Recompute the server's chain, sync, verify the replica as a ledger file, and check
+        both end at the same head."""
+        with pg.session(self.url) as server:
+            pg.require_schema(server, self.url)
+            count, head = pg.verify_server(server)
+            sync_replica(server, self)
+        self._inside = True
+        try:
+            got = super().verify(expect_head=expect_head, witness=witness)
+        finally:
+            self._inside = False
+        if got[0] < count or pg_block_mismatch(got, count, head):
+            raise ServerError(f"the replica ends at #{got[0]}, the server at #{count}",
+                              "run `forecast-ledger sync`")
+        return got
+
+
+def pg_block_mismatch(got: tuple[int, str], count: int, head: str) -> bool:
+    """Whether a replica verified at ``got`` disagrees with the server's ``(count, head)``."""
+    return got[0] == count and got[1] != head
+
+
+def open_ledger(db: str) -> Ledger:
+    """The ledger ``--db`` names: a :class:`TeamLedger` for a PostgreSQL URL, else a file."""
+    return TeamLedger(db) if pg.is_url(db) else Ledger(db)
+
+
+def copy_ledger(src: str, dst: str, *, chunk: int = CHUNK) -> int:
+    """Copy a whole log, bodies and blocks unchanged, from a ledger file to an empty team
+    ledger, or from a team ledger to a new ledger file; returns the entries copied.
+
+    Unchanged means the copy's chain has the same head, so its exports are identical. Into a
+    server, the copy is written in one transaction by a role that may write every member's
+    name (the maintenance role, or the administrator); the source file is verified first.
+    """
+    from ledger.errors import LedgerError, OutputExists
+
+    if pg.is_url(src) == pg.is_url(dst):
+        raise LedgerError("copy moves a ledger between a file and a team ledger",
+                          "give one ledger file and one postgresql:// URL")
+    if pg.is_url(src):
+        if Path(dst).exists():
+            raise OutputExists(f"{dst} exists", "copy into a new file")
+        target = TeamLedger(src, replica=dst)
+        target.verify()
+        return target.head()[0]
+    source = Ledger(src)
+    count, _head_hash = source.verify()
+    import psycopg
+
+    with pg.session(dst) as server, Ledger.connect(source) as con:
+        pg.require_schema(server, dst)
+        pg.lock_head(server)
+        if pg.server_head(server)[0]:
+            raise LedgerError(f"{pg.safe_url(dst)} already holds entries",
+                              "copy into a team ledger that was just created with `init`")
+        done = 0
+        while done < count:
+            blocks = con.execute(
+                "SELECT first_seq, last_seq, content, hash FROM blocks "
+                "WHERE first_seq > $1 AND first_seq <= $2 ORDER BY first_seq",
+                [done, done + chunk]).fetchall()
+            rows = con.execute("SELECT seq, kind, subject, recorded_at, body FROM entries "
+                               "WHERE seq BETWEEN $1 AND $2 ORDER BY seq",
+                               [blocks[0][0], blocks[-1][1]]).fetchall()
+            pg.insert(server, rows, blocks)
+            done = blocks[-1][1]
+        try:
+            server.commit()
+        except psycopg.Error as exc:
+            raise ServerError(f"the server refused the copy: {exc}".splitlines()[0]) from None
+    return count
