@@ -74,9 +74,18 @@ def connect(url: str, *, autocommit: bool = False) -> Any:
 @contextmanager
 def session(url: str) -> Iterator[Any]:
     """A connection closed on leaving; the transaction is rolled back unless committed."""
+    import psycopg
+
     con = connect(url)
     try:
         yield con
+    except psycopg.errors.InsufficientPrivilege as exc:
+        raise ServerError(f"the server refused: {_first_line(exc)}",
+                          "ask the ledger's administrator to make you a member "
+                          f"(GRANT {MEMBER} TO you)") from None
+    except psycopg.Error as exc:
+        raise ServerError(f"the team ledger's server failed: {_first_line(exc)}",
+                          "try again; nothing was written") from None
     finally:
         con.close()
 
