@@ -61,12 +61,21 @@ def _ledger() -> Ledger:
     return Ledger(ledger_path())
 
 
+def _closing(led: Ledger, use: Callable[[Ledger], Any]) -> Any:
+    # A team ledger keeps a server connection: closed after each use, never cached across
+    # reruns (each session runs in its own thread).
+    try:
+        return use(led)
+    finally:
+        getattr(led, "close", lambda: None)()
+
+
 def identity() -> str | None:
     """On a team ledger, who you are: the connection's database role (else None)."""
     if not team_url():
         return None
     if "_identity" not in st.session_state:
-        st.session_state["_identity"] = _ledger().identity()
+        st.session_state["_identity"] = _closing(_ledger(), lambda led: led.identity())
     return st.session_state["_identity"]
 
 
@@ -82,7 +91,7 @@ def refresh_state() -> dict[str, Any]:
     """Read which ledger is open and its newest entry (once per rerun, by the router)."""
     try:
         if team_url():  # reads are local: bring the replica to the server's head first
-            _ledger().sync()
+            _closing(_ledger(), lambda led: led.sync())
         state = views.ledger_state(ledger_path())
     except LedgerError as exc:
         state = {"path": ledger_path(), "exists": True, "seq": -1, "demo": False,
@@ -160,7 +169,7 @@ def write(action: Callable[..., Any], *args: Any, done: Callable[[Any], str],
     keeps what was typed), and nothing is written. Returns False then.
     """
     try:
-        result = action(_ledger(), *args, **kwargs)
+        result = _closing(_ledger(), lambda led: action(led, *args, **kwargs))
     except LedgerError as exc:
         st.error(md(say(exc)))
         return False

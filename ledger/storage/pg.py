@@ -72,20 +72,28 @@ def connect(url: str, *, autocommit: bool = False) -> Any:
 
 
 @contextmanager
-def session(url: str) -> Iterator[Any]:
-    """A connection closed on leaving; the transaction is rolled back unless committed."""
+def errors(url: str) -> Iterator[None]:
+    """The server's errors as one line each (a named error raised inside passes through)."""
     import psycopg
 
-    con = connect(url)
     try:
-        yield con
+        yield
     except psycopg.errors.InsufficientPrivilege as exc:
-        raise ServerError(f"the server refused: {_first_line(exc)}",
+        raise ServerError(f"the server refused: {first_line(exc)}",
                           "ask the ledger's administrator to make you a member "
                           f"(GRANT {MEMBER} TO you)") from None
     except psycopg.Error as exc:
-        raise ServerError(f"the team ledger's server failed: {_first_line(exc)}",
+        raise ServerError(f"the team ledger's server {safe_url(url)} failed: {first_line(exc)}",
                           "try again; nothing was written") from None
+
+
+@contextmanager
+def session(url: str) -> Iterator[Any]:
+    """A connection closed on leaving; the transaction is rolled back unless committed."""
+    con = connect(url)
+    try:
+        with errors(url):
+            yield con
     finally:
         con.close()
 
@@ -263,7 +271,7 @@ def init(url: str, members: Sequence[str] = ()) -> dict[str, Any]:
             con.commit()
         except psycopg.Error as exc:
             raise ServerError(f"cannot set up the team ledger on {safe_url(url)}: "
-                              f"{_first_line(exc)}",
+                              f"{first_line(exc)}",
                               "run `init` as an administrator who may create roles") from None
         return server_state(con)
 
@@ -305,7 +313,7 @@ def may_write_any_name(con: Any) -> bool:
                             [MAINTENANCE]).fetchone()[0])
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     line = text[0] if text else type(exc).__name__
     return line.removeprefix("forecast-ledger: ")
@@ -335,7 +343,7 @@ def insert(con: Any, entries: Sequence[tuple[int, str, str, Any, str]],
                 for row in blocks:
                     copy.write_row(row)
     except psycopg.errors.InsufficientPrivilege as exc:
-        text = _first_line(exc)
+        text = first_line(exc)
         if text.startswith("identity:"):
             raise IdentityRefused(
                 f"the server refused: {text.removeprefix('identity: ')}",
@@ -344,7 +352,7 @@ def insert(con: Any, entries: Sequence[tuple[int, str, str, Any, str]],
                           "ask the ledger's administrator to add you as a member "
                           f"(GRANT {MEMBER} TO you)") from None
     except psycopg.Error as exc:
-        raise ServerError(f"the server refused the append: {_first_line(exc)}",
+        raise ServerError(f"the server refused the append: {first_line(exc)}",
                           "try again; nothing was written") from None
 
 

@@ -21,7 +21,7 @@ import os
 import re
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -103,10 +103,31 @@ def _move_aside(path: Path) -> Path:
     return aside
 
 
+class _Diverged(Exception):
+    """The replica's head is not on the server's chain."""
+
+
+def _catch_up(server: Any, con: Any) -> tuple[int, int]:
+    """Append to the replica on ``con`` what ``server`` holds after its head, in chunks, each
+    checked by :func:`append_sealed` (the caller commits). Returns ``(before, fetched)``;
+    raises :class:`_Diverged` before writing anything when the replica is not on the chain."""
+    before, head = _head(con)
+    if before and pg.block_hash_at(server, before) != head:
+        raise _Diverged
+    fetched = 0
+    while True:
+        rows, blocks = _fetch_chunk(server, before + fetched)
+        if not rows:
+            return before, fetched
+        append_sealed(con, rows, blocks)
+        fetched += len(rows)
+
+
 def sync_replica(server: Any, replica: Ledger, *, status_only: bool = False) -> SyncReport:
     """Bring ``replica`` (a ledger file) to the head of ``server`` (an open connection).
 
-    A replica whose head is not a block hash on the server is moved aside and rebuilt.
+    Each chunk is committed on its own, so a sync cut short keeps what it checked. A replica
+    whose head is not a block hash on the server is moved aside and rebuilt, never merged.
     """
     started = time.perf_counter()
     server_last, _ = pg.server_head(server)
@@ -137,7 +158,7 @@ def sync_replica(server: Any, replica: Ledger, *, status_only: bool = False) -> 
                     fetched += len(rows)
                 return SyncReport(str(replica.path), before, max(server_last, before + fetched),
                                   fetched, time.perf_counter() - started, rebuilt)
-        if diverged:  # closed by now: never merged, moved aside whole
+        if diverged:  # closed by now: moved aside whole
             rebuilt = str(_move_aside(replica.path))
     raise ServerError(f"could not rebuild the replica {replica.path}")  # pragma: no cover
 
@@ -152,6 +173,7 @@ class TeamLedger(Ledger):
         self._inside = False  # within transaction(): the replica is synced already
         self._identity: str | None = None
         self._any_name: bool | None = None
+        self._con: Any = None
 
     def __repr__(self) -> str:
         return f"TeamLedger({pg.safe_url(self.url)!r}, replica={str(self.path)!r})"
@@ -163,10 +185,44 @@ class TeamLedger(Ledger):
         """The server, for messages (no password)."""
         return pg.safe_url(self.url)
 
+    @contextmanager
+    def _server(self) -> Iterator[Any]:
+        """This client's server connection, opened once and kept (a TeamLedger is used by one
+        thread); rolled back on any error and dropped when broken."""
+        import psycopg
+
+        if self._con is None or self._con.closed:
+            self._con = pg.connect(self.url)
+            try:
+                with pg.errors(self.url):
+                    pg.require_schema(self._con, self.url)
+            except BaseException:
+                self.close()
+                raise
+        try:
+            yield self._con
+        except BaseException:
+            if not self._con.closed:
+                try:
+                    self._con.rollback()
+                except psycopg.Error:
+                    self.close()
+            raise
+        finally:
+            if self._con is not None and self._con.broken:
+                self.close()
+
+    def close(self) -> None:
+        """Close the server connection (a new one is opened when needed)."""
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
     def _who(self) -> None:
-        with pg.session(self.url) as server:
+        with self._server() as server:
             self._identity = pg.identity(server)
             self._any_name = pg.may_write_any_name(server)
+            server.rollback()
 
     def identity(self) -> str:
         """The forecaster this client writes as: its database role on the server."""
@@ -188,9 +244,11 @@ class TeamLedger(Ledger):
     def sync(self, *, status_only: bool = False) -> SyncReport:
         """Fetch what the server holds after the replica's last entry (see
         :func:`sync_replica`)."""
-        with pg.session(self.url) as server:
-            pg.require_schema(server, self.url)
-            return sync_replica(server, self, status_only=status_only)
+        with self._server() as server, pg.errors(self.url):
+            try:
+                return sync_replica(server, self, status_only=status_only)
+            finally:
+                server.rollback()
 
     @contextmanager
     def connect(self, *, create: bool = False, write: bool = False) -> Iterator[Any]:
@@ -203,42 +261,56 @@ class TeamLedger(Ledger):
     @contextmanager
     def transaction(self, *, create: bool = False) -> Iterator[Any]:
         """Validate and build entries on the replica under the server's append lock, then
-        append them on the server and commit there first (see the module's docstring)."""
+        append them on the server and commit there first (see the module's docstring).
+
+        The replica is opened before the lock is taken, and brought to the server's head under
+        it in the same replica transaction, so the lock is held only for validating, building
+        and sending the entries.
+        """
         import psycopg
 
-        with pg.session(self.url) as server:
-            pg.require_schema(server, self.url)
-            pg.lock_head(server)
-            sync_replica(server, self)  # under the lock: the head cannot move until commit
+        with self._server() as server, pg.errors(self.url), ExitStack() as stack:
             self._inside = True
+            stack.callback(setattr, self, "_inside", False)
+            for _attempt in range(2):
+                replica = ExitStack()
+                con = replica.enter_context(Ledger.transaction(self, create=True))
+                pg.lock_head(server)
+                try:
+                    _catch_up(server, con)
+                except _Diverged:
+                    replica.close()  # nothing was written to it
+                    server.rollback()
+                    _move_aside(self.path)
+                    continue
+                stack.enter_context(replica)
+                break
+            else:  # pragma: no cover
+                raise ServerError(f"could not rebuild the replica {self.path}")
+            first, _ = _head(con)
+            yield con
+            rows = con.execute(
+                "SELECT seq, kind, subject, recorded_at, body FROM entries "
+                "WHERE seq > $1 ORDER BY seq", [first]).fetchall()
+            if rows:
+                blocks = con.execute(
+                    "SELECT first_seq, last_seq, content, hash FROM blocks "
+                    "WHERE first_seq > $1 ORDER BY first_seq", [first]).fetchall()
+                pg.insert(server, rows, blocks)
             try:
-                with super().transaction(create=True) as con:
-                    first, _ = _head(con)
-                    yield con
-                    rows = con.execute(
-                        "SELECT seq, kind, subject, recorded_at, body FROM entries "
-                        "WHERE seq > $1 ORDER BY seq", [first]).fetchall()
-                    if rows:
-                        blocks = con.execute(
-                            "SELECT first_seq, last_seq, content, hash FROM blocks "
-                            "WHERE first_seq > $1 ORDER BY first_seq", [first]).fetchall()
-                        pg.insert(server, rows, blocks)
-                    try:
-                        server.commit()
-                    except psycopg.Error as exc:
-                        raise ServerError(f"the server refused the append: {exc}".splitlines()[0],
-                                          "try again; nothing was written") from None
-            finally:
-                self._inside = False
+                server.commit()
+            except psycopg.Error as exc:
+                raise ServerError(f"the server refused the append: {pg.first_line(exc)}",
+                                  "try again; nothing was written") from None
 
     def verify(self, *, expect_head: str | None = None,
                witness: str | os.PathLike[str] | None = None) -> tuple[int, str]:
         """Recompute the server's chain, sync, verify the replica as a ledger file, and check
         both end at the same head."""
-        with pg.session(self.url) as server:
-            pg.require_schema(server, self.url)
+        with self._server() as server, pg.errors(self.url):
             count, head = pg.verify_server(server)
             sync_replica(server, self)
+            server.rollback()
         self._inside = True
         try:
             got = super().verify(expect_head=expect_head, witness=witness)
