@@ -153,3 +153,43 @@ def test_a_file_ledger_never_imports_psycopg(tmp_path):
     ok(db, "add", "Will psycopg stay out?", "--by", "2030-01-01", "--id", "out")
     for args in (["list"], ["verify"], ["forecast", "out", "--p", "0.2"], ["--help"]):
         assert loaded_after("--db", db, *args, heavy=("psycopg",)) == []
+
+
+def test_a_csv_import_on_a_team_ledger_is_sealed_on_the_server_and_verifies(team, tmp_path):
+    rows = ["question_id,forecaster,probability,made_at,question,criteria,resolve_by,opened"]
+    rows += [f"bulk-{i},alice,0.{i + 1},2026-02-0{i + 1},Will bulk question {i} hold?,"
+             f"Yes if it holds,2030-01-01,2026-01-01" for i in range(5)]
+    csv = tmp_path / "rows.csv"
+    csv.write_text("\n".join(rows) + "\n")
+    alice = team.url("alice")
+    assert "5 new forecasts" in ok(alice, "import", str(csv))
+    with psycopg.connect(team.url()) as con:
+        assert con.execute("SELECT first_seq, last_seq FROM forecast_ledger.blocks").fetchall() \
+            == [(1, 10)]  # one bulk block, sealed by the same code as in a file
+    assert "10 entries" in ok(team.url("bob"), "verify")
+    # a row in someone else's name is refused by the server, and nothing is written
+    csv.write_text(rows[0] + "\nbulk-9,bob,0.5,2026-02-01,Will bulk question 9 hold?,"
+                   "Yes if it holds,2030-01-01,2026-01-01\n")
+    result = fl(alice, "import", str(csv))
+    assert result.exit_code == 1
+    assert result.stderr == ("error: the server refused: alice may not write a forecast as bob "
+                             "(on a team ledger you write as your own database role)\n")
+    assert len(server_log(team)) == 10
+
+
+def test_verify_on_a_team_ledger_names_a_body_changed_on_the_server(team):
+    alice = team.url("alice")
+    ok(alice, "add", "Will the server be tampered with?", "--by", "2030-01-01", "--id", "t",
+       "--p", "0.4")
+    ok(team.url("bob"), "sync")
+    with psycopg.connect(team.url(), autocommit=True) as con:  # a superuser can do anything
+        con.execute("ALTER TABLE forecast_ledger.entries DISABLE TRIGGER append_only")
+        con.execute("UPDATE forecast_ledger.entries SET body = replace(body, '0.4', '0.9') "
+                    "WHERE seq = 2")
+        con.execute("ALTER TABLE forecast_ledger.entries ENABLE TRIGGER append_only")
+    result = fl(team.url("bob"), "verify")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: server chain: entries #2..#2 do not match their block's hash (the server's log "
+        "was changed outside forecast-ledger (by a superuser or the maintenance role); compare "
+        "it with a replica, restore it with `copy`)\n")

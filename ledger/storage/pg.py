@@ -379,6 +379,8 @@ def verify_server(con: Any, batch: int = 4096) -> tuple[int, str]:
     """
     from ledger.storage.store import content_hash, link_hash
 
+    hint = ("the server's log was changed outside forecast-ledger (by a superuser or the "
+            "maintenance role); compare it with a replica, restore it with `copy`")
     prev, last = GENESIS, 0
     while True:
         blocks = fetch_blocks(con, last, batch)
@@ -388,16 +390,16 @@ def verify_server(con: Any, batch: int = 4096) -> tuple[int, str]:
         bodies = {r[0]: r[4] for r in rows}
         for first, end, content, digest in blocks:
             if first != last + 1:
-                raise ServerError(f"server chain: block #{first} does not follow #{last}")
+                raise ServerError(f"server chain: block #{first} does not follow #{last}", hint)
             texts = [bodies.get(s) for s in range(first, end + 1)]
             if None in texts or content_hash(texts) != content:
                 raise ServerError(f"server chain: entries #{first}..#{end} do not match their "
-                                  "block's hash")
+                                  "block's hash", hint)
             if link_hash(prev, first, end, content) != digest:
-                raise ServerError(f"server chain: block #{first}..#{end} does not link")
+                raise ServerError(f"server chain: block #{first}..#{end} does not link", hint)
             prev, last = digest, end
     (extra,) = con.execute(f"SELECT count(*) FROM {S}.entries WHERE seq > %s", [last]).fetchone()
     if extra:
-        raise ServerError(f"server chain: {extra} entries after #{last} are in no block")
+        raise ServerError(f"server chain: {extra} entries after #{last} are in no block", hint)
     return last, prev
 
