@@ -38,6 +38,8 @@ MAINTENANCE = "forecast_ledger_maintenance"
 #: pg_advisory_xact_lock key of appends (any constant; "FLAP" in ASCII).
 APPEND_LOCK = 0x464C4150
 SERVER_VERSION = "1"
+#: Rows per INSERT statement when appending.
+INSERT_CHUNK = 16_384
 GENESIS = "0" * 64
 
 
@@ -111,8 +113,13 @@ DDL = [
     subject text NOT NULL,
     recorded_at timestamp NOT NULL,
     body text NOT NULL,
-    written_by name NOT NULL DEFAULT current_user
+    written_by name NOT NULL DEFAULT current_user,
+    forecaster text  -- a forecast's forecaster, from its body: what blind visibility checks
 )""",
+    f"""CREATE INDEX IF NOT EXISTS entries_forecasts ON {S}.entries (subject, forecaster)
+WHERE kind = 'forecast'""",
+    f"""CREATE INDEX IF NOT EXISTS entries_questions ON {S}.entries (subject, seq)
+WHERE kind = 'question'""",
     f"""CREATE TABLE IF NOT EXISTS {S}.blocks (
     first_seq bigint PRIMARY KEY,
     last_seq bigint NOT NULL UNIQUE,
@@ -136,13 +143,30 @@ BEGIN
         USING ERRCODE = 'insufficient_privilege';
 END $$""",
     # Entries: consecutive numbers, and the writer's own name (identity).
+    # SECURITY DEFINER: row-level security hides some entries from members, not from these.
+    f"""CREATE OR REPLACE FUNCTION {S}.head_seq() RETURNS bigint
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $$
+    SELECT coalesce(max(seq), 0) FROM {S}.entries
+$$""",
+    # Whether viewer may see others' forecasts on a question: it is not blind (its latest
+    # version), or viewer has logged a forecast on it (ledger.rules.hidden_from).
+    f"""CREATE OR REPLACE FUNCTION {S}.revealed(question text, viewer name) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $$
+    SELECT NOT coalesce((SELECT (q.body::jsonb ->> 'blind')::boolean FROM {S}.entries q
+                         WHERE q.kind = 'question' AND q.subject = question
+                         ORDER BY q.seq DESC LIMIT 1), false)
+        OR EXISTS (SELECT 1 FROM {S}.entries f WHERE f.kind = 'forecast'
+                   AND f.subject = question AND f.forecaster = viewer::text)
+$$""",
     f"""CREATE OR REPLACE FUNCTION {S}.check_entry() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     head bigint;
     who text;
 BEGIN
-    SELECT coalesce(max(seq), 0) INTO head FROM {S}.entries;
+    head := {S}.head_seq();
+    NEW.forecaster := CASE WHEN NEW.kind = 'forecast'
+                           THEN NEW.body::jsonb ->> 'forecaster' END;
     IF NEW.seq <> head + 1 THEN
         RAISE EXCEPTION 'forecast-ledger: entry #% does not follow the head #%', NEW.seq, head
             USING ERRCODE = 'serialization_failure';
@@ -161,7 +185,7 @@ BEGIN
 END $$""",
     # Blocks: follow the head, hash what they cover, link to the block before.
     f"""CREATE OR REPLACE FUNCTION {S}.check_block() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
 DECLARE
     prev_last bigint;
     prev_hash text;
@@ -195,7 +219,7 @@ END $$""",
     # that never sends blocks, commits nothing).
     # One index probe per entry at commit.
     f"""CREATE OR REPLACE FUNCTION {S}.check_sealed() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM (SELECT last_seq FROM {S}.blocks WHERE first_seq <= NEW.seq
                                   ORDER BY first_seq DESC LIMIT 1) b
@@ -229,6 +253,59 @@ FOR EACH ROW EXECUTE FUNCTION {S}.check_block()""",
     f"DROP TRIGGER IF EXISTS sealed ON {S}.entries",
     f"""CREATE CONSTRAINT TRIGGER sealed AFTER INSERT ON {S}.entries
 DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION {S}.check_sealed()""",
+    # The whole chain recomputed on the server, for anyone: a member whose replica cannot
+    # hold the bodies of blind forecasts still learns that the chain is whole.
+    f"""CREATE OR REPLACE FUNCTION {S}.verify_chain(OUT entries bigint, OUT head text)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $$
+DECLARE
+    b record;
+    n bigint;
+    joined text;
+    last bigint := 0;
+    prev text := '{GENESIS}';
+    hint text := 'the server''s log was changed outside forecast-ledger (by a superuser or '
+                 'the maintenance role); compare it with a replica, restore it with `copy`';
+BEGIN
+    FOR b IN SELECT * FROM {S}.blocks ORDER BY first_seq LOOP
+        IF b.first_seq <> last + 1 THEN
+            RAISE EXCEPTION 'server chain: block #% does not follow #%', b.first_seq, last
+                USING ERRCODE = 'data_exception', HINT = hint;
+        END IF;
+        SELECT count(*), string_agg(e.body, E'\n' ORDER BY e.seq) INTO n, joined
+            FROM {S}.entries e WHERE e.seq BETWEEN b.first_seq AND b.last_seq;
+        IF n <> b.last_seq - b.first_seq + 1
+           OR b.content <> encode(sha256(convert_to(joined, 'UTF8')), 'hex') THEN
+            RAISE EXCEPTION 'server chain: entries #%..#% do not match their block''s hash',
+                b.first_seq, b.last_seq USING ERRCODE = 'data_exception', HINT = hint;
+        END IF;
+        IF b.hash <> encode(sha256(convert_to(prev || E'\n' || b.first_seq || E'\n'
+                                              || b.last_seq || E'\n' || b.content,
+                                              'UTF8')), 'hex') THEN
+            RAISE EXCEPTION 'server chain: block #%..#% does not link', b.first_seq,
+                b.last_seq USING ERRCODE = 'data_exception', HINT = hint;
+        END IF;
+        last := b.last_seq;
+        prev := b.hash;
+    END LOOP;
+    IF {S}.head_seq() <> last THEN
+        RAISE EXCEPTION 'server chain: entries after #% are in no block', last
+            USING ERRCODE = 'data_exception', HINT = hint;
+    END IF;
+    entries := last;
+    head := prev;
+END $$""",
+    # Blind questions stay blind across members, even in psql: a member reads another's
+    # forecast on a blind question only once they have logged one of their own on it.
+    f"ALTER TABLE {S}.entries ENABLE ROW LEVEL SECURITY",
+    f"DROP POLICY IF EXISTS member_read ON {S}.entries",
+    f"""CREATE POLICY member_read ON {S}.entries FOR SELECT TO {MEMBER}
+USING (kind <> 'forecast' OR forecaster = current_user::text
+       OR {S}.revealed(subject, current_user))""",
+    f"DROP POLICY IF EXISTS member_append ON {S}.entries",
+    f"CREATE POLICY member_append ON {S}.entries FOR INSERT TO {MEMBER} WITH CHECK (true)",
+    f"DROP POLICY IF EXISTS maintenance ON {S}.entries",
+    f"""CREATE POLICY maintenance ON {S}.entries FOR ALL TO {MAINTENANCE}
+USING (true) WITH CHECK (true)""",
 ]
 
 
@@ -333,15 +410,20 @@ def insert(con: Any, entries: Sequence[tuple[int, str, str, Any, str]],
     import psycopg
 
     try:
+        # INSERT from arrays, not COPY: row-level security refuses COPY FROM for members.
         with con.cursor() as cur:
-            with cur.copy(f"COPY {S}.entries (seq, kind, subject, recorded_at, body) FROM STDIN"
-                          ) as copy:
-                for row in entries:
-                    copy.write_row(row)
-            with cur.copy(f"COPY {S}.blocks (first_seq, last_seq, content, hash) FROM STDIN"
-                          ) as copy:
-                for row in blocks:
-                    copy.write_row(row)
+            for i in range(0, len(entries), INSERT_CHUNK):
+                part = entries[i:i + INSERT_CHUNK]
+                cur.execute(
+                    f"INSERT INTO {S}.entries (seq, kind, subject, recorded_at, body) "
+                    "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[], "
+                    "%s::timestamp[], %s::text[])", [list(c) for c in zip(*part, strict=True)])
+            for i in range(0, len(blocks), INSERT_CHUNK):
+                part = blocks[i:i + INSERT_CHUNK]
+                cur.execute(
+                    f"INSERT INTO {S}.blocks (first_seq, last_seq, content, hash) "
+                    "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[])",
+                    [list(c) for c in zip(*part, strict=True)])
     except psycopg.errors.InsufficientPrivilege as exc:
         text = first_line(exc)
         if text.startswith("identity:"):
@@ -371,35 +453,17 @@ def fetch_entries(con: Any, first: int, last: int) -> list[tuple[int, str, str, 
         return cur.fetchall()
 
 
-def verify_server(con: Any, batch: int = 4096) -> tuple[int, str]:
-    """Recompute the server's whole chain from its entries; ``(entries, head)``.
+def verify_server(con: Any) -> tuple[int, str]:
+    """The server's whole chain recomputed on the server (``verify_chain``, which sees every
+    entry, so a member whose replica lacks blind forecasts can run it); ``(entries, head)``.
 
     Raises :class:`ServerError` naming the first block whose content or link is wrong, or a
     gap.
     """
-    from ledger.storage.store import content_hash, link_hash
+    import psycopg
 
-    hint = ("the server's log was changed outside forecast-ledger (by a superuser or the "
-            "maintenance role); compare it with a replica, restore it with `copy`")
-    prev, last = GENESIS, 0
-    while True:
-        blocks = fetch_blocks(con, last, batch)
-        if not blocks:
-            break
-        rows = fetch_entries(con, blocks[0][0], blocks[-1][1])
-        bodies = {r[0]: r[4] for r in rows}
-        for first, end, content, digest in blocks:
-            if first != last + 1:
-                raise ServerError(f"server chain: block #{first} does not follow #{last}", hint)
-            texts = [bodies.get(s) for s in range(first, end + 1)]
-            if None in texts or content_hash(texts) != content:
-                raise ServerError(f"server chain: entries #{first}..#{end} do not match their "
-                                  "block's hash", hint)
-            if link_hash(prev, first, end, content) != digest:
-                raise ServerError(f"server chain: block #{first}..#{end} does not link", hint)
-            prev, last = digest, end
-    (extra,) = con.execute(f"SELECT count(*) FROM {S}.entries WHERE seq > %s", [last]).fetchone()
-    if extra:
-        raise ServerError(f"server chain: {extra} entries after #{last} are in no block", hint)
-    return last, prev
-
+    try:
+        return tuple(con.execute(f"SELECT * FROM {S}.verify_chain()").fetchone())
+    except psycopg.errors.DataException as exc:
+        con.rollback()
+        raise ServerError(first_line(exc), exc.diag.message_hint or "") from None

@@ -90,6 +90,7 @@ def _fetch_chunk(server: Any, after: int) -> tuple[list, list]:
         blocks = pg.fetch_blocks(server, after, 1)
     if not blocks:
         return [], []
+    # Under row-level security, entries the server withholds from this member are missing.
     return pg.fetch_entries(server, blocks[0][0], blocks[-1][1]), blocks
 
 
@@ -107,20 +108,70 @@ class _Diverged(Exception):
     """The replica's head is not on the server's chain."""
 
 
+def _withheld(con: Any) -> list[int]:
+    """Entry numbers the replica's blocks cover but it does not hold: what the server
+    withholds from this member (others' forecasts on blind questions not yet forecast)."""
+    return [s for (s,) in con.execute(
+        "SELECT s FROM (SELECT unnest(range(b.first_seq, b.last_seq + 1)) AS s FROM blocks b "
+        "WHERE b.last_seq - b.first_seq + 1 > (SELECT count(*) FROM entries e "
+        "WHERE e.seq BETWEEN b.first_seq AND b.last_seq)) "
+        "WHERE s NOT IN (SELECT seq FROM entries) ORDER BY s").fetchall()]
+
+
+def _reveal(server: Any, con: Any) -> int:
+    """Fetch the withheld entries the server now shows (their member has since forecast the
+    blind question), check each block they complete against its content, and add them.
+    Returns how many were added."""
+    from ledger.errors import ChainMismatch
+    from ledger.storage import schema
+    from ledger.storage.store import _projection, content_hash
+
+    missing = _withheld(con)
+    if not missing:
+        return 0
+    rows = server.execute(
+        f"SELECT seq, kind, subject, recorded_at, body FROM {pg.SCHEMA}.entries "
+        "WHERE seq = ANY(%s) ORDER BY seq", [missing]).fetchall()
+    if not rows:
+        return 0
+    got = [r[0] for r in rows]
+    cols = [list(c) for c in zip(*rows, strict=True)]
+    con.execute("INSERT INTO entries SELECT unnest($1), unnest($2), unnest($3), unnest($4), "
+                "unnest($5)", cols)
+    for lo, hi, content in con.execute(
+            "SELECT DISTINCT b.first_seq, b.last_seq, b.content FROM blocks b "
+            "JOIN (SELECT unnest($1) AS s) r ON r.s BETWEEN b.first_seq AND b.last_seq",
+            [got]).fetchall():
+        bodies = [b for (b,) in con.execute(
+            "SELECT body FROM entries WHERE seq BETWEEN $1 AND $2 ORDER BY seq",
+            [lo, hi]).fetchall()]
+        if len(bodies) == hi - lo + 1 and content_hash(bodies) != content:
+            raise ChainMismatch(f"entries #{lo}..#{hi} revealed by the server do not match "
+                                "their block's hash")
+    # The typed tables: the revealed rows only (they are not after the head).
+    for kind in set(cols[1]):
+        table = schema.KIND_TABLE[kind]
+        con.execute(f"INSERT INTO {table} SELECT {_projection(table)} FROM entries "
+                    "WHERE seq IN (SELECT unnest($1)) AND kind = $2 ORDER BY seq", [got, kind])
+    return len(rows)
+
+
 def _catch_up(server: Any, con: Any) -> tuple[int, int]:
     """Append to the replica on ``con`` what ``server`` holds after its head, in chunks, each
-    checked by :func:`append_sealed` (the caller commits). Returns ``(before, fetched)``;
-    raises :class:`_Diverged` before writing anything when the replica is not on the chain."""
+    checked by :func:`append_sealed`, and what it has revealed since (the caller commits).
+    Returns ``(before, entries covered)``; raises :class:`_Diverged` before writing anything
+    when the replica is not on the chain."""
     before, head = _head(con)
     if before and pg.block_hash_at(server, before) != head:
         raise _Diverged
-    fetched = 0
+    _reveal(server, con)
+    at = before
     while True:
-        rows, blocks = _fetch_chunk(server, before + fetched)
-        if not rows:
-            return before, fetched
-        append_sealed(con, rows, blocks)
-        fetched += len(rows)
+        rows, blocks = _fetch_chunk(server, at)
+        if not blocks:
+            return before, at - before
+        append_sealed(con, rows, blocks, partial=True)
+        at = blocks[-1][1]
 
 
 def sync_replica(server: Any, replica: Ledger, *, status_only: bool = False) -> SyncReport:
@@ -143,24 +194,65 @@ def sync_replica(server: Any, replica: Ledger, *, status_only: bool = False) -> 
                 diverged = True
             else:
                 diverged = False
-                fetched = 0
+                at = before
+                if not status_only:
+                    _in_transaction(con, lambda: _reveal(server, con))
                 while not status_only:
-                    rows, blocks = _fetch_chunk(server, before + fetched)
-                    if not rows:
+                    rows, blocks = _fetch_chunk(server, at)
+                    if not blocks:
                         break
-                    con.begin()
-                    try:
-                        append_sealed(con, rows, blocks)
-                    except BaseException:
-                        con.rollback()
-                        raise
-                    con.commit()
-                    fetched += len(rows)
-                return SyncReport(str(replica.path), before, max(server_last, before + fetched),
-                                  fetched, time.perf_counter() - started, rebuilt)
+                    _in_transaction(con, lambda r=rows, b=blocks: append_sealed(
+                        con, r, b, partial=True))
+                    at = blocks[-1][1]
+                return SyncReport(str(replica.path), before, max(server_last, at),
+                                  at - before, time.perf_counter() - started, rebuilt)
         if diverged:  # closed by now: moved aside whole
             rebuilt = str(_move_aside(replica.path))
     raise ServerError(f"could not rebuild the replica {replica.path}")  # pragma: no cover
+
+
+def _in_transaction(con: Any, work: Any) -> Any:
+    con.begin()
+    try:
+        done = work()
+    except BaseException:
+        con.rollback()
+        raise
+    con.commit()
+    return done
+
+
+def verify_partial(con: Any) -> tuple[int, str]:
+    """Verify a replica that lacks withheld entries: the catalog, the envelope and typed
+    tables of what it holds, every block's link, and the content of every block it holds
+    whole (the rest is checked by the server's ``verify_chain``)."""
+    from ledger.errors import BadEntry, CatalogChanged, TamperDetected
+    from ledger.storage import catalog, schema, verify
+    from ledger.storage.store import GENESIS, content_hash, link_hash
+
+    db = catalog.database(con)
+    catalog.pin(con, db)
+    problems = catalog.catalog_problems(con, db) + catalog.meta_problems(con, db)
+    if problems:
+        raise CatalogChanged(problems)
+    bad = verify._check_envelope(con)
+    for table in schema.COLUMNS:
+        bad += verify._check_table(con, table)
+    prev, last = GENESIS, 0
+    for lo, hi, content, digest in con.execute(
+            "SELECT first_seq, last_seq, content, hash FROM blocks ORDER BY first_seq"
+            ).fetchall():
+        bodies = [b for (b,) in con.execute(
+            "SELECT body FROM entries WHERE seq BETWEEN $1 AND $2 ORDER BY seq",
+            [lo, hi]).fetchall()]
+        whole = len(bodies) == hi - lo + 1
+        if lo != last + 1 or link_hash(prev, lo, hi, content) != digest or (
+                whole and content_hash(bodies) != content):
+            bad.append(BadEntry(lo, "block", f"#{lo}..#{hi}", "does not match its hash"))
+        prev, last = digest, hi
+    if bad:
+        raise TamperDetected(min(bad, key=lambda b: b.seq), len(bad))
+    return last, prev
 
 
 class TeamLedger(Ledger):
@@ -305,26 +397,30 @@ class TeamLedger(Ledger):
 
     def verify(self, *, expect_head: str | None = None,
                witness: str | os.PathLike[str] | None = None) -> tuple[int, str]:
-        """Recompute the server's chain, sync, verify the replica as a ledger file, and check
-        both end at the same head."""
+        """Recompute the server's chain (on the server), sync, verify the replica as a ledger
+        file (or, when the server withholds blind forecasts from this member, what it holds:
+        :func:`verify_partial`), and check both end at the same head."""
+        from ledger.errors import WitnessMismatch
+
         with self._server() as server, pg.errors(self.url):
             count, head = pg.verify_server(server)
             sync_replica(server, self)
             server.rollback()
         self._inside = True
         try:
-            got = super().verify(expect_head=expect_head, witness=witness)
+            with Ledger.connect(self) as con:
+                withheld = _withheld(con)
+                got = verify_partial(con) if withheld else None
+            if got is None:
+                got = super().verify(expect_head=expect_head, witness=witness)
+            elif expect_head is not None and expect_head.strip().lower() != got[1]:
+                raise WitnessMismatch(f"the head is {got[1]}, not the expected {expect_head}")
         finally:
             self._inside = False
-        if got[0] < count or pg_block_mismatch(got, count, head):
+        if got[0] < count or got[0] == count and got[1] != head:
             raise ServerError(f"the replica ends at #{got[0]}, the server at #{count}",
                               "run `forecast-ledger sync`")
         return got
-
-
-def pg_block_mismatch(got: tuple[int, str], count: int, head: str) -> bool:
-    """Whether a replica verified at ``got`` disagrees with the server's ``(count, head)``."""
-    return got[0] == count and got[1] != head
 
 
 def open_ledger(db: str) -> Ledger:

@@ -430,38 +430,46 @@ def _project(con: duckdb.DuckDBPyConnection, after: int, kinds: set[str]) -> Non
 
 def append_sealed(con: duckdb.DuckDBPyConnection,
                   rows: Sequence[tuple[int, str, str, Any, str]],
-                  blocks: Sequence[Block]) -> str:
+                  blocks: Sequence[Block], *, partial: bool = False) -> str:
     """Append entries numbered, written and chained elsewhere: a team ledger's replica.
 
-    ``rows`` are ``(seq, kind, subject, recorded_at, body)`` following this ledger's head;
-    ``blocks`` cover exactly them. Each block's content and link are recomputed here before
-    anything is written, so a replica never holds what does not chain onto what it held. The
-    typed tables are filled as :func:`append` fills them. Call inside a transaction. Returns
-    the new head.
+    ``blocks`` follow this ledger's head and ``rows`` (``(seq, kind, subject, recorded_at,
+    body)``, in order) are their entries. Each block's content and link are recomputed here
+    before anything is written, so a replica never holds what does not chain onto what it held.
+    With ``partial``, entries the server withholds (others' forecasts on a blind question) may
+    be missing: a block missing some is checked by its link alone, and its content is checked
+    once they are revealed. The typed tables are filled as :func:`append` fills them. Call
+    inside a transaction. Returns the new head.
     """
     last_seq, prev = _head(con)
-    if not rows:
+    if not blocks:
         return prev
-    bodies = [r[4] for r in rows]
-    if rows[0][0] != last_seq + 1 or rows[-1][0] - rows[0][0] + 1 != len(rows) \
-            or not blocks or blocks[0][0] != last_seq + 1 or blocks[-1][1] != rows[-1][0]:
-        raise ChainMismatch(f"entries #{rows[0][0]}..#{rows[-1][0]} do not follow the "
-                            f"replica's head #{last_seq}")
-    start = last_seq + 1
-    texts = ["\n".join(bodies[lo - start:hi - start + 1]) for lo, hi, _c, _h in blocks]
-    for (lo, hi, content, digest), got in zip(blocks, _hash_texts([t.encode() for t in texts]),
-                                              strict=True):
+    seqs = [r[0] for r in rows]
+    if blocks[0][0] != last_seq + 1 or (rows and (
+            seqs[0] < blocks[0][0] or seqs[-1] > blocks[-1][1]
+            or any(b <= a for a, b in zip(seqs, seqs[1:], strict=False))
+            or not partial and len(rows) != blocks[-1][1] - blocks[0][0] + 1)) \
+            or not rows and not partial:
+        raise ChainMismatch(f"entries do not fill blocks #{blocks[0][0]}..#{blocks[-1][1]} "
+                            f"after the replica's head #{last_seq}")
+    by_seq = {r[0]: r[4] for r in rows}
+    whole = [all(s in by_seq for s in range(lo, hi + 1)) for lo, hi, _c, _h in blocks]
+    texts = ["\n".join(by_seq[s] for s in range(lo, hi + 1)).encode()
+             for (lo, hi, _c, _h), full in zip(blocks, whole, strict=True) if full]
+    hashed = iter(_hash_texts(texts))
+    for (lo, hi, content, digest), full in zip(blocks, whole, strict=True):
+        got = next(hashed) if full else content
         if lo != last_seq + 1 or got != content or link_hash(prev, lo, hi, got) != digest:
             raise ChainMismatch(f"block #{lo}..#{hi} does not match its entries or does not "
                                 "link to the block before")
         last_seq, prev = hi, digest
-    cols = [list(c) for c in zip(*rows, strict=True)]
-    con.execute(
-        "INSERT INTO entries SELECT unnest($1), unnest($2), unnest($3), unnest($4), unnest($5)",
-        cols,
-    )
+    if rows:
+        cols = [list(c) for c in zip(*rows, strict=True)]
+        con.execute("INSERT INTO entries SELECT unnest($1), unnest($2), unnest($3), "
+                    "unnest($4), unnest($5)", cols)
     _insert_blocks(con, blocks)
-    _project(con, start - 1, set(cols[1]))
+    if rows:
+        _project(con, blocks[0][0] - 1, set(cols[1]))
     return prev
 
 
