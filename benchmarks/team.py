@@ -88,8 +88,19 @@ def sync_time(server: PgServer, size: int, work: Path) -> dict:
     started = time.perf_counter()
     replica.sync()
     noop = time.perf_counter() - started
+    # A member's sync goes through row-level security (the administrator's does not).
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as con:
+        con.execute("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'bsync') "
+                    "THEN CREATE ROLE bsync LOGIN PASSWORD 'bsync-secret'; END IF; END $$")
+    pg.init(url, members=["bsync"])
+    member = TeamLedger(url.replace(f"{ADMIN}:admin-secret", "bsync:bsync-secret"),
+                        replica=work / "member.duckdb")
+    member_sync = member.sync()
     return {"entries": entries, "copy_to_server_s": round(copied, 1),
-            "sync_s": round(report.seconds, 1), "verify_s": round(verify_s, 1),
+            "sync_s": round(report.seconds, 1), "member_sync_s": round(member_sync.seconds, 1),
+            "member_entries": member_sync.fetched, "verify_s": round(verify_s, 1),
             "verified": verified, "noop_sync_ms": round(noop * 1000, 1)}
 
 

@@ -148,15 +148,17 @@ END $$""",
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $$
     SELECT coalesce(max(seq), 0) FROM {S}.entries
 $$""",
-    # Whether viewer may see others' forecasts on a question: it is not blind (its latest
-    # version), or viewer has logged a forecast on it (ledger.rules.hidden_from).
-    f"""CREATE OR REPLACE FUNCTION {S}.revealed(question text, viewer name) RETURNS boolean
+    # The blind questions (their latest version) viewer has not forecast: others' forecasts
+    # on them are withheld from viewer (ledger.rules.hidden_from). Computed once per query
+    # (a hashed subplan in the policy), not once per row.
+    f"""CREATE OR REPLACE FUNCTION {S}.hidden_questions(viewer name) RETURNS SETOF text
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $$
-    SELECT NOT coalesce((SELECT (q.body::jsonb ->> 'blind')::boolean FROM {S}.entries q
-                         WHERE q.kind = 'question' AND q.subject = question
-                         ORDER BY q.seq DESC LIMIT 1), false)
-        OR EXISTS (SELECT 1 FROM {S}.entries f WHERE f.kind = 'forecast'
-                   AND f.subject = question AND f.forecaster = viewer::text)
+    SELECT q.subject
+    FROM (SELECT DISTINCT ON (subject) subject, body FROM {S}.entries
+          WHERE kind = 'question' ORDER BY subject, seq DESC) q
+    WHERE coalesce((q.body::jsonb ->> 'blind')::boolean, false)
+      AND NOT EXISTS (SELECT 1 FROM {S}.entries f WHERE f.kind = 'forecast'
+                      AND f.subject = q.subject AND f.forecaster = viewer::text)
 $$""",
     f"""CREATE OR REPLACE FUNCTION {S}.check_entry() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -300,7 +302,7 @@ END $$""",
     f"DROP POLICY IF EXISTS member_read ON {S}.entries",
     f"""CREATE POLICY member_read ON {S}.entries FOR SELECT TO {MEMBER}
 USING (kind <> 'forecast' OR forecaster = current_user::text
-       OR {S}.revealed(subject, current_user))""",
+       OR subject NOT IN (SELECT {S}.hidden_questions(current_user)))""",
     f"DROP POLICY IF EXISTS member_append ON {S}.entries",
     f"CREATE POLICY member_append ON {S}.entries FOR INSERT TO {MEMBER} WITH CHECK (true)",
     f"DROP POLICY IF EXISTS maintenance ON {S}.entries",
