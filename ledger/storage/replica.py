@@ -425,11 +425,6 @@ class TeamLedger(Ledger):
         return got
 
 
-def open_ledger(db: str) -> Ledger:
-    """The ledger ``--db`` names: a :class:`TeamLedger` for a PostgreSQL URL, else a file."""
-    return TeamLedger(db) if pg.is_url(db) else Ledger(db)
-
-
 def copy_ledger(src: str, dst: str, *, chunk: int = CHUNK) -> int:
     """Copy a whole log, bodies and blocks unchanged, from a ledger file to an empty team
     ledger, or from a team ledger to a new ledger file; returns the entries copied.
