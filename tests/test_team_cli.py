@@ -193,3 +193,23 @@ def test_verify_on_a_team_ledger_names_a_body_changed_on_the_server(team):
         "error: server chain: entries #2..#2 do not match their block's hash (the server's log "
         "was changed outside forecast-ledger (by a superuser or the maintenance role); compare "
         "it with a replica, restore it with `copy`)\n")
+
+
+def test_a_write_on_a_replica_that_disagrees_moves_it_aside_and_appends_on_the_server(
+        team, pg_server):
+    alice = team.url("alice")
+    ok(alice, "add", "Will the team ship by 2030?", "--by", "2030-01-01", "--id", "ship")
+    other = Team(pg_server, team.replicas)
+    from ledger.storage import pg
+
+    pg.init(other.url(), members=("alice",))
+    ok(other.url("alice"), "add", "Will the other team ship?", "--by", "2030-01-01",
+       "--id", "other")
+    mine = replica_path(alice)
+    mine.unlink()
+    replica_path(other.url("alice")).rename(mine)
+    assert ok(alice, "forecast", "ship", "--p", "0.7").startswith("logged alice's forecast 70%")
+    assert [p.name.split(".diverged-")[0] for p in team.replicas.glob("*.diverged-*")] == [
+        mine.name]
+    assert [q["id"] for q in json.loads(ok(alice, "list", "--json"))] == ["ship"]
+    assert "2 entries" in ok(alice, "verify")

@@ -367,17 +367,16 @@ class TeamLedger(Ledger):
             self._inside = True
             stack.callback(setattr, self, "_inside", False)
             for _attempt in range(2):
-                replica = ExitStack()
+                replica = stack.enter_context(ExitStack())  # closed on any error too
                 con = replica.enter_context(Ledger.transaction(self, create=True))
                 pg.lock_head(server)
                 try:
                     _catch_up(server, con)
                 except _Diverged:
-                    replica.close()  # nothing was written to it
+                    replica.close()  # nothing was written to it; closed before moving it
                     server.rollback()
                     _move_aside(self.path)
                     continue
-                stack.enter_context(replica)
                 break
             else:  # pragma: no cover
                 raise ServerError(f"could not rebuild the replica {self.path}")
