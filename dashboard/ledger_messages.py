@@ -10,6 +10,7 @@ from __future__ import annotations
 from ledger.errors import (
     AlreadyResolved,
     DuplicateQuestion,
+    IdentityRefused,
     InvalidValue,
     LedgerBusy,
     LedgerError,
@@ -56,6 +57,8 @@ HINTS: dict[tuple[type[LedgerError], str | None], str] = {
     (LedgerMissing, None): "import forecast files with `forecast-ledger import forecasts/`, "
                            "or add a first question on the Log / resolve page",
     (LedgerBusy, None): "wait for the other forecast-ledger command to finish, then try again",
+    (IdentityRefused, None): "on a team ledger you write as the database role you connected "
+                             "as: leave “Forecaster” as it is",
 }
 
 

@@ -36,8 +36,47 @@ def md(text: Any) -> str:
 
 
 def ledger_path() -> str:
-    """The ledger the dashboard shows: env FORECAST_LEDGER_DB, else ledger.duckdb here."""
+    """The ledger the dashboard shows: env FORECAST_LEDGER_DB, else ledger.duckdb here (for a
+    team ledger, a postgresql:// URL, the local replica it reads)."""
+    url = team_url()
+    if url:
+        from ledger.storage.replica import replica_path
+
+        return str(replica_path(url).resolve())
     return str(Path(os.environ.get("FORECAST_LEDGER_DB") or DEFAULT_DB).resolve())
+
+
+def team_url() -> str | None:
+    """The team ledger's URL when FORECAST_LEDGER_DB names one (see ledger.storage.replica)."""
+    db = os.environ.get("FORECAST_LEDGER_DB") or ""
+    return db if db.startswith(("postgresql://", "postgres://")) else None
+
+
+def _ledger() -> Ledger:
+    url = team_url()
+    if url:
+        from ledger.storage.replica import TeamLedger
+
+        return TeamLedger(url)
+    return Ledger(ledger_path())
+
+
+def _closing(led: Ledger, use: Callable[[Ledger], Any]) -> Any:
+    # A team ledger keeps a server connection: closed after each use, never cached across
+    # reruns (each session runs in its own thread).
+    try:
+        return use(led)
+    finally:
+        getattr(led, "close", lambda: None)()
+
+
+def identity() -> str | None:
+    """On a team ledger, who you are: the connection's database role (else None)."""
+    if not team_url():
+        return None
+    if "_identity" not in st.session_state:
+        st.session_state["_identity"] = _closing(_ledger(), lambda led: led.identity())
+    return st.session_state["_identity"]
 
 
 def display_path(path: str) -> str:
@@ -51,6 +90,8 @@ def display_path(path: str) -> str:
 def refresh_state() -> dict[str, Any]:
     """Read which ledger is open and its newest entry (once per rerun, by the router)."""
     try:
+        if team_url():  # reads are local: bring the replica to the server's head first
+            _closing(_ledger(), lambda led: led.sync())
         state = views.ledger_state(ledger_path())
     except LedgerError as exc:
         state = {"path": ledger_path(), "exists": True, "seq": -1, "demo": False,
@@ -65,7 +106,13 @@ def current() -> dict[str, Any]:
 
 
 def viewer() -> str | None:
-    """The "you are" name from the sidebar (None when empty)."""
+    """The "you are" name from the sidebar (None when empty); on a team ledger, the
+    connection's identity, which no box can change."""
+    if team_url():
+        try:
+            return identity()
+        except LedgerError:
+            return None
     name = (st.session_state.get(VIEWER_KEY) or "").strip()
     return name or None
 
@@ -122,7 +169,7 @@ def write(action: Callable[..., Any], *args: Any, done: Callable[[Any], str],
     keeps what was typed), and nothing is written. Returns False then.
     """
     try:
-        result = action(Ledger(ledger_path()), *args, **kwargs)
+        result = _closing(_ledger(), lambda led: action(led, *args, **kwargs))
     except LedgerError as exc:
         st.error(md(say(exc)))
         return False

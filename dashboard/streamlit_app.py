@@ -54,9 +54,14 @@ with st.sidebar:
         st.caption("(not created yet)")
     elif state["seq"] >= 0:
         st.caption(f"{state['seq']} ledger entries")
-    st.text_input("You are", key=ui.VIEWER_KEY,
-                  help="Your forecaster name: used by the forms and to reveal blind questions "
-                       "once you have logged your own forecast (env FORECAST_LEDGER_FORECASTER).")
+    if ui.team_url():  # who you are comes from the connection, not from a box
+        st.caption("Team ledger", help="A PostgreSQL server; this page reads a local replica.")
+        st.markdown(f"You are **{ui.md(ui.viewer() or '?')}** (your database role)")
+    else:
+        st.text_input("You are", key=ui.VIEWER_KEY,
+                      help="Your forecaster name: used by the forms and to reveal blind "
+                           "questions once you have logged your own forecast "
+                           "(env FORECAST_LEDGER_FORECASTER).")
 
 if state["demo"]:
     st.warning("**SYNTHETIC DEMO DATA**: this ledger was built by `forecast-ledger demo`; "

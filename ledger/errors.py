@@ -190,3 +190,15 @@ class CatalogChanged(LedgerError):
 
 class WitnessMismatch(LedgerError):
     """A head kept elsewhere (``--expect-head``, a witness file) is no longer on the chain."""
+
+
+class ServerError(LedgerError):
+    """A team ledger's server (PostgreSQL) refused, or could not be reached."""
+
+
+class IdentityRefused(ServerError):
+    """On a team ledger, an entry names a forecaster (or resolver) other than its writer."""
+
+
+class ChainMismatch(LedgerError):
+    """Sealed entries from a team ledger's server do not continue a replica's chain."""

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from pg_server import pg_server, team  # noqa: F401  (fixtures: a real PostgreSQL for team ledgers)
 
 from ledger.faces.cli import cli
 from ledger.storage.store import Ledger

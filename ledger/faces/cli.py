@@ -35,15 +35,28 @@ class Context:
     def __init__(self, db: str, forecaster: str | None) -> None:
         self.db = db
         self._forecaster = forecaster
+        self._team: Any = None
+
+    @property
+    def team(self) -> bool:
+        """Whether --db names a team ledger (a PostgreSQL URL): see ledger.storage.replica."""
+        return self.db.startswith(("postgresql://", "postgres://"))
 
     @property
     def ledger(self) -> Any:
+        if self.team:  # psycopg is imported only now
+            from ledger.storage.replica import TeamLedger
+
+            self._team = self._team or TeamLedger(self.db)
+            return self._team
         from ledger.storage.store import Ledger
 
         return Ledger(self.db)
 
     @property
     def forecaster(self) -> str:
+        if self.team:  # you are your database role; --as naming another is refused
+            return self.ledger.check_writer(self._forecaster)
         if not self._forecaster:
             self._forecaster = _default_forecaster()
         return self._forecaster
@@ -436,11 +449,12 @@ def show(c: Context, qid: str, as_json: bool) -> None:
 
 # Commands kept in modules of their own, registered here (they import this module's group
 # helpers, so they come last).
-from ledger.faces import cli_fix, cli_reports  # noqa: E402
+from ledger.faces import cli_fix, cli_reports, cli_team  # noqa: E402
 from ledger.faces.cli_draft import draft  # noqa: E402
 
 for _command in (draft, *(getattr(cli_reports, n) for n in cli_reports.COMMANDS),
-                 *(getattr(cli_fix, n) for n in cli_fix.COMMANDS)):
+                 *(getattr(cli_fix, n) for n in cli_fix.COMMANDS),
+                 *(getattr(cli_team, n) for n in cli_team.COMMANDS)):
     cli.add_command(_command)
 
 

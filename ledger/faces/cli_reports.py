@@ -276,8 +276,8 @@ def dashboard(c: Context, port: int, address: str, headless: bool) -> None:
         click.echo(f"note: no ledger at {c.ledger.path} yet; the dashboard will say how to "
                    "start one", err=True)
     click.echo(f"serving {c.ledger.path} on http://{address}:{port} (Ctrl+C to stop)", err=True)
-    sys.exit(run_dashboard(str(c.ledger.path), port=port, address=address, headless=headless,
-                           forecaster=c.forecaster))
+    sys.exit(run_dashboard(c.db if c.team else str(c.ledger.path), port=port, address=address,
+                           headless=headless, forecaster=c.forecaster))
 
 
 @click.command()

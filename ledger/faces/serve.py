@@ -107,7 +107,8 @@ def run_dashboard(db: str, *, port: int = 8501, address: str = "127.0.0.1",
 
     ``forecaster`` pre-fills the dashboard's "You are", as ``--as`` names you in the CLI.
     """
-    env = {**os.environ, "FORECAST_LEDGER_DB": str(Path(db).resolve())}
+    # A team ledger's URL is passed as it is (the dashboard reads its replica).
+    env = {**os.environ, "FORECAST_LEDGER_DB": db if "://" in db else str(Path(db).resolve())}
     if forecaster:
         env["FORECAST_LEDGER_FORECASTER"] = forecaster
     parent = os.getpid()

@@ -28,6 +28,7 @@ from typing import Any
 import duckdb
 
 from ledger.errors import (
+    ChainMismatch,
     LedgerBusy,
     LedgerError,
     LedgerMissing,
@@ -464,12 +465,18 @@ def append(con: duckdb.DuckDBPyConnection, entries: Sequence[NewEntry]) -> list[
         [*cols, now],
     )
     _insert_blocks(con, _single_blocks(prev, last_seq + 1, cols[4]))
-    kinds = set(cols[1])
+    _project(con, last_seq, set(cols[1]))
+    return cols[0]
+
+
+def _project(con: duckdb.DuckDBPyConnection, after: int, kinds: set[str]) -> None:
+    """Fill the typed tables from the entries after ``after`` (of ``kinds``): number new
+    questions and forecasters, and refresh the pairs of the questions forecast."""
     new = "FROM entries WHERE seq > $since AND kind = '{0}'"
     extend_numbers(con, f"SELECT body ->> 'id', seq {new.format('question')}"
                    if "question" in kinds else None,
                    f"SELECT body ->> 'forecaster', seq {new.format('forecast')}"
-                   if "forecast" in kinds else None, {"since": last_seq})
+                   if "forecast" in kinds else None, {"since": after})
     for kind in kinds:
         table = schema.KIND_TABLE[kind]
         con.execute(
@@ -477,11 +484,57 @@ def append(con: duckdb.DuckDBPyConnection, entries: Sequence[NewEntry]) -> list[
             f"SELECT e.*{number_values(table, 'e')} FROM "
             f"(SELECT {_projection(table)} FROM entries WHERE seq > $1 AND kind = $2) e "
             f"{number_joins(table, 'e')} ORDER BY e.seq",
-            [last_seq, kind],
+            [after, kind],
         )
     if "forecast" in kinds:
-        refresh_pairs(con, since_seq=last_seq)
-    return cols[0]
+        refresh_pairs(con, since_seq=after)
+
+
+def append_sealed(con: duckdb.DuckDBPyConnection,
+                  rows: Sequence[tuple[int, str, str, Any, str]],
+                  blocks: Sequence[Block], *, partial: bool = False) -> str:
+    """Append entries numbered, written and chained elsewhere: a team ledger's replica.
+
+    ``blocks`` follow this ledger's head and ``rows`` (``(seq, kind, subject, recorded_at,
+    body)``, in order) are their entries. Each block's content and link are recomputed here
+    before anything is written, so a replica never holds what does not chain onto what it held.
+    With ``partial``, entries the server withholds (others' forecasts on a blind question) may
+    be missing: a block missing some is checked by its link alone, and its content is checked
+    once they are revealed. The typed tables are filled as :func:`append` fills them. Call
+    inside a transaction. Returns the new head.
+    """
+    last_seq, prev = _head(con)
+    if not blocks:
+        return prev
+    seqs = [r[0] for r in rows]
+    if blocks[0][0] != last_seq + 1 or (rows and (
+            seqs[0] < blocks[0][0] or seqs[-1] > blocks[-1][1]
+            or any(b <= a for a, b in zip(seqs, seqs[1:], strict=False))
+            or not partial and len(rows) != blocks[-1][1] - blocks[0][0] + 1)) \
+            or not rows and not partial:
+        raise ChainMismatch(f"entries do not fill blocks #{blocks[0][0]}..#{blocks[-1][1]} "
+                            f"after the replica's head #{last_seq}")
+    by_seq = {r[0]: r[4] for r in rows}
+    whole = [all(s in by_seq for s in range(lo, hi + 1)) for lo, hi, _c, _h in blocks]
+    texts = ["\n".join(by_seq[s] for s in range(lo, hi + 1)).encode()
+             for (lo, hi, _c, _h), full in zip(blocks, whole, strict=True) if full]
+    hashed = iter(_hash_texts(texts))
+    for (lo, hi, content, digest), full in zip(blocks, whole, strict=True):
+        got = next(hashed) if full else content
+        if lo != last_seq + 1 or got != content or link_hash(prev, lo, hi, got) != digest:
+            raise ChainMismatch(f"block #{lo}..#{hi} does not match its entries or does not "
+                                "link to the block before")
+        last_seq, prev = hi, digest
+    if rows:
+        cols = [list(c) for c in zip(*rows, strict=True)]
+        # logged_at is the writer's clock, in the body (the chain covers it)
+        con.execute("INSERT INTO entries (seq, kind, subject, recorded_at, body, logged_at) "
+                    "SELECT *, TRY_CAST(b ->> 'logged_at' AS TIMESTAMP) FROM (SELECT "
+                    "unnest($1), unnest($2), unnest($3), unnest($4), unnest($5) AS b)", cols)
+    _insert_blocks(con, blocks)
+    if rows:
+        _project(con, blocks[0][0] - 1, set(cols[1]))
+    return prev
 
 
 # -- numbers and pairs: derived from the log, kept with it -------------------------------------
