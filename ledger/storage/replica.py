@@ -126,7 +126,14 @@ def _reveal(server: Any, con: Any) -> int:
     Returns how many were added."""
     from ledger.errors import ChainMismatch
     from ledger.storage import schema
-    from ledger.storage.store import _projection, content_hash
+    from ledger.storage.store import (
+        _projection,
+        content_hash,
+        number_joins,
+        number_values,
+        renumber,
+        typed_columns,
+    )
 
     missing = _withheld(con)
     if not missing:
@@ -138,8 +145,9 @@ def _reveal(server: Any, con: Any) -> int:
         return 0
     got = [r[0] for r in rows]
     cols = [list(c) for c in zip(*rows, strict=True)]
-    con.execute("INSERT INTO entries SELECT unnest($1), unnest($2), unnest($3), unnest($4), "
-                "unnest($5)", cols)
+    con.execute("INSERT INTO entries (seq, kind, subject, recorded_at, body, logged_at) "
+                "SELECT *, TRY_CAST(b ->> 'logged_at' AS TIMESTAMP) FROM (SELECT unnest($1), "
+                "unnest($2), unnest($3), unnest($4), unnest($5) AS b)", cols)
     for lo, hi, content in con.execute(
             "SELECT DISTINCT b.first_seq, b.last_seq, b.content FROM blocks b "
             "JOIN (SELECT unnest($1) AS s) r ON r.s BETWEEN b.first_seq AND b.last_seq",
@@ -150,11 +158,15 @@ def _reveal(server: Any, con: Any) -> int:
         if len(bodies) == hi - lo + 1 and content_hash(bodies) != content:
             raise ChainMismatch(f"entries #{lo}..#{hi} revealed by the server do not match "
                                 "their block's hash")
-    # The typed tables: the revealed rows only (they are not after the head).
+    # The typed tables: the revealed rows only (they are not after the head); then numbers
+    # and pairs afresh, since these rows come before others already numbered.
     for kind in set(cols[1]):
         table = schema.KIND_TABLE[kind]
-        con.execute(f"INSERT INTO {table} SELECT {_projection(table)} FROM entries "
-                    "WHERE seq IN (SELECT unnest($1)) AND kind = $2 ORDER BY seq", [got, kind])
+        con.execute(f"INSERT INTO {table} ({', '.join(typed_columns(table))}) "
+                    f"SELECT e.*{number_values(table, 'e')} FROM (SELECT {_projection(table)} "
+                    "FROM entries WHERE seq IN (SELECT unnest($1)) AND kind = $2) e"
+                    f"{number_joins(table, 'e')} ORDER BY e.seq", [got, kind])
+    renumber(con)
     return len(rows)
 
 

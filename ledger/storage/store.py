@@ -311,7 +311,23 @@ def _migrate_v2(con: duckdb.DuckDBPyConnection, db: str) -> None:
         for column, typ in numbers.items():
             con.execute(f"ALTER TABLE {table} ADD COLUMN {column} {typ}")
     catalog.create_schema(con, db, schema.DDL)  # the new tables, and this version's views
+    renumber(con)
+    con.execute("DELETE FROM meta WHERE key = 'views'")
+    con.execute("INSERT INTO meta VALUES ('views', ?)", [schema.VIEWS_REVISION])
+    con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'",
+                [str(schema.SCHEMA_VERSION)])
+    con.commit()
+
+
+def renumber(con: duckdb.DuckDBPyConnection) -> None:
+    """Number every question and forecaster, and compute every pair, afresh from the typed
+    tables (as :data:`NUMBERS_SQL` and :func:`pairs_sql` define them): for an upgrade, and for
+    a replica given entries older than its head (a blind question's forecasts, revealed),
+    whose numbers appending would give out of their entries' order. Call inside a
+    transaction."""
+    con.execute("DELETE FROM pairs")
     for table, sql in NUMBERS_SQL.items():
+        con.execute(f"DELETE FROM {table}")
         con.execute(f"INSERT INTO {table} {sql}")
     for table, numbers in schema.NUMBERS.items():
         if numbers:
@@ -325,11 +341,6 @@ def _migrate_v2(con: duckdb.DuckDBPyConnection, db: str) -> None:
                          f"AND fn.forecaster = {table}.forecaster")
             con.execute(f"UPDATE {table} SET {', '.join(sets)} {joins}")
     refresh_pairs(con, since_seq=0)
-    con.execute("DELETE FROM meta WHERE key = 'views'")
-    con.execute("INSERT INTO meta VALUES ('views', ?)", [schema.VIEWS_REVISION])
-    con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'",
-                [str(schema.SCHEMA_VERSION)])
-    con.commit()
 
 
 def _head(con: duckdb.DuckDBPyConnection) -> tuple[int, str]:
