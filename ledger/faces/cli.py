@@ -59,7 +59,9 @@ def _set_global(ctx: click.Context, param: click.Parameter, value: str | None) -
 
 
 #: The group's options every command accepts after its name too: option -> Context attribute.
-_GLOBAL_ATTRS = {"db": "db", "forecaster": "_forecaster"}
+#: Their parameter names are their own (``global_as``, not ``forecaster``): click keys parsed
+#: values by name, so a command's own ``--forecaster`` (``withdraw``) would otherwise set both.
+_GLOBAL_ATTRS = {"global_db": "db", "global_as": "_forecaster"}
 
 
 def _global_options() -> list[click.Option]:
@@ -67,10 +69,11 @@ def _global_options() -> list[click.Option]:
     default here: those the group's own options already applied, and a value given after the
     command must be the only thing that overrides them."""
     return [
-        click.Option(["--db"], metavar="PATH", expose_value=False, callback=_set_global,
+        click.Option(["--db", "global_db"], metavar="PATH", expose_value=False,
+                     callback=_set_global,
                      help="The ledger file, as before the command (env FORECAST_LEDGER_DB; "
                           f"default {DEFAULT_DB}); given in both places, this one counts."),
-        click.Option(["--as", "forecaster"], metavar="NAME", expose_value=False,
+        click.Option(["--as", "global_as"], metavar="NAME", expose_value=False,
                      callback=_set_global,
                      help="Your forecaster name, as before the command (env "
                           "FORECAST_LEDGER_FORECASTER); given in both places, this one counts."),
