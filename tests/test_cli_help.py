@@ -53,6 +53,17 @@ def test_env_still_applies_when_no_option_is_given_after_the_command(db):
     assert done.stdout.startswith("logged erin's forecast 30% on sample-price-rises")
 
 
+def test_as_after_the_command_is_not_the_commands_own_forecaster_filter(db):
+    assert invoke("--db", str(db), "import", str(DATA / "good.yaml")).exit_code == 0
+    import json
+
+    done = invoke("list", "--db", str(db), "--forecaster", "Sample Outlet", "--as", "bob",
+                  "--json")
+    assert [q["id"] for q in json.loads(done.stdout)] == ["sample-price-rises"]
+    done = invoke("list", "--db", str(db), "--as", "bob", "--forecaster", "alice", "--json")
+    assert [q["id"] for q in json.loads(done.stdout)] == ["sample-ships"]
+
+
 @pytest.mark.parametrize("command", sorted(cli.commands))
 def test_every_command_shows_db_and_as_in_its_help(command):
     shown = invoke(command, "--help")
