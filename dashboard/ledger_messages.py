@@ -15,6 +15,7 @@ from ledger.errors import (
     LedgerError,
     LedgerMissing,
     NotResolved,
+    SimilarQuestion,
     UnknownQuestion,
     UnknownSource,
 )
@@ -32,6 +33,7 @@ LABELS = {
 
 CORRECT = "“This corrects the current resolution”"
 REASON = "“Reason for the correction”"
+ADD_ANYWAY = "“Add it even though a question with the same text exists”"
 ON_LOG_PAGE = "on the Log / resolve page (Resolve or correct)"
 
 # (exception class, field) -> what to do next, in the dashboard's words. A field of None
@@ -47,6 +49,8 @@ HINTS: dict[tuple[type[LedgerError], str | None], str] = {
     (InvalidValue, "made_at"): "leave “Made at” empty for now",
     (DuplicateQuestion, "id"): "choose another “Id”, or log a forecast on the existing "
                                "question under “Add or update a forecast”",
+    (SimilarQuestion, "question"): f"tick {ADD_ANYWAY} to add it anyway, or log a forecast "
+                                   "on it under “Add or update a forecast”",
     (UnknownSource, "source"): "import the forecast file that defines it first",
     (UnknownQuestion, None): "pick a question from the list (it may have been removed)",
     (LedgerMissing, None): "import forecast files with `forecast-ledger import forecasts/`, "

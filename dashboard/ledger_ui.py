@@ -143,3 +143,62 @@ def csv_download(df: Any, file_name: str, label: str = "Download CSV", key: str 
 def split_tags(text: str) -> list[str]:
     """Tags typed as "a, b c" -> ["a", "b", "c"]; the library validates each."""
     return [t for t in re.split(r"[,\s]+", text or "") if t]
+
+
+# -- tables that fit and link to the question page -------------------------------------------
+
+#: The question page's address, relative to any page of the dashboard (st.Page's url_path of
+#: app_pages/question.py), which reads ``?id=``.
+QUESTION_PAGE = "question"
+#: Rows this tall let text cells wrap (Streamlit wraps text when a row is taller than 4rem):
+#: four lines, enough for a question of 165 characters (the longest in forecasts/) in 300 px.
+WRAPPING_ROW_HEIGHT = 90
+#: How many rows a table shows before it scrolls (down, never sideways).
+ROWS_SHOWN = 10
+
+
+def table_height(n_rows: int) -> int:
+    """The height of a table of wrapping rows showing up to :data:`ROWS_SHOWN` of them."""
+    return min(max(n_rows, 1), ROWS_SHOWN) * WRAPPING_ROW_HEIGHT + 38  # and the header
+
+
+def with_question_links(df: Any) -> Any:
+    """``df`` with a ``link`` column: each row's question page (``question?id=ID``)."""
+    return df.assign(link=QUESTION_PAGE + "?id=" + df["id"].astype(str))
+
+
+def question_link_column(width: int) -> Any:
+    """The ``link`` column shown as the question's id, opening its page."""
+    return st.column_config.LinkColumn(
+        "id", width=width, display_text=rf"{QUESTION_PAGE}\?id=(.*)",
+        help="Open the question's page")
+
+
+# -- filters that match nothing ---------------------------------------------------------------
+
+#: Shown by a page whose ledger holds no question at all (not a filter that matched nothing).
+NO_QUESTIONS = ("The ledger has no questions yet. Add one on the **Log / resolve** page, or "
+                "import forecast files with `forecast-ledger import forecasts/`.")
+
+
+def filters_text(*, forecaster: Any = None, tag: str | None = None,
+                 source: str | None = None, since: Any = None, until: Any = None) -> str:
+    """The filters chosen, in words ("by alice, tagged policy"), escaped for markdown."""
+    names = [forecaster] if isinstance(forecaster, str) else list(forecaster or [])
+    parts = []
+    if names:
+        parts.append("by " + " or ".join(md(n) for n in names))
+    if tag:
+        parts.append(f"tagged {md(tag)}")
+    if source:
+        parts.append(f"from source {md(source)}")
+    if since:
+        parts.append(f"resolved from {since}")
+    if until:
+        parts.append(f"resolved until {until}")
+    return ", ".join(parts)
+
+
+def has_questions() -> bool:
+    """Whether the ledger holds any question (an empty page is then the filters' doing)."""
+    return bool(load("question_count"))

@@ -67,6 +67,17 @@ class DuplicateQuestion(LedgerError):
     """A question id is already taken."""
 
 
+class SimilarQuestion(DuplicateQuestion):
+    """Adding a question whose text is the same as or nearly the same as one the ledger holds.
+
+    ``similar`` lists the ``(id, question)`` of those questions."""
+
+    def __init__(self, message: str, hint: str = "", *, field: str | None = None,
+                 similar: list[tuple[str, str]] | None = None) -> None:
+        super().__init__(message, hint, field=field)
+        self.similar = list(similar or [])
+
+
 class AlreadyResolved(LedgerError):
     """Resolving a question that has a resolution, without ``--correct``."""
 

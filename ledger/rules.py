@@ -79,6 +79,10 @@ SHORT_TEXT_MAX = 500    # titles, reasons, notes of a reference
 LONG_TEXT_MAX = 5000    # criteria, rationales, resolution notes
 QUESTION_MIN, QUESTION_MAX = 5, 1000
 TAG_MAX, TAGS_MAX = 50, 20
+#: The flat formats (CSV, Parquet) hold a question's tags in one cell, joined by this; so a tag
+#: may hold neither it nor a space or comma (what a person would read as two tags).
+TAG_SEPARATOR = ";"
+TAG_PATTERN = r"^[^\s,;]+$"
 QUOTE_WORDS_MAX = 40
 
 

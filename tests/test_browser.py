@@ -181,7 +181,8 @@ def test_log_a_forecast_resolve_it_and_see_it_scored(tmp_path, page):
 
         open_page(page, url, "resolved")
         scored = page.get_by_test_id("stDataFrame").last
-        expect(scored).to_contain_text("alphayespat80%")  # id, outcome, forecaster, p
+        # the id (a link to its page), outcome, forecaster and p
+        expect(scored).to_contain_text("question?id=alphayespat 80%")
 
         open_page(page, url, "calibration")
         assert metric(page, "Scored forecasts (n)") == str(after)

@@ -179,9 +179,10 @@ def test_add_refuses_resolve_by_before_opened(run):
         f"error: resolve_by: 2001-01-01 is before the question was opened ({TODAY})")
 
 
-def test_add_same_text_twice_gets_a_distinct_id_and_explicit_duplicate_is_refused(run):
+def test_add_same_text_twice_needs_allow_duplicate_and_explicit_duplicate_is_refused(run):
     assert run("add", "Will it rain?", "--by", "2030-01-01").exit_code == 0
-    second = run("add", "Will it rain?", "--by", "2030-01-01")
+    assert run("add", "Will it rain?", "--by", "2030-01-01").exit_code == 1
+    second = run("add", "Will it rain?", "--by", "2030-01-01", "--allow-duplicate")
     assert second.stdout.strip() == "added will-it-rain-2"
     dup = run("add", "Will it snow?", "--by", "2030-01-01", "--id", "will-it-rain")
     assert dup.exit_code == 1

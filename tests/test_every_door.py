@@ -104,8 +104,10 @@ def histories(draw: Any) -> list[Question]:
         for _ in range(draw(st.integers(1, 4))):
             f = Forecast(draw(st.sampled_from(PEOPLE)), draw(st.sampled_from(PROBABILITIES)),
                          draw(moments(opened + timedelta(days=1), last)))
-            if (f.who, f.made_at) not in seen:
-                seen.add((f.who, f.made_at))
+            # one forecast per person and instant: "2026-11-13" and
+            # "2026-11-13T00:00:00+00:00" are one instant where local time is UTC: a duplicate
+            if (f.who, parse_moment(f.made_at).utc) not in seen:
+                seen.add((f.who, parse_moment(f.made_at).utc))
                 forecasts.append(f)
         q = Question(f"q{n}", opened, resolve_by, draw(st.booleans()),
                      draw(st.lists(st.sampled_from(["ai", "econ", "x.y"]), max_size=2,
@@ -117,7 +119,7 @@ def histories(draw: Any) -> list[Question]:
             if draw(st.booleans()):  # logged after the resolution, made on its day: late
                 late = Forecast(draw(st.sampled_from(PEOPLE)), "0.5",
                                 q.resolved_on.isoformat())
-                if (late.who, late.made_at) not in seen:
+                if (late.who, parse_moment(late.made_at).utc) not in seen:
                     q.late.append(late)
         if draw(st.booleans()):
             q.edit = (draw(st.integers(1, 30)), draw(st.booleans()))

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import altair as alt
+import charts
 import ledger_ui as ui
-import pandas as pd
 import streamlit as st
 
 from ledger.reports.views import CORP_NOTES, MURPHY_NOTES, score_text
@@ -39,8 +38,12 @@ filters = {"forecaster": tuple(forecasters) or None, "tag": tag, "source": sourc
 view = ui.load("calibration_view", n_bins=n_bins, strategy=strategy, window=int(window),
                **filters)
 if view["n"] == 0:
-    if any(v for k, v in filters.items() if k != "mode"):
-        st.info("No scored forecasts match these filters: widen them.")
+    chosen = ui.filters_text(**{k: v for k, v in filters.items() if k != "mode"})
+    if not ui.has_questions():
+        st.info(ui.NO_QUESTIONS)
+    elif chosen:
+        st.info(f"No scored forecasts match these filters ({chosen}): only forecasts on "
+                "questions resolved yes or no are scored. Widen them.")
     else:
         st.info("Calibration appears once some questions resolve yes or no. Resolve questions "
                 "on the **Log / resolve** page, or try `forecast-ledger demo` for a populated "
@@ -54,27 +57,9 @@ m[2].metric("Bins shown", len(view["bins"]), help="Empty bins are not shown")
 m[3].metric("Brier score", score_text(view["brier"]))
 
 bins = view["bins"]
-axis = alt.Axis(format="%")
-domain = alt.Scale(domain=[0, 1])
-diagonal = alt.Chart(pd.DataFrame({"x": [0.0, 1.0], "y": [0.0, 1.0]})).mark_line(
-    strokeDash=[5, 5], color="#888").encode(x="x:Q", y="y:Q")
-errors = alt.Chart(bins).mark_rule(color="#1f77b4").encode(
-    x=alt.X("mean_forecast:Q", scale=domain), y=alt.Y("wilson_low:Q", scale=domain),
-    y2="wilson_high:Q")
-points = alt.Chart(bins).mark_circle(color="#1f77b4", opacity=0.85).encode(
-    x=alt.X("mean_forecast:Q", title="mean forecast in bin", scale=domain, axis=axis),
-    y=alt.Y("observed_frequency:Q", title="observed frequency of yes", scale=domain, axis=axis),
-    size=alt.Size("count:Q", title="forecasts", scale=alt.Scale(range=[40, 900])),
-    tooltip=["bin", "count", alt.Tooltip("mean_forecast:Q", format=".3f"),
-             alt.Tooltip("observed_frequency:Q", format=".3f"),
-             alt.Tooltip("wilson_low:Q", format=".3f"), alt.Tooltip("wilson_high:Q", format=".3f")])
-layers = [diagonal, errors, points]
-if show_corp and not view["curve"].empty:
-    layers.append(alt.Chart(view["curve"]).mark_line(color="#ff7f0e").encode(
-        x="x:Q", y="y:Q", tooltip=[alt.Tooltip("x:Q", format=".3f", title="forecast"),
-                                   alt.Tooltip("y:Q", format=".3f", title="recalibrated")]))
 st.subheader("Reliability diagram")
-st.altair_chart(alt.layer(*layers).properties(height=420), width="stretch")
+st.altair_chart(charts.reliability_chart(bins, view["curve"] if show_corp else None),
+                width="stretch")
 st.caption("Each point is a bin: its mean forecast against how often yes happened, sized by "
            "the number of forecasts, with its 95% Wilson interval. Points on the dashed "
            "diagonal are calibrated" + ("; the orange line is the CORP isotonic "
@@ -85,12 +70,7 @@ rule = ("CORP blocks are closed intervals [a, b] of the distinct forecasts PAV p
 st.caption(f"{rule} Bins shown: " + ", ".join(bins["bin"]))
 
 st.subheader("Sharpness")
-sharp = alt.Chart(view["sharpness"]).mark_bar(color="#7f7f7f").encode(
-    x=alt.X("lower:Q", bin="binned", title="forecast probability", scale=domain, axis=axis),
-    x2="upper:Q", y=alt.Y("count:Q", title="forecasts"),
-    tooltip=[alt.Tooltip("lower:Q", format=".0%"), alt.Tooltip("upper:Q", format=".0%"),
-             "count"])
-st.altair_chart(sharp.properties(height=180), width="stretch")
+st.altair_chart(charts.sharpness_chart(view["sharpness"]), width="stretch")
 st.caption("How often each probability was given: forecasts far from 50% are sharp.")
 
 st.subheader("Decomposition of the Brier score")
@@ -132,19 +112,7 @@ over = view["over_time"]
 if over.empty:
     st.caption("Appears once forecasts resolve on different days.")
 else:
-    trend = alt.Chart(over).transform_fold(
-        ["brier", "calibration_in_the_large"], as_=["measure", "value"]).mark_line(
-        point=len(over) < 60).encode(
-        x=alt.X("resolved_on:T", title="resolution date", scale=alt.Scale(type="utc"),
-                axis=alt.Axis(format="%Y-%m-%d")),
-        y=alt.Y("value:Q", title=None),
-        color=alt.Color("measure:N", title=None, scale=alt.Scale(
-            domain=["brier", "calibration_in_the_large"], range=["#1f77b4", "#d62728"])),
-        tooltip=[alt.Tooltip("utcyearmonthdate(resolved_on):T", title="resolved on",
-                             format="%Y-%m-%d"), "n", alt.Tooltip("brier:Q", format=".3f"),
-                 alt.Tooltip("calibration_in_the_large:Q", format="+.3f")])
-    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#888").encode(y="y:Q")
-    st.altair_chart((zero + trend).properties(height=260), width="stretch")
+    st.altair_chart(charts.over_time_chart(over), width="stretch")
     st.caption(f"Rolling over the last {view['window']} scored forecasts at each resolution "
                "date. Brier: lower is better. Calibration-in-the-large: mean forecast minus "
                "how often yes happened (0 is calibrated; above 0, yes was over-forecast).")

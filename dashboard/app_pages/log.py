@@ -6,11 +6,13 @@ from datetime import timedelta
 
 import ledger_ui as ui
 import streamlit as st
+from ledger_messages import ADD_ANYWAY
 
 from ledger.format.dates import today
 from ledger.format.models import OUTCOMES
 from ledger.format.probability import format_probability
 from ledger.ingest import actions
+from ledger.ingest.actions import slugify
 
 st.title("Log / resolve")
 ui.flash()
@@ -51,13 +53,20 @@ with tab_q, st.form("add_question"):
                                 placeholder='0.7, "70%", "3:1" or "1 in 5"', key="add_probability")
     forecaster = c6.text_input("Forecaster", value=me, key="add_forecaster")
     rationale = st.text_input("Rationale (optional)", key="add_rationale")
+    # Refused by default: the ledger is append-only, so a duplicate could never be taken back.
+    allow_similar = st.checkbox(ADD_ANYWAY.strip("“”"), key="add_allow_similar",
+                                help="A question whose text is the same or nearly the same as "
+                                     "one in the ledger is refused unless this is ticked.")
     if st.form_submit_button("Add question", type="primary", key="add_submit"):
         ui.write(actions.add_question, text.strip(), resolve_by=resolve_by,
                  forecaster=forecaster.strip(), probability=probability.strip() or None,
                  criteria=criteria.strip() or None, tags=ui.split_tags(tags), source=source,
                  qid=qid.strip() or None, blind=blind, rationale=rationale.strip() or None,
-                 form_keys="add_",
-                 done=lambda new_id: f"Added question {ui.md(new_id)}.")
+                 allow_similar=allow_similar, form_keys="add_",
+                 done=lambda new_id: f"Added question {ui.md(new_id)}"
+                                     + (f" (the id {ui.md(slugify(text.strip()))} was taken)."
+                                        if not qid.strip() and new_id != slugify(text.strip())
+                                        else "."))
 
 with tab_f:
     if not choices:

@@ -24,8 +24,15 @@ source = f3.selectbox("Source", list(opts["sources"]), index=None, placeholder="
 table = ui.load("unresolved_table", tag=tag, forecaster=forecaster, source=source,
                 viewer=ui.viewer())
 if table.empty:
-    st.info("No open or overdue questions match. Add one on the **Log / resolve** page"
-            + (", or clear the filters." if tag or forecaster or source else "."))
+    chosen = ui.filters_text(forecaster=forecaster, tag=tag, source=source)
+    if not ui.has_questions():
+        st.info(ui.NO_QUESTIONS)
+    elif chosen:
+        st.info(f"No open or overdue questions {chosen}. Clear a filter to see more, or add a "
+                "question on the **Log / resolve** page.")
+    else:
+        st.info("No open or overdue questions: every question has resolved. Add one on the "
+                "**Log / resolve** page.")
     st.stop()
 
 n_overdue = int((table["status"] == "overdue").sum())
@@ -43,19 +50,22 @@ def _highlight(df):  # overdue rows stand out
     return styles
 
 
+# Sized to fit the page's 840 px at a 1300 px window (sidebar open) with no sideways scroll:
+# text wraps in the tall rows; days left, tags, source and the raw date stay in the CSV.
+shown = ui.with_question_links(table).assign(
+    due=table["resolve_by"] + " (" + table["when"] + ")")
 st.dataframe(
-    table.style.apply(_highlight, axis=None), hide_index=True, width="stretch", key="open_table",
-    column_order=["id", "status", "when", "resolve_by", "question", "latest_forecasts", "tags",
-                  "source", "days_left"],
+    shown.style.apply(_highlight, axis=None), hide_index=True, width="stretch", key="open_table",
+    row_height=ui.WRAPPING_ROW_HEIGHT, height=ui.table_height(len(shown)),
+    column_order=["link", "status", "due", "question", "latest_forecasts"],
     column_config={
-        "id": st.column_config.TextColumn("id", pinned=True),
-        "question": st.column_config.TextColumn("question", width="large"),
-        "resolve_by": st.column_config.TextColumn("resolve by"),
-        "days_left": st.column_config.NumberColumn("days left",
-                                                   help="Negative: days overdue"),
-        "when": st.column_config.TextColumn("days left / overdue"),
-        "latest_forecasts": st.column_config.TextColumn("latest probability per forecaster",
-                                                        width="large"),
+        "link": ui.question_link_column(width=130),
+        "status": st.column_config.TextColumn("status", width=70),
+        "due": st.column_config.TextColumn("resolve by", width=100,
+                                           help="The resolve-by date, and days left or overdue"),
+        "question": st.column_config.TextColumn("question", width=330),
+        "latest_forecasts": st.column_config.TextColumn(
+            "latest forecasts", width=190, help="Each forecaster's latest probability"),
     },
 )
 st.caption(f"{len(table)} questions, sorted by resolve-by date. Blind questions show others' "

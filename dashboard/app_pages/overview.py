@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import altair as alt
+import charts
 import ledger_ui as ui
-import pandas as pd
 import streamlit as st
 
 st.title("Overview")
@@ -47,20 +46,6 @@ if timeline.empty:
     st.info("No open questions: everything has resolved. Add a new question on the "
             "**Log / resolve** page.")
 else:
-    base = alt.Chart(timeline).encode(
-        x=alt.X("resolve_by:T", title="resolve by", scale=alt.Scale(type="utc"),
-                axis=alt.Axis(format="%Y-%m-%d")),
-        y=alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=400)),
-        color=alt.Color("status:N", title="status",
-                        scale=alt.Scale(domain=["overdue", "open"],
-                                        range=["#d62728", "#1f77b4"])),
-        tooltip=["id", "question", alt.Tooltip("utcyearmonthdate(resolve_by):T",
-                                               title="resolve by", format="%Y-%m-%d"), "when"],
-    )
-    now = alt.Chart(pd.DataFrame({"today": [data["today"]]})).mark_rule(
-        strokeDash=[4, 4], color="#888").encode(x=alt.X("today:T", scale=alt.Scale(type="utc")))
-    chart = (now + base.mark_point(filled=True, size=140)
-             + base.mark_text(align="left", dx=10).encode(text="when:N"))
-    st.altair_chart(chart.properties(height=max(160, 28 * len(timeline))), width="stretch")
+    st.altair_chart(charts.timeline_chart(timeline, data["today"]), width="stretch")
     st.caption("The most overdue questions (red, left of the dashed line: today), then the "
                "next ones due. Resolve them on **Open / due / overdue**.")

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 import altair as alt
+import charts
 import ledger_messages
 import ledger_ui as ui
 import streamlit as st
@@ -132,7 +133,7 @@ if fc.empty:
                                              if q["hidden"] else "."))
 else:
     chart = alt.Chart(fc).mark_line(interpolate="step-after", point=True).encode(
-        x=alt.X("made_at:T", title="made at"),
+        x=alt.X("made_at:T", title="made at", axis=charts.time_axis()),  # 24-hour clock
         y=alt.Y("probability:Q", title="probability of yes",
                 scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
         color=alt.Color("forecaster:N", title="forecaster"),

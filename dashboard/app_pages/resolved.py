@@ -25,10 +25,15 @@ mode = f4.selectbox("Forecast scored", ["final", "first"], key="res_mode",
 view = ui.load("resolved_view", forecaster=forecaster, tag=tag, source=source, mode=mode)
 table = view["table"]
 if table.empty:
-    st.info("No resolved questions yet" + (" match the filters." if forecaster or tag or source
-                                            else ". Resolve one on the **Log / resolve** page "
-                                            "or the **Open / due / overdue** page, or try "
-                                            "`forecast-ledger demo` for a populated ledger."))
+    chosen = ui.filters_text(forecaster=forecaster, tag=tag, source=source)
+    if not ui.has_questions():
+        st.info(ui.NO_QUESTIONS)
+    elif chosen:
+        st.info(f"No resolved questions {chosen}. Clear a filter to see more.")
+    else:
+        st.info("No resolved questions yet. Resolve one on the **Log / resolve** page or the "
+                "**Open / due / overdue** page, or try `forecast-ledger demo` for a populated "
+                "ledger.")
     st.stop()
 
 overall = view["overall"]
@@ -59,15 +64,24 @@ if not view["by_forecaster"].empty:
                               "negative is better")})
 
 st.markdown("**Resolved questions and scored forecasts**")
-st.dataframe(table, hide_index=True, width="stretch", key="res_table", column_order=[
-    "resolved_on", "id", "outcome", "forecaster", "probability", "brier", "log_score",
-    "made_on", "evidence", "question"], column_config={
-    "question": st.column_config.TextColumn("question", width="large"),
-    "resolved_on": "resolved on",
-    "evidence": st.column_config.LinkColumn("evidence"),
-    "made_on": "made on",
-    "brier": st.column_config.NumberColumn("Brier", format="%.3f"),
-    "log_score": st.column_config.NumberColumn("log score", format="%.3f"),
+# Sized to fit the page's 840 px at a 1300 px window (sidebar open) with no sideways scroll:
+# text wraps in the tall rows; when each forecast was made stays in the CSV.
+shown = ui.with_question_links(table).assign(
+    forecast=(table["forecaster"] + " " + table["probability"]).str.strip())
+st.dataframe(shown, hide_index=True, width="stretch", key="res_table",
+             row_height=ui.WRAPPING_ROW_HEIGHT, height=ui.table_height(len(shown)),
+             column_order=["resolved_on", "link", "outcome", "forecast", "brier", "log_score",
+                           "evidence", "question"], column_config={
+    "link": ui.question_link_column(width=110),
+    "resolved_on": st.column_config.TextColumn("resolved on", width=85),
+    "outcome": st.column_config.TextColumn("outcome", width=70),
+    "forecast": st.column_config.TextColumn("scored forecast", width=110,
+                                            help="Whose forecast was scored, and its probability"),
+    "brier": st.column_config.NumberColumn("Brier", format="%.3f", width=55),
+    "log_score": st.column_config.NumberColumn("log", format="%.3f", width=55,
+                                               help="Log score, in nats"),
+    "evidence": st.column_config.LinkColumn("evidence", display_text="link", width=60),
+    "question": st.column_config.TextColumn("question", width=290),
 })
 st.caption("Most recent resolution first. Ambiguous and annulled questions, and forecasts made "
            "after the outcome was known, are never scored.")

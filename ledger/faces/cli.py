@@ -49,8 +49,50 @@ class Context:
         return self._forecaster
 
 
+def _set_global(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    # A global option given after the command: it overrides the one before it (or its env var
+    # or default), which the group has already put in the Context.
+    if value is not None:
+        obj = ctx.find_object(Context)
+        if obj is not None:
+            setattr(obj, _GLOBAL_ATTRS[param.name or ""], value)
+
+
+#: The group's options every command accepts after its name too: option -> Context attribute.
+#: Their parameter names are their own (``global_as``, not ``forecaster``): click keys parsed
+#: values by name, so a command's own ``--forecaster`` (``withdraw``) would otherwise set both.
+_GLOBAL_ATTRS = {"global_db": "db", "global_as": "_forecaster"}
+
+
+def _global_options() -> list[click.Option]:
+    """``--db`` and ``--as`` for a command's own options (after its name). No env var and no
+    default here: those the group's own options already applied, and a value given after the
+    command must be the only thing that overrides them."""
+    return [
+        click.Option(["--db", "global_db"], metavar="PATH", expose_value=False,
+                     callback=_set_global,
+                     help="The ledger file, as before the command (env FORECAST_LEDGER_DB; "
+                          f"default {DEFAULT_DB}); given in both places, this one counts."),
+        click.Option(["--as", "global_as"], metavar="NAME", expose_value=False,
+                     callback=_set_global,
+                     help="Your forecaster name, as before the command (env "
+                          "FORECAST_LEDGER_FORECASTER); given in both places, this one counts."),
+    ]
+
+
 class _Group(click.Group):
-    """Turns library errors into one-line messages and exit code 1, never a traceback."""
+    """Turns library errors into one-line messages and exit code 1, never a traceback.
+
+    Every command registered on it accepts the group's ``--db`` and ``--as`` after its name as
+    well as before (``forecast-ledger forecast ID --p 0.6 --as alice``), with the same meaning;
+    one given after the command overrides one given before. A command with an option of the
+    same name (``demo --db``) keeps its own.
+    """
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        taken = {opt for p in cmd.params for opt in p.opts}
+        cmd.params.extend(o for o in _global_options() if not taken & set(o.opts))
+        super().add_command(cmd, name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -92,6 +134,41 @@ def cli(ctx: click.Context, db: str, forecaster: str | None) -> None:
         forecast-ledger list --status open
     """
     ctx.obj = Context(db, forecaster)
+
+
+#: How each filter reads in a message: "no scored forecasts by 'alice' tagged 'x'".
+_FILTER_WORDS = {"forecaster": "by {!r}", "tag": "tagged {!r}", "source": "from source {!r}",
+                 "since": "resolved on or after {}", "until": "resolved on or before {}",
+                 "status": "with status {}", "due_within": "due within {}"}
+_VALUES_WORDS = {"forecaster": "forecasters", "tag": "tags", "source": "sources"}
+NO_QUESTIONS = ("the ledger has no questions yet (forecast-ledger import forecasts/, or "
+                "forecast-ledger add)")
+
+
+def explain_empty(con: Any, what: str, words: dict[str, str] | None = None,
+                  **given: Any) -> str | None:
+    """Why a read filtered by ``given`` found no ``what``, for a command to print.
+
+    A filter naming a value the ledger does not hold is a mistake to fix: it exits 1 with the
+    values there are ("no scored forecasts by 'nobody'; forecasters are: alice, bob"). Known
+    filters that match nothing together, and an empty ledger, return their message; with no
+    filter given it returns None (the command says "nothing resolved yet" its own way).
+    """
+    from ledger.reports.facets import shown_values, why_empty
+
+    words = {**_FILTER_WORDS, **(words or {})}
+    why = why_empty(con, **given)
+    if why.no_questions:
+        return NO_QUESTIONS
+    if why.unknown is not None:
+        u = why.unknown
+        click.echo(f"error: no {what} {words[u.filter].format(u.value)}; "
+                   f"{_VALUES_WORDS[u.filter]} are: {shown_values(u)}", err=True)
+        sys.exit(1)
+    if why.filtered:
+        return f"no {what} " + " ".join(words[k].format(v) for k, v in given.items()
+                                        if v not in (None, "", ()))
+    return None
 
 
 def _progress(stage: str, n: int, total: int) -> None:
@@ -185,22 +262,37 @@ def import_(c: Context, paths: tuple[str, ...], dry_run: bool, as_json: bool,
 @click.option("--note", help="Your rationale for the forecast.")
 @click.option("--blind", is_flag=True, help="Hide others' forecasts until they log their own.")
 @click.option("--opened", metavar="DATE", help="When the question was opened (default today).")
+@click.option("--allow-duplicate", is_flag=True,
+              help="Add it even when a question with the same or nearly the same text exists.")
 @pass_ctx
 def add(c: Context, question: str, resolve_by: str, probability: str | None,
         criteria: str | None, tags: tuple[str, ...], source: str | None, qid: str | None,
-        note: str | None, blind: bool, opened: str | None) -> None:
+        note: str | None, blind: bool, opened: str | None, allow_duplicate: bool) -> None:
     """Add a question, optionally with your first forecast.
+
+    A question with the same or nearly the same text as one in the ledger is refused, naming
+    it, unless --allow-duplicate. The id is made from the text (cut at a word) unless --id;
+    when it is taken, -2 is added and said.
 
     \b
     Example:
         forecast-ledger add "Will the Q3 report cite AI-assisted pretraining?" \\
             --p 30% --by 2027-05-21 --criteria "Yes if ..." --tag anthropic
     """
-    from ledger.ingest.actions import add_question
+    from ledger.ingest.actions import add_question, slugify
+
+    def warn(found: list[tuple[str, str]]) -> None:
+        names = ", ".join(repr(qid) for qid, _ in found)
+        click.echo(f"warning: the ledger already holds a question with the same or nearly the "
+                   f"same text: {names}", err=True)
 
     new_id = add_question(c.ledger, question, resolve_by=resolve_by, probability=probability,
                           criteria=criteria, tags=tags, source=source, qid=qid,
-                          forecaster=c.forecaster, rationale=note, blind=blind, opened=opened)
+                          forecaster=c.forecaster, rationale=note, blind=blind, opened=opened,
+                          allow_similar=allow_duplicate, on_similar=warn)
+    if not qid and new_id != slugify(question):
+        click.echo(f"note: the id {slugify(question)!r} is taken, so this question is "
+                   f"{new_id!r}", err=True)
     click.echo(f"added {new_id}" + (f" with {c.forecaster}'s forecast {probability}"
                                     if probability else ""))
     if not criteria:
@@ -297,12 +389,14 @@ def list_(c: Context, status: str | None, due_within: str | None, tag: str | Non
     with c.ledger.connect() as con:
         found = list_questions(con, status=status, due_within=days, tag=tag,
                                forecaster=forecaster, source=source, viewer=c.forecaster)
+        empty = None if found or as_json else explain_empty(
+            con, "questions", {"forecaster": "forecast by {!r}"}, status=status,
+            due_within=due_within, forecaster=forecaster, tag=tag, source=source)
     if as_json:
         click.echo(to_json(found))
         return
     if not found:
-        click.echo("no questions match" if any((status, due_within, tag, forecaster, source))
-                   else "the ledger has no questions yet (forecast-ledger import forecasts/)")
+        click.echo(empty or NO_QUESTIONS)
         return
     click.echo(table(
         ["id", "status", "resolve by", "when", "latest forecasts", "tags"],

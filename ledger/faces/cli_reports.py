@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from ledger import rules
-from ledger.faces.cli import Context, json_option, pass_ctx
+from ledger.faces.cli import NO_QUESTIONS, Context, explain_empty, json_option, pass_ctx
 
 COMMANDS = ("export", "verify", "witness", "score", "calibration", "schema", "dashboard", "demo")
 
@@ -175,7 +175,13 @@ def score(c: Context, by: str | None, rule: str, mode: str, forecaster: str | No
     with c.ledger.connect() as con:
         report = score_report(con, by=by, rule=rule, mode=mode, forecaster=forecaster, tag=tag,
                               source=source, since=since, until=until)
-    if as_json:
+        empty = None if report["overall"].get("n") or as_json else explain_empty(
+            con, "scored forecasts", forecaster=forecaster, tag=tag, source=source,
+            since=since, until=until)
+    if empty:
+        click.echo(f"{empty}; only forecasts on questions resolved yes or no are scored"
+                   if empty != NO_QUESTIONS else empty)
+    elif as_json:
         from ledger.reports.render import to_json
 
         click.echo(to_json(report))
@@ -213,7 +219,13 @@ def calibration(c: Context, n_bins: int, strategy: str, mode: str, forecaster: s
         report = calibration_report(con, n_bins=n_bins, strategy=strategy, mode=mode,
                                     forecaster=forecaster, tag=tag, source=source, since=since,
                                     until=until)
-    if as_json:
+        empty = None if report.get("n") or as_json else explain_empty(
+            con, "scored forecasts", forecaster=forecaster, tag=tag, source=source,
+            since=since, until=until)
+    if empty:
+        click.echo(f"{empty}; calibration counts only forecasts on questions resolved yes or "
+                   "no" if empty != NO_QUESTIONS else empty)
+    elif as_json:
         from ledger.reports.render import to_json
 
         click.echo(to_json(report))

@@ -136,12 +136,13 @@ ShortText = Annotated[str, Field(min_length=1, max_length=rules.SHORT_TEXT_MAX),
                       AfterValidator(check_line)]
 LongText = Annotated[str, Field(min_length=1, max_length=rules.LONG_TEXT_MAX),
                      AfterValidator(check_text)]
-Tag = Annotated[str, Field(min_length=1, max_length=rules.TAG_MAX, pattern=r"^[^\s,]+$"),
+Tag = Annotated[str, Field(min_length=1, max_length=rules.TAG_MAX, pattern=rules.TAG_PATTERN),
                 AfterValidator(check_line)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True,
+                              defer_build=True)
 
 
 class Source(_Model):

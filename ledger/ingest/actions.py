@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 
 from ledger import rules
@@ -17,6 +18,7 @@ from ledger.errors import (
     DuplicateQuestion,
     InvalidValue,
     NotResolved,
+    SimilarQuestion,
     UnknownSource,
 )
 from ledger.format.dates import parse_moment, today, utc_now
@@ -42,12 +44,45 @@ def _validate(model: Any, **values: Any) -> Any:
 def slugify(text: str, limit: int = 60) -> str:
     """An id from question text: 'Will X ship by May?' -> 'will-x-ship-by-may'.
 
+    Cut after the last whole word that fits in ``limit`` characters (a single word longer than
+    that is cut at the limit), well inside :data:`ledger.rules.ID_MAX` so that a ``-2`` still
+    fits.
+
     >>> slugify("Will Anthropic's next model cite AI-assisted pretraining?")
     'will-anthropic-s-next-model-cite-ai-assisted-pretraining'
+    >>> slugify("Will the committee publish its final report on the pretraining accident by May?")
+    'will-the-committee-publish-its-final-report-on-the'
     """
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return (slug[:limit].rstrip("-") or "question")
+    if len(slug) > limit:
+        cut = slug[:limit + 1]  # one more: a word that ends exactly at the limit is whole
+        slug = cut.rsplit("-", 1)[0] if "-" in cut[:limit] else slug[:limit]
+    return slug.strip("-") or "question"
+
+
+def _quoted(found: list[tuple[str, str]]) -> str:
+    def one(qid: str, text: str) -> str:
+        short = text if len(text) <= 60 else text[:57].rstrip() + "..."
+        return f'{qid!r} ("{short}")'
+
+    return " and ".join(one(*f) for f in found)
+
+
+def similar_questions(con: Any, text: str, limit: int = 3) -> list[tuple[str, str]]:
+    """The ``(id, question)`` of current questions whose text is the same as or nearly the same
+    as ``text`` (:mod:`ledger.ingest.similar`), the same text first."""
+    from ledger.ingest.similar import similar
+
+    found = con.execute(f"SELECT id, question FROM ({rules.current_questions_sql()}) "
+                        "ORDER BY id").fetchall()
+    return similar(text, found, limit=limit)
+
+
+def _same_words(a: str, b: str) -> bool:
+    from ledger.ingest.similar import words
+
+    return words(a) == words(b)
 
 
 def question_exists(con: Any, qid: str) -> bool:
@@ -65,8 +100,15 @@ def add_question(ledger: Ledger, text: str, *, resolve_by: Any, forecaster: str,
                  probability: Any = None, criteria: str | None = None,
                  tags: tuple[str, ...] | list[str] = (), source: str | None = None,
                  qid: str | None = None, opened: Any = None, blind: bool = False,
-                 rationale: str | None = None) -> str:
-    """Add a question (and optionally the first forecast on it). Returns its id."""
+                 rationale: str | None = None, allow_similar: bool = False,
+                 on_similar: Callable[[list[tuple[str, str]]], None] | None = None) -> str:
+    """Add a question (and optionally the first forecast on it). Returns its id.
+
+    A question whose text is the same as or nearly the same as one the ledger holds is
+    refused with :class:`~ledger.errors.SimilarQuestion` naming them, unless ``allow_similar``
+    (then ``on_similar`` is called with them, for a warning). Without ``qid`` the id is made
+    from the text (:func:`slugify`); when that id is taken, ``-2`` (``-3``, ...) is added.
+    """
     from ledger.format.models import Forecast, Question
 
     opened = opened or today()
@@ -82,6 +124,17 @@ def add_question(ledger: Ledger, text: str, *, resolve_by: Any, forecaster: str,
                            f"({question.opened})")
     with ledger.transaction(create=True) as con:
         new_id = question.id
+        found = similar_questions(con, question.question)
+        if found and not allow_similar:
+            same = [f for f in found if _same_words(f[1], question.question)]
+            raise SimilarQuestion(
+                f"question: {'the same' if same else 'nearly the same'} text is already in "
+                f"the ledger as {_quoted(found)}",
+                "add --allow-duplicate to add it anyway, or log a forecast on it with "
+                f"`forecast-ledger forecast {found[0][0]} --p P`", field="question",
+                similar=found)
+        if found and on_similar is not None:
+            on_similar(found)
         if question_exists(con, new_id):
             if qid:
                 raise DuplicateQuestion(f"question id {qid!r} is already taken",

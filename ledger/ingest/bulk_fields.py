@@ -14,8 +14,8 @@ from typing import Annotated, Any, get_args
 
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
+from ledger import rules
 from ledger.format import models
-from ledger.ingest.importer import _message
 
 # column -> (model, field) whose rules the column follows
 FIELDS: dict[str, tuple[type, str]] = {
@@ -39,7 +39,7 @@ FIELDS: dict[str, tuple[type, str]] = {
     "resolved_on": (models.Resolution, "resolved_on"),
     "evidence": (models.Resolution, "evidence"),
 }
-TAG_SEPARATOR = ";"
+TAG_SEPARATOR = rules.TAG_SEPARATOR
 
 
 @cache
@@ -66,6 +66,8 @@ def check(column: str, text: str) -> Any:
     try:
         checked = adapter(column).validate_python(value)
     except ValidationError as exc:
+        from ledger.ingest.importer import _message  # only for a refused value
+
         err = exc.errors(include_url=False)[0]
         raise ValueError(_message(err["type"], err, err.get("input"))) from None
     if column == "tags":

@@ -119,7 +119,7 @@ def _message(kind: str, err: dict, value: Any) -> str:
     if kind in ("bool_type", "bool_parsing"):
         return f"should be true or false, not {_show(value)}"
     if kind == "string_pattern_mismatch":
-        return f"{value!r} may not contain spaces or commas"
+        return f"{value!r} may not contain spaces, commas or semicolons"
     return f"{err['msg']} (got {_show(value)})"
 
 

@@ -101,19 +101,18 @@ def percent(p: float | None) -> str:
 
 # -- filters and pickers --------------------------------------------------------------------
 
+def question_count(con: Any) -> int:
+    """How many questions the ledger holds."""
+    from ledger.reports.facets import question_count as count
+
+    return count(con)
+
+
 def filter_options(con: Any) -> dict[str, Any]:
     """Values the filters offer: tags, forecasters, sources (id -> title)."""
-    # The current version's tags, read from questions: the current_questions view would also
-    # compute edited_after_forecast, an EXISTS over every forecast.
-    tags = [r[0] for r in con.execute(
-        "SELECT DISTINCT unnest(tags) AS t FROM (SELECT tags FROM questions QUALIFY "
-        "row_number() OVER (PARTITION BY id ORDER BY version DESC) = 1) ORDER BY t").fetchall()]
-    forecasters = [r[0] for r in con.execute(
-        "SELECT DISTINCT forecaster FROM forecasts ORDER BY forecaster").fetchall()]
-    sources = {r[0]: r[1] for r in con.execute(
-        "SELECT id, title FROM sources QUALIFY row_number() OVER (PARTITION BY id ORDER BY seq)"
-        " = 1 ORDER BY id").fetchall()}
-    return {"tags": tags, "forecasters": forecasters, "sources": sources}
+    from ledger.reports.facets import facets
+
+    return facets(con)
 
 
 def question_choices(con: Any, *, statuses: tuple[str, ...] | None = None,
