@@ -338,7 +338,7 @@ def fixed_histories(draw):
     for q in range(n):
         for day in range(draw(st.integers(1, 4))):
             logged.append((f"q{q}", draw(st.sampled_from(["ann", "bo"])),
-                           draw(st.sampled_from([0.1, 0.3, 0.5, 0.8, 0.95])), 1 + day * 2 + q))
+                           draw(st.sampled_from([0.1, 0.3, 0.5, 0.8, 0.95])), 1 + day * n + q))
     withdrawals = draw(st.lists(st.tuples(st.integers(0, n - 1), st.sampled_from(["ann", "bo"])),
                                 max_size=3))
     merge = draw(st.none() | st.tuples(st.integers(1, n - 1), st.integers(0, n - 1)))
@@ -368,8 +368,8 @@ def test_scores_and_calibration_honour_withdrawals_and_merges(tmp_path_factory, 
     if merge is not None and merge[0] != merge[1]:
         fixes.merge_questions(led, f"q{merge[0]}", f"q{merge[1]}", reason="same")
         kept_of[f"q{merge[0]}"] = f"q{merge[1]}"
-    # after a merge, a pair's forecasts on both questions form one stack (days differ per
-    # question, so time order is day order)
+    # after a merge, a pair's forecasts on both questions form one stack (every forecast has a
+    # day of its own, so time order is day order)
     merged: dict[tuple[str, str], list[tuple[int, float]]] = {}
     for qid, who, p, day in logged:
         merged.setdefault((kept_of[qid], who), []).append((day, p))
