@@ -131,9 +131,12 @@ def test_a_merged_duplicate_counts_on_the_kept_question_and_leaves_every_list(ru
     assert shown["id"] == "kept" and shown["requested_id"] == "dup"
     assert [m["duplicate_id"] for m in shown["merged"]] == ["dup"]
     assert "(dup was merged into kept)" in run("show", "dup").stdout
-    _forecast(run, "dup", "50%", 4, who="cy")  # logged on the kept question
+    logged = run("forecast", "dup", "--p", "50%", "--at", _day(4), forecaster="cy")
+    assert logged.stdout.strip() == (  # logged on the kept question, and said so
+        f"logged cy's forecast 50% on kept ({_day(4)[:10]})")
     assert run.json("show", "kept")["forecast_history"][-1]["logged_on"] == "kept"
-    assert run("resolve", "dup", "no").exit_code == 0  # resolves the kept question
+    resolved = run("resolve", "dup", "no")  # resolves the kept question
+    assert resolved.stdout.strip().startswith("resolved kept: no on ")
     assert run.json("show", "kept")["outcome"] == "no"
     report = run.json("score")
     assert report["overall"]["n"] == 3

@@ -337,8 +337,9 @@ def forecast(c: Context, qid: str, probability: str, note: str | None,
 
     got = add_forecast(c.ledger, qid, probability, forecaster=c.forecaster, made_at=made_at,
                        rationale=note)
+    # got["id"] is the question written to: the kept one, for a merged duplicate's id
     click.echo(f"logged {c.forecaster}'s forecast {format_probability(got['probability'])} "
-               f"on {qid} ({got['made_on']})")
+               f"on {got['id']} ({got['made_on']})")
     if got["late"]:
         click.echo("note: the question has resolved; this forecast is kept, flagged late, "
                    "and never scored", err=True)
@@ -373,7 +374,7 @@ def resolve(c: Context, qid: str, outcome: str, resolved_on: str | None, evidenc
                            resolved_on=resolved_on, evidence=evidence, note=note,
                            correct=correct, reason=reason)
     verb = "corrected" if correct else "resolved"
-    click.echo(f"{verb} {qid}: {got['outcome']} on {got['resolved_on']}")
+    click.echo(f"{verb} {got['id']}: {got['outcome']} on {got['resolved_on']}")
 
 
 @cli.command("list")

@@ -22,8 +22,6 @@ import duckdb
 
 from ledger.storage import schema
 
-#: The base tables of a schema-2 ledger.
-TABLES = ("meta", "entries", "blocks", *schema.COLUMNS)
 _VIEW_DDL = [d for d in schema.DDL if d.startswith("CREATE OR REPLACE VIEW")]
 _TEMP_VIEWS = [d.replace("CREATE OR REPLACE VIEW", "CREATE OR REPLACE TEMP VIEW", 1)
                for d in _VIEW_DDL]
