@@ -292,6 +292,10 @@ def main() -> None:
                     help="data shapes to measure: deep, wide or both (default)")
     ap.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
     args = ap.parse_args()
+    # An installed forecast-ledger runs from cached bytecode; with PYTHONDONTWRITEBYTECODE set
+    # (as on some CI machines) every run would compile its modules again, which adds ~100 ms
+    # to each start and more to commands that import more (measured here: the bulk door).
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     labels = [s.strip().lower() for s in args.sizes.split(",")]
     rows: list[tuple[str, str, float, str]] = []
 
