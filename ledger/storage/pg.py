@@ -103,6 +103,9 @@ def session(url: str) -> Iterator[Any]:
 # -- schema ----------------------------------------------------------------------------------
 
 S = SCHEMA
+#: The changes an append-only table refuses: (trigger name, event, row or statement).
+_CHANGES = (("append_only", "UPDATE OR DELETE", "ROW"),
+            ("append_only_truncate", "TRUNCATE", "STATEMENT"))
 # Every statement is idempotent, so `init` run twice leaves the same database.
 DDL = [
     f"CREATE SCHEMA IF NOT EXISTS {S}",
@@ -231,21 +234,15 @@ BEGIN
     END IF;
     RETURN NULL;
 END $$""",
-    f"DROP TRIGGER IF EXISTS append_only ON {S}.entries",
-    f"""CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON {S}.entries
-FOR EACH ROW EXECUTE FUNCTION {S}.refuse_change()""",
-    f"DROP TRIGGER IF EXISTS append_only_truncate ON {S}.entries",
-    f"""CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON {S}.entries
-FOR EACH STATEMENT EXECUTE FUNCTION {S}.refuse_change()""",
-    f"DROP TRIGGER IF EXISTS append_only ON {S}.blocks",
-    f"""CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON {S}.blocks
-FOR EACH ROW EXECUTE FUNCTION {S}.refuse_change()""",
-    f"DROP TRIGGER IF EXISTS append_only_truncate ON {S}.blocks",
-    f"""CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON {S}.blocks
-FOR EACH STATEMENT EXECUTE FUNCTION {S}.refuse_change()""",
-    f"DROP TRIGGER IF EXISTS append_only ON {S}.meta",
-    f"""CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON {S}.meta
-FOR EACH ROW EXECUTE FUNCTION {S}.refuse_change()""",
+    # Append-only: no UPDATE, DELETE or TRUNCATE of the log, its chain or meta (meta may not
+    # be truncated either; its rows are written once by init).
+    *(statement for table, events in (("entries", _CHANGES), ("blocks", _CHANGES),
+                                      ("meta", _CHANGES[:1]))
+      for name, event, each in events
+      for statement in (
+          f"DROP TRIGGER IF EXISTS {name} ON {S}.{table}",
+          f"CREATE TRIGGER {name} BEFORE {event} ON {S}.{table}\n"
+          f"FOR EACH {each} EXECUTE FUNCTION {S}.refuse_change()")),
     f"DROP TRIGGER IF EXISTS follows_head ON {S}.entries",
     f"""CREATE TRIGGER follows_head BEFORE INSERT ON {S}.entries
 FOR EACH ROW EXECUTE FUNCTION {S}.check_entry()""",
