@@ -16,7 +16,7 @@ checked against it by ``verify``: integer numbers for questions and forecasters
 (``question_numbers``, ``forecaster_numbers``, and the ``question_no`` / ``forecaster_no``
 columns of the typed tables), so scoring joins integers rather than text; and ``pairs``, each
 (question, forecaster) pair's first and last forecast with a dense ``pair_no``, kept by the store
-in the same transaction as the log (:func:`ledger.storage.store.refresh_pairs`). Every entry
+in the same transaction as the log (:func:`ledger.storage.derived.refresh_pairs`). Every entry
 also carries the ledger's own clock, ``logged_at`` (naive UTC, the time of the append), in its
 body and as a column: ``recorded_at`` is what a file may claim. Entries of a schema-2 ledger,
 upgraded, have none (NULL: unknown).

@@ -300,7 +300,7 @@ def _check_numbers(con: duckdb.DuckDBPyConnection) -> list[BadEntry]:
 
 
 def _check_pairs(con: duckdb.DuckDBPyConnection) -> list[BadEntry]:
-    """The pairs table is what the forecasts define (:func:`ledger.storage.store.pairs_sql`),
+    """The pairs table is what the forecasts define (:func:`ledger.storage.derived.pairs_sql`),
     pair numbers included: dense, in the order of each pair's first entry."""
     derived = (f"SELECT *, CAST(row_number() OVER (ORDER BY entry) - 1 AS INTEGER) AS pair_no "
                f"FROM ({pairs_sql(con)})")
