@@ -16,6 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ledger import rules
@@ -26,6 +27,7 @@ from ledger.reports.queries import (
     counts,
     latest_seq,
     list_questions,
+    question_columns,
     question_detail,
     question_titles,
 )
@@ -359,44 +361,24 @@ def resolved_view(con: Any, *, forecaster: Any = None, tag: str | None = None,
               if names is not None else None)
     rep = report.score_arrays(data, by="forecaster", mode=mode, others=others)
     n = data["probability"].size
-    brier = scoring.score_each(data["outcome"], data["probability"]) if n else []
-    log = scoring.score_each(data["outcome"], data["probability"], rule="log") if n else []
-    by_question: dict[str, list[int]] = {}
-    for i, qid in enumerate(data["question_id"].tolist()):
-        by_question.setdefault(qid, []).append(i)
+    brier = scoring.score_each(data["outcome"], data["probability"]) if n else np.zeros(0)
+    log = (scoring.score_each(data["outcome"], data["probability"], rule="log") if n
+           else np.zeros(0))
     one = names[0] if isinstance(names, list) and len(names) == 1 else names
-    qs = list_questions(con, status=SCORED_STATUSES, tag=tag, source=source, today=today,
-                        forecaster=one if isinstance(one, str) else None)
+    keys = ("id", "question", "outcome", "resolved_on", "evidence", "status")
     if isinstance(names, list) and len(names) > 1:
+        qs = list_questions(con, status=SCORED_STATUSES, tag=tag, source=source, today=today)
         keep = set(data["question_id"].tolist())
         qs = [q for q in qs if q["id"] in keep or any(f["forecaster"] in names
                                                       for f in q["forecasts"])]
-    qs.sort(key=lambda q: (q["resolved_on"], q["id"]), reverse=True)
-    out: dict[str, list] = {k: [] for k in (
-        "id", "question", "outcome", "resolved_on", "evidence", "forecaster", "probability",
-        "made_on", "brier", "log_score")}
-    for q in qs:
-        rows = by_question.get(q["id"]) or [None]
-        for i in rows:
-            out["id"].append(q["id"])
-            out["question"].append(q["question"])
-            out["outcome"].append(q["outcome"])
-            out["resolved_on"].append(date_text(q["resolved_on"]))
-            out["evidence"].append(safe_url(q["evidence"]))
-            if i is None:
-                out["forecaster"].append("")
-                out["probability"].append("not scored" if q["status"] != "resolved"
-                                          else "no forecast")
-                out["made_on"].append("")
-                out["brier"].append(None)
-                out["log_score"].append(None)
-            else:
-                out["forecaster"].append(data["forecaster"][i])
-                out["probability"].append(percent(float(data["probability"][i])))
-                out["made_on"].append(str(data["made_on"][i]))
-                out["brier"].append(float(brier[i]))
-                out["log_score"].append(float(log[i]))
-    table = pd.DataFrame(out)
+        found = {k: np.array([q[k] for q in qs], dtype=object) for k in keys}
+    else:
+        # The same questions as list_questions lists, without the latest forecast of every
+        # pair, which this table does not show (a dict per pair costs seconds at 10M).
+        found = {k: _objects(v) for k, v in question_columns(
+            con, keys, status=SCORED_STATUSES, tag=tag, source=source, today=today,
+            forecaster=one if isinstance(one, str) else None).items()}
+    table = _resolved_table(found, data, brier, log)
     table["brier"] = table["brier"].astype("float64")
     table["log_score"] = table["log_score"].astype("float64")
     groups = rep["groups"]
@@ -408,10 +390,70 @@ def resolved_view(con: Any, *, forecaster: Any = None, tag: str | None = None,
         "brier_skill": pd.Series([g["brier_skill"] for g in groups], dtype="float64"),
         "relative": pd.Series([g.get("relative") for g in groups], dtype="float64"),
     })
-    statuses = [q["status"] for q in qs]
+    n_resolved = int(np.count_nonzero(found["status"] == "resolved"))
     return {"table": table, "by_forecaster": by_forecaster, "overall": rep["overall"],
-            "n_resolved": statuses.count("resolved"),
-            "n_unscored": len(statuses) - statuses.count("resolved")}
+            "n_resolved": n_resolved, "n_unscored": found["status"].size - n_resolved}
+
+
+def _objects(values: Any) -> np.ndarray:
+    """A column of ``fetchnumpy`` as Python objects, None where NULL (dates as ``date``)."""
+    mask = np.ma.getmaskarray(values)
+    data = np.ma.getdata(values)
+    if data.dtype.kind == "M":
+        data = data.astype("datetime64[D]")
+    out = data.astype(object)
+    out[mask] = None
+    return out
+
+
+def _each(values: np.ndarray, show: Any) -> np.ndarray:
+    """``show(v)`` of each value, computed once per distinct value (dates, probabilities and
+    such repeat across millions of rows)."""
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=False)
+    return np.array([show(u) for u in uniques.tolist()] + [None], dtype=object)[codes]
+
+
+def _resolved_table(found: dict[str, np.ndarray], data: dict[str, np.ndarray],
+                    brier: np.ndarray, log: np.ndarray) -> pd.DataFrame:
+    """:func:`resolved_view`'s table: for each question of ``found`` (most recent resolution
+    first), its scored forecasts in ``data`` order, or one row saying why there is none."""
+    qorder = sorted(range(found["id"].size), key=lambda i: (found["resolved_on"][i],
+                                                            found["id"][i]), reverse=True)
+    q = {k: v[qorder] if v.size else v for k, v in found.items()}
+    pos = pd.Index(q["id"]).get_indexer(data["question_id"])
+    rows = np.flatnonzero(pos >= 0)
+    bare = np.flatnonzero(np.bincount(pos[rows], minlength=q["id"].size) == 0)
+    qpos = np.concatenate([pos[rows], bare])
+    at = np.argsort(qpos, kind="stable")  # a question's forecasts keep data's order
+    qpos = qpos[at]
+    src = np.concatenate([rows, np.full(bare.size, -1)])[at]
+    scored = src >= 0
+    taken = src[scored]
+    unscored = np.where(q["status"][qpos[~scored]] != "resolved", "not scored",
+                        "no forecast").astype(object)
+
+    def per_row(scored_values: np.ndarray, bare_values: Any, dtype: Any = object) -> list:
+        out = np.empty(qpos.size, dtype=dtype)
+        out[scored] = scored_values
+        out[~scored] = bare_values
+        return out.tolist()
+
+    p = data["probability"][taken]
+    table = pd.DataFrame({
+        "id": q["id"][qpos].tolist(),
+        "question": q["question"][qpos].tolist(),
+        "outcome": q["outcome"][qpos].tolist(),
+        "resolved_on": _each(q["resolved_on"], date_text)[qpos].tolist(),
+        "evidence": _each(q["evidence"], safe_url)[qpos].tolist(),
+        "forecaster": per_row(data["forecaster"][taken], ""),
+        "probability": per_row(_each(p, lambda v: percent(float(v))), unscored),
+        "made_on": per_row(data["made_on"][taken].astype(str), ""),
+        "brier": per_row(np.asarray(brier, dtype=np.float64)[taken], None),
+        "log_score": per_row(np.asarray(log, dtype=np.float64)[taken], None),
+    })
+    table["brier"] = table["brier"].astype("float64")
+    table["log_score"] = table["log_score"].astype("float64")
+    return table
 
 
 # -- calibration ------------------------------------------------------------------------------
