@@ -232,11 +232,14 @@ def question_detail(con: Any, qid: str, *, viewer: str | None = None,
         withdrawals, _ = rules.visible_forecasts(withdrawals, True, viewer)
     merged = rows(con, "SELECT seq, recorded_at, duplicate_id, kept_id, reason FROM merges "
                        "WHERE duplicate_id IN (SELECT unnest($1)) ORDER BY seq", [dups])
-    # Each entry with the hash of the block holding it (its own, unless bulk-imported).
+    # Each entry with the hash of the block holding it (its own, unless bulk-imported). The
+    # question's entries are chosen before the ASOF join, which would otherwise join every
+    # entry of the ledger first (1 s at 10M entries, against 10 ms).
     entries = rows(con, "SELECT e.seq, e.kind, e.subject, e.recorded_at, e.logged_at, b.hash "
-                        "FROM entries e "
-                        "ASOF JOIN blocks b ON e.seq >= b.first_seq "
-                        "WHERE e.subject IN (SELECT unnest($1)) ORDER BY e.seq", [ids])
+                        "FROM (SELECT seq, kind, subject, recorded_at, logged_at FROM entries "
+                        "      WHERE subject IN (SELECT unnest($1))) e "
+                        "ASOF JOIN (SELECT first_seq, hash FROM blocks) b "
+                        "ON e.seq >= b.first_seq ORDER BY e.seq", [ids])
     return {**current, "requested_id": qid, "quote": versions[-1]["quote"],
             "horizon": versions[-1]["horizon"],
             "resolve_by_rule": versions[-1]["resolve_by_rule"],
@@ -266,14 +269,17 @@ def counts(con: Any, today: date | None = None, due_days: int = 30) -> dict[str,
 
 
 def question_titles(con: Any, *, status: Sequence[str] | None = None, limit: int | None = None,
-                    today: date | None = None) -> list[dict[str, Any]]:
+                    today: date | None = None, columns: Sequence[str] | None = None
+                    ) -> list[Any]:
     """``id``, ``question``, ``status``, ``resolve_by`` and ``days_left`` of the current
     questions (optionally only those in ``status``, the first ``limit``), by resolve-by date:
-    :func:`list_questions` without reading any forecast, for pickers and timelines."""
+    :func:`list_questions` without reading any forecast, for pickers and timelines. With
+    ``columns``, tuples of just those columns instead of dicts (a picker of every question)."""
     from ledger.format.dates import today as local_today
 
     params: dict[str, Any] = {"today": today or local_today()}
-    sql = f"SELECT id, question, status, resolve_by, days_left FROM ({_BASE_SQL})"
+    shown = ", ".join(columns or ("id", "question", "status", "resolve_by", "days_left"))
+    sql = f"SELECT {shown} FROM ({_BASE_SQL})"
     if status is not None:
         sql += " WHERE status IN (SELECT unnest($statuses))"
         params["statuses"] = list(status)
@@ -281,6 +287,8 @@ def question_titles(con: Any, *, status: Sequence[str] | None = None, limit: int
     if limit is not None:
         sql += " LIMIT $limit"
         params["limit"] = int(limit)
+    if columns is not None:
+        return con.execute(sql, params).fetchall()
     return rows(con, sql, params)
 
 
