@@ -358,8 +358,11 @@ def resolved_view(con: Any, *, forecaster: Any = None, tag: str | None = None,
     filters = {"forecaster": names, "tag": tag, "source": source}
     # One selection feeds both the table and the scores by forecaster (score_report would
     # select the same rows again); relative scores need everyone's when forecasters are chosen.
-    data = selection.scored_forecasts(con, mode=mode, **filters)
-    others = (selection.scored_forecasts(con, mode=mode, **{**filters, "forecaster": None})
+    # Only the columns the table and the scores read (not tags, sources, instants per row).
+    wanted = ("question_id", "forecaster", "made_on", "reference_probability")
+    data = selection.scored_forecasts(con, mode=mode, columns=wanted, **filters)
+    others = (selection.scored_forecasts(con, mode=mode, columns=wanted,
+                                         **{**filters, "forecaster": None})
               if names is not None else None)
     rep = report.score_arrays(data, by="forecaster", mode=mode, others=others)
     n = data["probability"].size
@@ -512,8 +515,10 @@ def calibration_view(con: Any, *, n_bins: int = 10, strategy: str = "uniform",
 
     from ledger.scoring import report, selection
 
+    # Only what the figures read: every column (ids, names, tags per row) costs seconds at 10M.
     data = selection.scored_forecasts(con, forecaster=_names(forecaster), tag=tag, source=source,
-                                      since=since, until=until, mode=mode)
+                                      since=since, until=until, mode=mode,
+                                      columns=("resolved_on",))
     cal = report.calibration_arrays(data, n_bins=n_bins, strategy=strategy, mode=mode)
     over = report.over_time_arrays(data, window=window, mode=mode)
     probs = data["probability"]
