@@ -437,24 +437,24 @@ def _resolved_table(found: dict[str, np.ndarray], data: dict[str, np.ndarray],
     unscored = np.where(q["status"][qpos[~scored]] != "resolved", "not scored",
                         "no forecast").astype(object)
 
-    def per_row(scored_values: np.ndarray, bare_values: Any, dtype: Any = object) -> list:
+    def per_row(scored_values: np.ndarray, bare_values: Any, dtype: Any = object) -> np.ndarray:
         out = np.empty(qpos.size, dtype=dtype)
         out[scored] = scored_values
         out[~scored] = bare_values
-        return out.tolist()
+        return out
 
     p = data["probability"][taken]
     table = pd.DataFrame({
-        "id": q["id"][qpos].tolist(),
-        "question": q["question"][qpos].tolist(),
-        "outcome": q["outcome"][qpos].tolist(),
-        "resolved_on": _each(q["resolved_on"], date_text)[qpos].tolist(),
-        "evidence": _each(q["evidence"], safe_url)[qpos].tolist(),
+        "id": q["id"][qpos],
+        "question": q["question"][qpos],
+        "outcome": q["outcome"][qpos],
+        "resolved_on": _each(q["resolved_on"], date_text)[qpos],
+        "evidence": _each(q["evidence"], safe_url)[qpos],
         "forecaster": per_row(data["forecaster"][taken], ""),
         "probability": per_row(_each(p, lambda v: percent(float(v))), unscored),
         "made_on": per_row(data["made_on"][taken].astype(str), ""),
-        "brier": per_row(np.asarray(brier, dtype=np.float64)[taken], None),
-        "log_score": per_row(np.asarray(log, dtype=np.float64)[taken], None),
+        "brier": per_row(np.asarray(brier, dtype=np.float64)[taken], np.nan, np.float64),
+        "log_score": per_row(np.asarray(log, dtype=np.float64)[taken], np.nan, np.float64),
     })
     table["brier"] = table["brier"].astype("float64")
     table["log_score"] = table["log_score"].astype("float64")
