@@ -351,6 +351,7 @@ def resolved_view(con: Any, *, forecaster: Any = None, tag: str | None = None,
     ``by_forecaster`` is :func:`ledger.scoring.report.score_report` grouped by forecaster, and
     ``overall`` its overall figures.
     """
+    from ledger.reports import tables
     from ledger.scoring import metrics as scoring
     from ledger.scoring import report, selection
 
@@ -380,10 +381,11 @@ def resolved_view(con: Any, *, forecaster: Any = None, tag: str | None = None,
     else:
         # The same questions as list_questions lists, without the latest forecast of every
         # pair, which this table does not show (a dict per pair costs seconds at 10M).
-        found = {k: _objects(v) for k, v in question_columns(
+        found = {k: tables.objects(v) for k, v in question_columns(
             con, keys, status=SCORED_STATUSES, tag=tag, source=source, today=today,
             forecaster=one if isinstance(one, str) else None).items()}
-    table = _resolved_table(found, data, brier, log)
+    table = tables.resolved_table(found, data, brier, log, date_text=date_text,
+                                  safe_url=safe_url, percent=percent)
     table["brier"] = table["brier"].astype("float64")
     table["log_score"] = table["log_score"].astype("float64")
     groups = rep["groups"]
@@ -398,67 +400,6 @@ def resolved_view(con: Any, *, forecaster: Any = None, tag: str | None = None,
     n_resolved = int(np.count_nonzero(found["status"] == "resolved"))
     return {"table": table, "by_forecaster": by_forecaster, "overall": rep["overall"],
             "n_resolved": n_resolved, "n_unscored": found["status"].size - n_resolved}
-
-
-def _objects(values: Any) -> np.ndarray:
-    """A column of ``fetchnumpy`` as Python objects, None where NULL (dates as ``date``)."""
-    mask = np.ma.getmaskarray(values)
-    data = np.ma.getdata(values)
-    if data.dtype.kind == "M":
-        data = data.astype("datetime64[D]")
-    out = data.astype(object)
-    out[mask] = None
-    return out
-
-
-def _each(values: np.ndarray, show: Any) -> np.ndarray:
-    """``show(v)`` of each value, computed once per distinct value (dates, probabilities and
-    such repeat across millions of rows)."""
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=False)
-    return np.array([show(u) for u in uniques.tolist()] + [None], dtype=object)[codes]
-
-
-def _resolved_table(found: dict[str, np.ndarray], data: dict[str, np.ndarray],
-                    brier: np.ndarray, log: np.ndarray) -> pd.DataFrame:
-    """:func:`resolved_view`'s table: for each question of ``found`` (most recent resolution
-    first), its scored forecasts in ``data`` order, or one row saying why there is none."""
-    qorder = sorted(range(found["id"].size), key=lambda i: (found["resolved_on"][i],
-                                                            found["id"][i]), reverse=True)
-    q = {k: v[qorder] if v.size else v for k, v in found.items()}
-    pos = pd.Index(q["id"]).get_indexer(data["question_id"])
-    rows = np.flatnonzero(pos >= 0)
-    bare = np.flatnonzero(np.bincount(pos[rows], minlength=q["id"].size) == 0)
-    qpos = np.concatenate([pos[rows], bare])
-    at = np.argsort(qpos, kind="stable")  # a question's forecasts keep data's order
-    qpos = qpos[at]
-    src = np.concatenate([rows, np.full(bare.size, -1)])[at]
-    scored = src >= 0
-    taken = src[scored]
-    unscored = np.where(q["status"][qpos[~scored]] != "resolved", "not scored",
-                        "no forecast").astype(object)
-
-    def per_row(scored_values: np.ndarray, bare_values: Any, dtype: Any = object) -> np.ndarray:
-        out = np.empty(qpos.size, dtype=dtype)
-        out[scored] = scored_values
-        out[~scored] = bare_values
-        return out
-
-    p = data["probability"][taken]
-    table = pd.DataFrame({
-        "id": q["id"][qpos],
-        "question": q["question"][qpos],
-        "outcome": q["outcome"][qpos],
-        "resolved_on": _each(q["resolved_on"], date_text)[qpos],
-        "evidence": _each(q["evidence"], safe_url)[qpos],
-        "forecaster": per_row(data["forecaster"][taken], ""),
-        "probability": per_row(_each(p, lambda v: percent(float(v))), unscored),
-        "made_on": per_row(data["made_on"][taken].astype(str), ""),
-        "brier": per_row(np.asarray(brier, dtype=np.float64)[taken], np.nan, np.float64),
-        "log_score": per_row(np.asarray(log, dtype=np.float64)[taken], np.nan, np.float64),
-    })
-    table["brier"] = table["brier"].astype("float64")
-    table["log_score"] = table["log_score"].astype("float64")
-    return table
 
 
 # -- calibration ------------------------------------------------------------------------------
