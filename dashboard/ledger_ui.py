@@ -183,8 +183,10 @@ def write(action: Callable[..., Any], *args: Any, done: Callable[[Any], str],
 
 def csv_download(df: Any, file_name: str, label: str = "Download CSV", key: str | None = None
                  ) -> None:
-    st.download_button(label, df.to_csv(index=False).encode("utf-8"), file_name=file_name,
-                       mime="text/csv", key=key or f"csv-{file_name}")
+    # Written when clicked, not on every render: a table of millions of rows takes seconds
+    # to write as CSV, which no page should wait for before it shows.
+    st.download_button(label, lambda: df.to_csv(index=False).encode("utf-8"),
+                       file_name=file_name, mime="text/csv", key=key or f"csv-{file_name}")
 
 
 def split_tags(text: str) -> list[str]:

@@ -15,7 +15,8 @@ from ledger.errors import InvalidValue
 from ledger.rules import STATUSES
 from ledger.storage import order
 
-__all__ = ["STATUSES", "counts", "list_questions", "question_detail", "question_titles", "rows"]
+__all__ = ["STATUSES", "counts", "list_questions", "question_columns", "question_detail",
+           "question_titles", "rows"]
 
 _STATUS_SQL = rules.status_sql("r.outcome", "q.resolve_by", "$today")
 
@@ -65,20 +66,11 @@ def counted_forecasts(con: Any) -> str:
     return rules.counted_forecasts_from(con.execute(rules.HAS_FIXES_SQL).fetchall()[0][0])
 
 
-def list_questions(con: Any, *, status: str | Sequence[str] | None = None,
-                   due_within: int | None = None, tag: str | None = None,
-                   forecaster: str | None = None, source: str | None = None,
-                   ids: Sequence[str] | None = None, limit: int | None = None,
-                   today: date | None = None, viewer: str | None = None
-                   ) -> list[dict[str, Any]]:
-    """Questions with status, days left, source and each forecaster's latest probability.
-
-    Sorted by resolve-by date. ``status`` keeps one status or any of several; ``due_within``
-    keeps unresolved questions due within that many days (overdue ones included); ``ids``
-    keeps those questions; ``limit`` the first that many. Others' probabilities on blind
-    questions the ``viewer`` has not forecast yet are hidden (:func:`ledger.rules.hidden_from`;
-    with no viewer, everyone's are).
-    """
+def _where(con: Any, *, status: str | Sequence[str] | None, due_within: int | None,
+           tag: str | None, forecaster: str | None, source: str | None,
+           ids: Sequence[str] | None, today: date | None) -> tuple[list[str], dict[str, Any]]:
+    """The conditions (on :data:`_BASE_SQL`'s rows) and parameters of :func:`list_questions`'s
+    filters."""
     from ledger.format.dates import today as local_today
 
     wanted = (status,) if isinstance(status, str) else tuple(status or ())
@@ -106,6 +98,40 @@ def list_questions(con: Any, *, status: str | Sequence[str] | None = None,
         where.append(f"id IN (SELECT question_id FROM {counted_forecasts(con)} "
                      "WHERE forecaster = $forecaster)")
         params["forecaster"] = forecaster
+    return where, params
+
+
+def question_columns(con: Any, columns: Sequence[str], *,
+                     status: str | Sequence[str] | None = None, tag: str | None = None,
+                     forecaster: str | None = None, source: str | None = None,
+                     today: date | None = None) -> dict[str, Any]:
+    """The questions :func:`list_questions` lists with the same filters, as numpy arrays of
+    ``columns`` (of :data:`_BASE_SQL`: ``id``, ``question``, ``status``, ...), without their
+    forecasts: for a table of every resolved question, where a dict per question and the
+    latest forecast of every pair would cost seconds."""
+    where, params = _where(con, status=status, due_within=None, tag=tag,
+                           forecaster=forecaster, source=source, ids=None, today=today)
+    return con.execute(f"SELECT {', '.join(columns)} FROM ({_BASE_SQL}) "
+                       f"WHERE {' AND '.join(where) or 'TRUE'} ORDER BY resolve_by, id",
+                       params).fetchnumpy()
+
+
+def list_questions(con: Any, *, status: str | Sequence[str] | None = None,
+                   due_within: int | None = None, tag: str | None = None,
+                   forecaster: str | None = None, source: str | None = None,
+                   ids: Sequence[str] | None = None, limit: int | None = None,
+                   today: date | None = None, viewer: str | None = None
+                   ) -> list[dict[str, Any]]:
+    """Questions with status, days left, source and each forecaster's latest probability.
+
+    Sorted by resolve-by date. ``status`` keeps one status or any of several; ``due_within``
+    keeps unresolved questions due within that many days (overdue ones included); ``ids``
+    keeps those questions; ``limit`` the first that many. Others' probabilities on blind
+    questions the ``viewer`` has not forecast yet are hidden (:func:`ledger.rules.hidden_from`;
+    with no viewer, everyone's are).
+    """
+    where, params = _where(con, status=status, due_within=due_within, tag=tag,
+                           forecaster=forecaster, source=source, ids=ids, today=today)
     sql = f"SELECT * FROM ({_BASE_SQL}) WHERE {' AND '.join(where) or 'TRUE'} " \
           "ORDER BY resolve_by, id"
     if limit is not None:
@@ -206,11 +232,14 @@ def question_detail(con: Any, qid: str, *, viewer: str | None = None,
         withdrawals, _ = rules.visible_forecasts(withdrawals, True, viewer)
     merged = rows(con, "SELECT seq, recorded_at, duplicate_id, kept_id, reason FROM merges "
                        "WHERE duplicate_id IN (SELECT unnest($1)) ORDER BY seq", [dups])
-    # Each entry with the hash of the block holding it (its own, unless bulk-imported).
+    # Each entry with the hash of the block holding it (its own, unless bulk-imported). The
+    # question's entries are chosen before the ASOF join, which would otherwise join every
+    # entry of the ledger first (1 s at 10M entries, against 10 ms).
     entries = rows(con, "SELECT e.seq, e.kind, e.subject, e.recorded_at, e.logged_at, b.hash "
-                        "FROM entries e "
-                        "ASOF JOIN blocks b ON e.seq >= b.first_seq "
-                        "WHERE e.subject IN (SELECT unnest($1)) ORDER BY e.seq", [ids])
+                        "FROM (SELECT seq, kind, subject, recorded_at, logged_at FROM entries "
+                        "      WHERE subject IN (SELECT unnest($1))) e "
+                        "ASOF JOIN (SELECT first_seq, hash FROM blocks) b "
+                        "ON e.seq >= b.first_seq ORDER BY e.seq", [ids])
     return {**current, "requested_id": qid, "quote": versions[-1]["quote"],
             "horizon": versions[-1]["horizon"],
             "resolve_by_rule": versions[-1]["resolve_by_rule"],
@@ -240,14 +269,17 @@ def counts(con: Any, today: date | None = None, due_days: int = 30) -> dict[str,
 
 
 def question_titles(con: Any, *, status: Sequence[str] | None = None, limit: int | None = None,
-                    today: date | None = None) -> list[dict[str, Any]]:
+                    today: date | None = None, columns: Sequence[str] | None = None
+                    ) -> list[Any]:
     """``id``, ``question``, ``status``, ``resolve_by`` and ``days_left`` of the current
     questions (optionally only those in ``status``, the first ``limit``), by resolve-by date:
-    :func:`list_questions` without reading any forecast, for pickers and timelines."""
+    :func:`list_questions` without reading any forecast, for pickers and timelines. With
+    ``columns``, tuples of just those columns instead of dicts (a picker of every question)."""
     from ledger.format.dates import today as local_today
 
     params: dict[str, Any] = {"today": today or local_today()}
-    sql = f"SELECT id, question, status, resolve_by, days_left FROM ({_BASE_SQL})"
+    shown = ", ".join(columns or ("id", "question", "status", "resolve_by", "days_left"))
+    sql = f"SELECT {shown} FROM ({_BASE_SQL})"
     if status is not None:
         sql += " WHERE status IN (SELECT unnest($statuses))"
         params["statuses"] = list(status)
@@ -255,6 +287,8 @@ def question_titles(con: Any, *, status: Sequence[str] | None = None, limit: int
     if limit is not None:
         sql += " LIMIT $limit"
         params["limit"] = int(limit)
+    if columns is not None:
+        return con.execute(sql, params).fetchall()
     return rows(con, sql, params)
 
 

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ledger import rules
@@ -26,6 +27,7 @@ from ledger.reports.queries import (
     counts,
     latest_seq,
     list_questions,
+    question_columns,
     question_detail,
     question_titles,
 )
@@ -119,9 +121,11 @@ def question_choices(con: Any, *, statuses: tuple[str, ...] | None = None,
                      today: date | None = None) -> dict[str, str]:
     """``{id: label}`` of questions (optionally only those in ``statuses``), by resolve-by."""
     out = {}
-    for q in question_titles(con, status=statuses, today=today):
-        text = q["question"] if len(q["question"]) <= 90 else q["question"][:87] + "..."
-        out[q["id"]] = f"{q['id']}: {text}"
+    # Two columns as tuples, not question_titles' dict of five per question (500k at 10M).
+    for qid, question in question_titles(con, status=statuses, today=today,
+                                         columns=("id", "question")):
+        text = question if len(question) <= 90 else question[:87] + "..."
+        out[qid] = f"{qid}: {text}"
     return out
 
 
@@ -347,6 +351,7 @@ def resolved_view(con: Any, *, forecaster: Any = None, tag: str | None = None,
     ``by_forecaster`` is :func:`ledger.scoring.report.score_report` grouped by forecaster, and
     ``overall`` its overall figures.
     """
+    from ledger.reports import tables
     from ledger.scoring import metrics as scoring
     from ledger.scoring import report, selection
 
@@ -354,49 +359,33 @@ def resolved_view(con: Any, *, forecaster: Any = None, tag: str | None = None,
     filters = {"forecaster": names, "tag": tag, "source": source}
     # One selection feeds both the table and the scores by forecaster (score_report would
     # select the same rows again); relative scores need everyone's when forecasters are chosen.
-    data = selection.scored_forecasts(con, mode=mode, **filters)
-    others = (selection.scored_forecasts(con, mode=mode, **{**filters, "forecaster": None})
+    # Only the columns the table and the scores read (not tags, sources, instants per row).
+    wanted = ("question_id", "forecaster", "made_on", "reference_probability")
+    data = selection.scored_forecasts(con, mode=mode, columns=wanted, **filters)
+    others = (selection.scored_forecasts(con, mode=mode, columns=wanted,
+                                         **{**filters, "forecaster": None})
               if names is not None else None)
     rep = report.score_arrays(data, by="forecaster", mode=mode, others=others)
     n = data["probability"].size
-    brier = scoring.score_each(data["outcome"], data["probability"]) if n else []
-    log = scoring.score_each(data["outcome"], data["probability"], rule="log") if n else []
-    by_question: dict[str, list[int]] = {}
-    for i, qid in enumerate(data["question_id"].tolist()):
-        by_question.setdefault(qid, []).append(i)
+    brier = scoring.score_each(data["outcome"], data["probability"]) if n else np.zeros(0)
+    log = (scoring.score_each(data["outcome"], data["probability"], rule="log") if n
+           else np.zeros(0))
     one = names[0] if isinstance(names, list) and len(names) == 1 else names
-    qs = list_questions(con, status=SCORED_STATUSES, tag=tag, source=source, today=today,
-                        forecaster=one if isinstance(one, str) else None)
+    keys = ("id", "question", "outcome", "resolved_on", "evidence", "status")
     if isinstance(names, list) and len(names) > 1:
+        qs = list_questions(con, status=SCORED_STATUSES, tag=tag, source=source, today=today)
         keep = set(data["question_id"].tolist())
         qs = [q for q in qs if q["id"] in keep or any(f["forecaster"] in names
                                                       for f in q["forecasts"])]
-    qs.sort(key=lambda q: (q["resolved_on"], q["id"]), reverse=True)
-    out: dict[str, list] = {k: [] for k in (
-        "id", "question", "outcome", "resolved_on", "evidence", "forecaster", "probability",
-        "made_on", "brier", "log_score")}
-    for q in qs:
-        rows = by_question.get(q["id"]) or [None]
-        for i in rows:
-            out["id"].append(q["id"])
-            out["question"].append(q["question"])
-            out["outcome"].append(q["outcome"])
-            out["resolved_on"].append(date_text(q["resolved_on"]))
-            out["evidence"].append(safe_url(q["evidence"]))
-            if i is None:
-                out["forecaster"].append("")
-                out["probability"].append("not scored" if q["status"] != "resolved"
-                                          else "no forecast")
-                out["made_on"].append("")
-                out["brier"].append(None)
-                out["log_score"].append(None)
-            else:
-                out["forecaster"].append(data["forecaster"][i])
-                out["probability"].append(percent(float(data["probability"][i])))
-                out["made_on"].append(str(data["made_on"][i]))
-                out["brier"].append(float(brier[i]))
-                out["log_score"].append(float(log[i]))
-    table = pd.DataFrame(out)
+        found = {k: np.array([q[k] for q in qs], dtype=object) for k in keys}
+    else:
+        # The same questions as list_questions lists, without the latest forecast of every
+        # pair, which this table does not show (a dict per pair costs seconds at 10M).
+        found = {k: tables.objects(v) for k, v in question_columns(
+            con, keys, status=SCORED_STATUSES, tag=tag, source=source, today=today,
+            forecaster=one if isinstance(one, str) else None).items()}
+    table = tables.resolved_table(found, data, brier, log, date_text=date_text,
+                                  safe_url=safe_url, percent=percent)
     table["brier"] = table["brier"].astype("float64")
     table["log_score"] = table["log_score"].astype("float64")
     groups = rep["groups"]
@@ -408,10 +397,9 @@ def resolved_view(con: Any, *, forecaster: Any = None, tag: str | None = None,
         "brier_skill": pd.Series([g["brier_skill"] for g in groups], dtype="float64"),
         "relative": pd.Series([g.get("relative") for g in groups], dtype="float64"),
     })
-    statuses = [q["status"] for q in qs]
+    n_resolved = int(np.count_nonzero(found["status"] == "resolved"))
     return {"table": table, "by_forecaster": by_forecaster, "overall": rep["overall"],
-            "n_resolved": statuses.count("resolved"),
-            "n_unscored": len(statuses) - statuses.count("resolved")}
+            "n_resolved": n_resolved, "n_unscored": found["status"].size - n_resolved}
 
 
 # -- calibration ------------------------------------------------------------------------------
@@ -468,8 +456,10 @@ def calibration_view(con: Any, *, n_bins: int = 10, strategy: str = "uniform",
 
     from ledger.scoring import report, selection
 
+    # Only what the figures read: every column (ids, names, tags per row) costs seconds at 10M.
     data = selection.scored_forecasts(con, forecaster=_names(forecaster), tag=tag, source=source,
-                                      since=since, until=until, mode=mode)
+                                      since=since, until=until, mode=mode,
+                                      columns=("resolved_on",))
     cal = report.calibration_arrays(data, n_bins=n_bins, strategy=strategy, mode=mode)
     over = report.over_time_arrays(data, window=window, mode=mode)
     probs = data["probability"]

@@ -212,6 +212,11 @@ def _ends_cte(mode: str) -> str:
 
 
 _DAYS = order.DAYS
+_CORE = ("question_code", "forecaster_code", "probability", "outcome")
+#: Time-averaged mode's per-question columns, by question code, when not fetched per row.
+_PER_QUESTION_ROWS = (f"\nSELECT CAST(outcome AS TINYINT) AS outcome, "
+                      f"{_DAYS.format('resolved_on')} AS resolved_on, reference_probability "
+                      "FROM scope ORDER BY question_code")
 
 
 def _rows_sql(con: Any, mode: str, need: set[str]) -> tuple[str, list[str]]:
@@ -222,13 +227,20 @@ def _rows_sql(con: Any, mode: str, need: set[str]) -> tuple[str, list[str]]:
     if mode == "time-averaged":
         # Every forecast in order; which ones stand, and for how long, is worked out in numpy
         # from neighbouring rows (:func:`_segments`), which spares DuckDB a window's sort.
-        extra = [f"{days('made_on')} AS made_on", f"{days('resolved_on')} AS resolved_on"]
-        cols += ["made_on", "resolved_on"]
-        for name in ("made_at", "seq", "reference_probability"):
+        # What is the question's (outcome, resolution day, reference) is fetched per question
+        # instead when a report needs the reference (:data:`_PER_QUESTION_ROWS`): the sort of
+        # every forecast then carries 13 bytes a row less.
+        extra = [f"{days('made_on')} AS made_on"]
+        if "reference_probability" in need:
+            cols = ["question_code", "forecaster_code", "probability", "made_on"]
+        else:
+            extra.append(f"{days('resolved_on')} AS resolved_on")
+            cols += ["made_on", "resolved_on"]
+        for name in ("made_at", "seq"):
             if name in need:
                 extra.append(name)
                 cols.append(name)
-        sql = (f"\nSELECT question_code, forecaster_code, probability, outcome, "
+        sql = (f"\nSELECT {', '.join(c for c in cols if c in _CORE)}, "
                f"{', '.join(extra)}\nFROM f ORDER BY {_ORDER}")
         return sql, cols
     key = order.key_for(con)
@@ -355,6 +367,12 @@ def _select(con: Any, mode: str, need: set[str], filter_values: tuple[Any, ...]
     if mode == "time-averaged" or fixes:
         sql, cols = _rows_sql(con, mode, need)
         raw = con.execute(scope + _rows_cte(fixes) + sql, params).fetchnumpy()
+        if "outcome" not in raw:
+            per_q = con.execute(scope + _PER_QUESTION_ROWS, params).fetchnumpy()
+            at = _filled(raw["question_code"], 0)
+            for c in ("outcome", "resolved_on", "reference_probability"):
+                raw[c] = _filled(per_q[c], np.nan if c == "reference_probability" else 0)[at]
+            cols += ["outcome", "resolved_on", "reference_probability"]
     else:
         raw, cols = _picked(con, mode, need, scope, params)
     # Codes stay 32-bit here (DuckDB's INTEGER); scored_forecasts widens them for callers.
