@@ -9,8 +9,8 @@ import json
 from datetime import timedelta
 
 import pytest
-from conftest import snapshot
-from test_dashboard import goto, make_small, open_app, texts
+from conftest import run_script, snapshot
+from test_dashboard import goto, make_small, metrics, open_app, texts
 
 from ledger.format.dates import today
 from ledger.reports.queries import list_questions
@@ -154,3 +154,26 @@ def test_log_page_adds_it_anyway_when_ticked_and_says_the_id_was_taken(monkeypat
     assert at.success[0].value.replace("\\", "") == (
         "Added question will-alpha-ship-by-the-due-date-2 (the id "
         "will-alpha-ship-by-the-due-date was taken).")
+
+
+def test_resolved_page_shows_the_most_recent_rows_and_says_how_many_it_left_out(
+        monkeypatch, tmp_path):
+    """A ledger of more scored forecasts than the table shows: the page shows the first
+    TABLE_ROWS rows (most recent resolution first), says so, and the metrics count them all."""
+    rows = ["question_id,question,criteria,resolve_by,opened,forecaster,probability,made_at,"
+            "outcome,resolved_on"]
+    for q in range(3):  # question 2 resolves last: its rows come first
+        rows += [f"q{q},Will event {q} happen?,Yes if event {q} happens.,2025-0{q + 1}-28,"
+                 f"2024-01-01,f{i:04d},0.{i % 9 + 1},2024-06-01,yes,2025-0{q + 1}-28"
+                 for i in range(2_000)]
+    (tmp_path / "many.csv").write_text("\n".join(rows) + "\n")
+    done = run_script("--db", str(tmp_path / "many.duckdb"), "import",
+                      str(tmp_path / "many.csv"))
+    assert done.returncode == 0, done.stderr
+    at = goto(open_app(monkeypatch, tmp_path / "many.duckdb"), "resolved")
+    df = at.dataframe[1].value
+    assert len(df) == 5_000
+    assert list(df["id"][:2_000]) == ["q2"] * 2_000 and set(df["id"][4_000:]) == {"q0"}
+    assert ("Showing the 5,000 most recent of 6,000 rows: choose a forecaster, tag or source "
+            "above to narrow them, or download the CSV for all.") in texts(at)
+    assert metrics(at)["Scored forecasts (n)"] == "6000"

@@ -7,6 +7,9 @@ import streamlit as st
 
 from ledger.reports.views import score_text
 
+#: The most rows the table shows (the CSV holds them all).
+TABLE_ROWS = 5_000
+
 st.title("Resolved and scored")
 ui.flash()
 ui.require_ledger()
@@ -65,9 +68,12 @@ if not view["by_forecaster"].empty:
 
 st.markdown("**Resolved questions and scored forecasts**")
 # Sized to fit the page's 840 px at a 1300 px window (sidebar open) with no sideways scroll:
-# text wraps in the tall rows; when each forecast was made stays in the CSV.
-shown = ui.with_question_links(table).assign(
-    forecast=(table["forecaster"] + " " + table["probability"]).str.strip())
+# text wraps in the tall rows; when each forecast was made stays in the CSV. A table of
+# millions of rows takes the browser seconds to receive and nobody scrolls it: the page shows
+# the most recent rows, the filters narrow it, and the CSV holds every row.
+recent = table.head(TABLE_ROWS)
+shown = ui.with_question_links(recent).assign(
+    forecast=(recent["forecaster"] + " " + recent["probability"]).str.strip())
 st.dataframe(shown, hide_index=True, width="stretch", key="res_table",
              row_height=ui.WRAPPING_ROW_HEIGHT, height=ui.table_height(len(shown)),
              column_order=["resolved_on", "link", "outcome", "forecast", "brier", "log_score",
@@ -83,6 +89,9 @@ st.dataframe(shown, hide_index=True, width="stretch", key="res_table",
     "evidence": st.column_config.LinkColumn("evidence", display_text="link", width=60),
     "question": st.column_config.TextColumn("question", width=290),
 })
+if len(table) > TABLE_ROWS:
+    st.caption(f"Showing the {TABLE_ROWS:,} most recent of {len(table):,} rows: choose a "
+               "forecaster, tag or source above to narrow them, or download the CSV for all.")
 st.caption("Most recent resolution first. Ambiguous and annulled questions, and forecasts made "
            "after the outcome was known, are never scored.")
 ui.csv_download(table, "resolved-and-scored.csv")
