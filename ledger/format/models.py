@@ -8,136 +8,55 @@ personal questions. The JSON Schema for editors is generated from these models
 
 from __future__ import annotations
 
-import math
-import re
-import unicodedata
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from ledger import rules
-from ledger.format.dates import parse_date, parse_moment
-from ledger.format.probability import HINT, parse_probability
+from ledger.format import fields
+from ledger.format.fields import (  # noqa: F401  (the checks, where callers have found them)
+    LINE_FORBIDDEN,
+    MAX_QUOTE_WORDS,
+    SLUG_RE,
+    TEXT_FORBIDDEN,
+    check_line,
+    check_name,
+    check_quote,
+    check_slug,
+    check_text,
+    check_url,
+)
 from ledger.rules import OUTCOMES
 
 __all__ = ["OUTCOMES", "ForecastFile", "json_schema"]
 
-SLUG_RE = re.compile(rules.ID_PATTERN)
-MAX_QUOTE_WORDS = rules.QUOTE_WORDS_MAX
+
+def _text(kind: fields.Text) -> Any:
+    """The pydantic field of a text kind of :mod:`ledger.format.fields` (its one home)."""
+    limits = {k: v for k, v in (("min_length", kind.min_length),
+                                ("max_length", kind.max_length),
+                                ("pattern", kind.pattern)) if v is not None}
+    checks = [AfterValidator(c) for c in kind.checks]
+    return Annotated[str, Field(**limits), *checks] if limits else Annotated[str, *checks]
 
 
-def check_slug(value: str) -> str:
-    if not SLUG_RE.fullmatch(value):
-        raise ValueError(
-            f"{value!r} is not a valid id (use lowercase letters, digits, '-', '_' or '.', "
-            "starting with a letter or digit, at most 100 characters)"
-        )
-    return value
+def _parsed(kind: fields.Parsed, written: Any) -> Any:
+    return Annotated[kind.type, BeforeValidator(kind.parse, json_schema_input_type=written)]
 
 
-# Characters that hide or disguise text: C0/C1 controls (NUL, BEL, bare CR...), bidirectional
-# overrides and isolates (U+202A-U+202E, U+2066-U+2069), zero-width characters and the BOM
-# (U+200B-U+200D, U+FEFF). One-line fields refuse them all; long texts (criteria, rationale,
-# notes: paragraphs, possibly right-to-left) refuse only the controls other than tab and newline.
-_HIDDEN = "\u200b-\u200d\u202a-\u202e\u2066-\u2069\ufeff\x7f-\x9f"
-LINE_FORBIDDEN = re.compile(f"[\x00-\x1f{_HIDDEN}]")
-TEXT_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)")
-
-
-def _refuse_hidden(value: str, pattern: re.Pattern[str]) -> str:
-    for m in pattern.finditer(value):
-        if m.group() == "\u200d" and _joins_emoji(value, m.start()):
-            continue  # the zero-width joiner inside an emoji sequence (👩‍🔬) is visible
-        raise ValueError(f"{value!r} holds an invisible or control character "
-                         f"(U+{ord(m.group()[0]):04X}); remove it")
-    return value
-
-
-def _joins_emoji(value: str, at: int) -> bool:
-    before, after = value[at - 1:at], value[at + 1:at + 2]
-    return (bool(before) and bool(after) and unicodedata.category(after) == "So"
-            and (unicodedata.category(before) in ("So", "Sk") or before == "\ufe0f"))
-
-
-def check_line(value: str) -> str:
-    """A one-line text (id, name, title, question): no control or invisible characters."""
-    return _refuse_hidden(value, LINE_FORBIDDEN)
-
-
-def check_text(value: str) -> str:
-    """A long text (criteria, rationale, note): tab, newlines and bidirectional marks allowed,
-    other controls not."""
-    return _refuse_hidden(value, TEXT_FORBIDDEN)
-
-
-def check_name(value: str) -> str:
-    """A person's or outlet's name, compared as written: one line, in Unicode NFC (so the same
-    name typed on two keyboards is one forecaster)."""
-    return unicodedata.normalize("NFC", check_line(value))
-
-
-def check_url(value: str) -> str:
-    if re.match(r"https?://", value) and re.search(r"\s", value):
-        raise ValueError(f"{value!r} is not a web address: it holds spaces (write them as %20)")
-    if not re.fullmatch(r"https?://\S+", value):
-        raise ValueError(f"{value!r} is not a web address (start it with https://)")
-    return value
-
-
-def check_quote(value: str) -> str:
-    words = len(value.split())
-    if words > MAX_QUOTE_WORDS:
-        raise ValueError(
-            f"the quote is {words} words; keep it to at most {MAX_QUOTE_WORDS} "
-            "(quote the passage briefly, link the rest)"
-        )
-    return value
-
-
-def _probability(value: object) -> float:
-    if isinstance(value, float) and not math.isfinite(value):
-        # YAML's .inf / .nan: parse_probability would fail inside Fraction with a bare message
-        raise ValueError(f"{value} is not a probability ({HINT})")
-    return parse_probability(value)
-
-
-def _date(value: object) -> date:
-    return parse_date(value)
-
-
-def _moment(value: object) -> str:
-    # Kept as written (date or ISO date-time) and resolved to UTC by the importer, so that a
-    # file means the same on every machine and re-imports identically.
-    if type(value) is str:  # as files hold it (dates stay text): one strip, not two
-        text = value.strip()
-        parse_moment(text)
-        return text
-    if isinstance(value, datetime | date):
-        value = value.isoformat()
-    parse_moment(value)
-    return str(value).strip()
-
-
-def _timestamp(value: object) -> datetime:
-    return parse_moment(value)[0]
-
-
-Slug = Annotated[str, AfterValidator(check_slug)]
-Url = Annotated[str, AfterValidator(check_url)]
-Probability = Annotated[
-    float, BeforeValidator(_probability, json_schema_input_type=float | str)
-]
-CalendarDate = Annotated[date, BeforeValidator(_date, json_schema_input_type=date)]
-Moment = Annotated[str, BeforeValidator(_moment, json_schema_input_type=date | datetime)]
-Timestamp = Annotated[datetime, BeforeValidator(_timestamp, json_schema_input_type=datetime)]
-Name = Annotated[str, Field(min_length=1, max_length=rules.NAME_MAX), AfterValidator(check_name)]
-ShortText = Annotated[str, Field(min_length=1, max_length=rules.SHORT_TEXT_MAX),
-                      AfterValidator(check_line)]
-LongText = Annotated[str, Field(min_length=1, max_length=rules.LONG_TEXT_MAX),
-                     AfterValidator(check_text)]
-Tag = Annotated[str, Field(min_length=1, max_length=rules.TAG_MAX, pattern=rules.TAG_PATTERN),
-                AfterValidator(check_line)]
+Slug = _text(fields.SLUG)
+Url = _text(fields.URL)
+Probability = _parsed(fields.PROBABILITY, float | str)
+CalendarDate = _parsed(fields.CALENDAR_DATE, date)
+Moment = _parsed(fields.MOMENT, date | datetime)
+Timestamp = _parsed(fields.TIMESTAMP, datetime)
+Name = _text(fields.NAME)
+ShortText = _text(fields.SHORT_TEXT)
+LongText = _text(fields.LONG_TEXT)
+Tag = _text(fields.TAG)
+QuestionText = _text(fields.QUESTION)
+Quote = _text(fields.QUOTE)
 
 
 class _Model(BaseModel):
@@ -221,8 +140,7 @@ class Reference(_Model):
 class _QuestionContent(_Model):
     """What a version of a question says: a change in any of it is a new version."""
 
-    question: Annotated[str, Field(min_length=rules.QUESTION_MIN, max_length=rules.QUESTION_MAX),
-                        AfterValidator(check_line)]
+    question: QuestionText
     criteria: LongText = Field(description="Precise enough that two people resolve it alike")
     resolve_by: CalendarDate
     opened: CalendarDate | None = Field(
@@ -232,7 +150,7 @@ class _QuestionContent(_Model):
     source: Slug | None = Field(
         None, description="Id of a source defined elsewhere (defaults to this file's source)"
     )
-    quote: Annotated[ShortText, AfterValidator(check_quote)] | None = None
+    quote: Quote | None = None
     horizon: ShortText | None = Field(
         None, description='The horizon as written in the source, e.g. "within 12 months"'
     )

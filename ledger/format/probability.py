@@ -48,6 +48,11 @@ def parse_probability(value: object) -> float:
         text = str(value)
     elif isinstance(value, str):
         text = value.strip()
+        if (m := _PLAIN.match(text)) and 0.0 < (quick := float(m.group(1))) < 1.0:
+            # A plain decimal strictly inside (0, 1) (most cells of a bulk file): float() is
+            # the nearest double as float(Fraction) is, and rounding keeps the order, so the
+            # exact number is inside too. Fraction is for the bounds and the other forms.
+            return quick
         frac = _parse_text(text)
     else:
         raise ValueError(f"{value!r} is not a probability ({HINT})")

@@ -1,78 +1,85 @@
-"""The cells of a CSV/Parquet row, checked by the very fields that check forecast files.
+"""The cells of a CSV/Parquet row, checked by the very kinds of field that check forecast files.
 
 Each column of a bulk file is a field of a model in :mod:`ledger.format.models` (``forecaster``
-is ``Forecast.forecaster``, ``question`` is ``Question.question``...). Its distinct values are
-few even in millions of rows (forecasters, probabilities, dates, questions), so each distinct
-value goes once through that field's own pydantic validator: the YAML door and the bulk door
-accept, normalise (strip, NFC) and refuse exactly the same texts, with the same messages.
+is ``Forecast.forecaster``, ``question`` is ``Question.question``...), and each such field is
+built from a kind of :mod:`ledger.format.fields`. A cell is checked by that kind directly, not
+through pydantic (whose import and validator building cost more than a small import's work):
+the YAML door and the bulk door accept, normalise (strip, NFC) and refuse exactly the same
+texts, with the same messages (tests/test_bulk_fields.py compares the two on many texts).
+Distinct values are few even in millions of rows, so each goes through its check once.
 """
 
 from __future__ import annotations
 
-from functools import cache
-from typing import Annotated, Any, get_args
-
-from pydantic import ConfigDict, TypeAdapter, ValidationError
+from typing import Any
 
 from ledger import rules
-from ledger.format import models
+from ledger.format import fields
 
-# column -> (model, field) whose rules the column follows
-FIELDS: dict[str, tuple[type, str]] = {
-    "question_id": (models.Question, "id"),
-    "question": (models.Question, "question"),
-    "criteria": (models.Question, "criteria"),
-    "resolve_by": (models.Question, "resolve_by"),
-    "opened": (models.Question, "opened"),
-    "tags": (models.Question, "tags"),
-    "source_id": (models.Question, "source"),
-    "forecaster": (models.Forecast, "forecaster"),
-    "probability": (models.Forecast, "probability"),
-    "made_at": (models.Forecast, "made_at"),
-    "recorded_at": (models.Forecast, "recorded_at"),
-    "question_recorded_at": (models.Resolution, "recorded_at"),  # the same kind of instant
-    "resolution_recorded_at": (models.Resolution, "recorded_at"),
-    "rationale": (models.Forecast, "rationale"),
-    "basis": (models.Forecast, "basis"),
-    "implied_from": (models.Forecast, "implied_from"),
-    "outcome": (models.Resolution, "outcome"),
-    "resolved_on": (models.Resolution, "resolved_on"),
-    "evidence": (models.Resolution, "evidence"),
+# column -> the kind of the model field whose rules it follows (``(model, field)`` in the note)
+FIELDS: dict[str, Any] = {
+    "question_id": fields.SLUG,  # Question.id
+    "question": fields.QUESTION,  # Question.question
+    "criteria": fields.LONG_TEXT,  # Question.criteria
+    "resolve_by": fields.CALENDAR_DATE,  # Question.resolve_by
+    "opened": fields.CALENDAR_DATE,  # Question.opened
+    "tags": fields.TAG,  # Question.tags: a list of them, at most rules.TAGS_MAX
+    "source_id": fields.SLUG,  # Question.source
+    "forecaster": fields.NAME,  # Forecast.forecaster
+    "probability": fields.PROBABILITY,  # Forecast.probability
+    "made_at": fields.MOMENT,  # Forecast.made_at
+    "recorded_at": fields.TIMESTAMP,  # Forecast.recorded_at
+    "question_recorded_at": fields.TIMESTAMP,  # Resolution.recorded_at: the same kind of instant
+    "resolution_recorded_at": fields.TIMESTAMP,  # Resolution.recorded_at
+    "rationale": fields.LONG_TEXT,  # Forecast.rationale
+    "basis": None,  # Forecast.basis: Literal[rules.BASES] (CHOICES)
+    "implied_from": fields.SHORT_TEXT,  # Forecast.implied_from
+    "outcome": None,  # Resolution.outcome: Literal[OUTCOMES] (CHOICES)
+    "resolved_on": fields.CALENDAR_DATE,  # Resolution.resolved_on
+    "evidence": fields.URL,  # Resolution.evidence
 }
+# the columns that are a Literal of the models: their choices
+CHOICES: dict[str, tuple[str, ...]] = {"basis": rules.BASES, "outcome": rules.OUTCOMES}
 TAG_SEPARATOR = rules.TAG_SEPARATOR
 
 
-@cache
-def adapter(column: str) -> TypeAdapter:
-    """The validator of ``column``'s model field, without its ``None`` (an empty cell is
-    absent, not validated) and with the models' whitespace stripping."""
-    model, name = FIELDS[column]
-    info = model.model_fields[name]
-    annotation = info.annotation
-    args = [a for a in get_args(annotation) if a is not type(None)]
-    if type(None) in get_args(annotation) and len(args) == 1:
-        annotation = args[0]
-    if info.metadata:
-        annotation = Annotated[annotation, *info.metadata]
-    return TypeAdapter(annotation, config=ConfigDict(str_strip_whitespace=True))
+def _refuse(err: dict) -> ValueError:
+    from ledger.ingest.importer import _message  # only for a refused value
+
+    return ValueError(_message(err["type"], {"msg": "", **err}, err.get("input")))
+
+
+def _expected(choices: tuple[str, ...]) -> str:
+    # as pydantic words a Literal's choices in its literal_error
+    shown = [repr(c) for c in choices]
+    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} or {shown[-1]}"
 
 
 def check(column: str, text: str) -> Any:
     """The value ``text`` means in ``column`` (a float, a date, a stripped text...); raises
     ``ValueError`` with the message a forecast file gets for the same value."""
-    value: Any = text
+    if column in CHOICES:
+        if text in CHOICES[column]:
+            return text
+        raise _refuse({"type": "literal_error", "input": text,
+                       "ctx": {"expected": _expected(CHOICES[column])}})
+    kind = FIELDS[column]
     if column == "tags":
-        value = [t for t in text.split(TAG_SEPARATOR) if t.strip()]
-    try:
-        checked = adapter(column).validate_python(value)
-    except ValidationError as exc:
-        from ledger.ingest.importer import _message  # only for a refused value
-
-        err = exc.errors(include_url=False)[0]
-        raise ValueError(_message(err["type"], err, err.get("input"))) from None
-    if column == "tags":
+        tags = [t for t in text.split(TAG_SEPARATOR) if t.strip()]
+        if len(tags) > rules.TAGS_MAX:
+            raise _refuse({"type": "too_long", "input": tags,
+                           "ctx": {"actual_length": len(tags), "max_length": rules.TAGS_MAX}})
+        checked = []
+        for tag in tags:
+            value, err = fields.check_cell(kind, tag)
+            if err is not None:
+                raise _refuse(err)
+            checked.append(value)
         return TAG_SEPARATOR.join(checked)
-    return checked
+    value, err = fields.check_cell(kind, text)
+    if err is not None:
+        raise _refuse(err)
+    return value
 
 
 def check_all(column: str, texts: list[str]) -> tuple[dict[str, Any], dict[str, str]]:
