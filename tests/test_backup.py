@@ -24,6 +24,8 @@ from conftest import DATA, FORECASTS, Cli, run_script, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ledger import rules
+from ledger.format.dates import parse_moment
 from ledger.ingest.importer import import_paths
 from ledger.reports.export import to_yaml
 from ledger.storage.store import Ledger
@@ -206,8 +208,10 @@ text_chars = st.characters(blacklist_categories=("Cs", "Cc"),
 name = st.text(text_chars, min_size=1, max_size=30).filter(lambda s: s.strip())
 words = st.text(text_chars, min_size=5, max_size=80).filter(lambda s: len(s.strip()) >= 5)
 slug = st.from_regex(r"[a-z0-9][a-z0-9._-]{0,20}", fullmatch=True)
+# A tag may not hold a comma or the flat files' separator (ledger/rules.py: TAG_PATTERN).
 tag = st.text(st.characters(blacklist_categories=("Cs", "Zs", "Zl", "Zp", "Cc"),
-                            blacklist_characters=","), min_size=1, max_size=12)
+                            blacklist_characters="," + rules.TAG_SEPARATOR),
+              min_size=1, max_size=12)
 day = st.dates(min_value=date(1990, 1, 1), max_value=TODAY - timedelta(days=2))
 offset = st.sampled_from(["Z", "+00:00", "-07:00", "+05:30", "+14:00", "-12:00", "+09:45"])
 probability = st.one_of(
@@ -265,8 +269,11 @@ def ledgers(draw: st.DrawFn) -> list[dict[str, Any]]:
                         f["rationale"] = draw(words)
                     if draw(st.booleans()):
                         f["basis"], f["implied_from"] = "implied", draw(words)
-                    if f not in forecasts and (who.strip(), when) not in {
-                            (x["forecaster"].strip(), x["made_at"]) for x in forecasts}:
+                    # One forecast per forecaster and instant: a date alone is its midnight
+                    # UTC, so "2000-01-01" and "2000-01-01T00:00:00Z" are the same one.
+                    if f not in forecasts and (who.strip(), parse_moment(when).utc) not in {
+                            (x["forecaster"].strip(), parse_moment(x["made_at"]).utc)
+                            for x in forecasts}:
                         forecasts.append(f)
                     latest = max(latest, made)
             q["forecasts"] = forecasts
