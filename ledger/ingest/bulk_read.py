@@ -280,3 +280,12 @@ def _build_rows(con: Any, maps: dict[str, dict[str, Any]]) -> None:
         FROM bulk_qnorm GROUP BY question_id""")
     con.execute(f"CREATE TEMP VIEW bulk_rows_all AS SELECT r.rn AS line, "
                 f"{values(COLUMNS, 'bulk_raw')}")
+
+
+def release_raw(con: Any, staged: Staged) -> None:
+    """Drop the file's cells once every rule has passed: read from CSV they are a table of
+    every column of every row (gigabytes at 10M), and nothing after the checks reads them."""
+    con.execute("DROP VIEW IF EXISTS bulk_rows_all")
+    # DROP names the type (another aborts the transaction): CSV is staged as a table,
+    # Parquet as a view.
+    con.execute(f"DROP {'TABLE' if staged.is_csv else 'VIEW'} IF EXISTS bulk_raw")
