@@ -62,6 +62,28 @@ def test_parquet_import(run, tmp_path):
     assert run("verify").exit_code == 0
 
 
+def test_two_parquet_files_and_a_csv_in_one_import(run, tmp_path):
+    # Each file is staged in turn (a Parquet file's cells as a view, a CSV's as a table), and
+    # the one before is gone by then.
+    paths = []
+    for i, name in enumerate(("a.parquet", "b.parquet", "c.csv")):
+        src = write(tmp_path / f"src{i}.csv", HEADER
+                    + f"q-{i},Will {i} happen?,Yes if {i}.,2026-06-01,2026-01-01,x,ann,0.25,"
+                      "2026-02-01,yes,2026-05-01\n")
+        path = tmp_path / name
+        if name.endswith(".csv"):
+            path.write_text(src.read_text())
+        else:
+            duckdb.sql(f"COPY (SELECT * FROM read_csv('{src}', all_varchar=true)) TO '{path}' "
+                       "(FORMAT parquet)")
+        paths.append(str(path))
+    result = run("import", *paths)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip() == ("3 files read; added 3 new questions, 3 new forecasts, "
+                                     "3 new resolutions")
+    assert run("verify").exit_code == 0
+
+
 def test_bad_rows_are_refused_with_file_line_field_and_nothing_written(run, tmp_path, db):
     assert run("import", str(DATA / "good.yaml")).exit_code == 0
     before = snapshot(db)

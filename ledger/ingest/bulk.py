@@ -27,7 +27,14 @@ import duckdb
 from ledger import rules
 from ledger.errors import Conflict, DiskFull, Problem, ValidationFailed
 from ledger.format.dates import utc_now
-from ledger.ingest.bulk_read import MAX_PROBLEMS, Staged, copy_once, stage
+from ledger.ingest.bulk_read import (
+    MAX_PROBLEMS,
+    PER_QUESTION,
+    Staged,
+    copy_once,
+    release_raw,
+    stage,
+)
 from ledger.ingest.importer import ImportResult
 from ledger.ingest.messages import (
     IMPLIED_NEEDS_PHRASE,
@@ -54,6 +61,9 @@ from ledger.storage.store import (
 )
 
 TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
+# DuckDB's memory for one import (its default is 80% of RAM: 11 GB peak at 10M rows). Beyond
+# it, staged tables spill to the folder beside the ledger (DuckDB's ``<ledger>.tmp``).
+MEMORY_LIMIT = "2GB"
 Progress = Callable[[str, int, int], None]
 
 
@@ -105,7 +115,19 @@ def _row_problems(con: Any, staged: Staged) -> list[Problem]:
          late_message),
     ]
     params = {"day": latest_day, "made_on": latest_made_on, "now": now}
-    join = ("FROM bulk_rows b LEFT JOIN current_resolutions r ON r.question_id = b.question_id "
+    # Question-level columns must agree on every row of a question: their distinct sets per
+    # question (bulk_qnorm, one row per question unless they disagree) say which disagree.
+    # min <> max is count(DISTINCT) > 1 without a hash set per question and column.
+    per_q = ", ".join(f"min(coalesce({c}, chr(0))) <> max(coalesce({c}, chr(0))) AS d{i}"
+                      for i, c in enumerate(PER_QUESTION))
+    flags = con.execute(f"SELECT {', '.join(f'bool_or(d{i})' for i in range(len(PER_QUESTION)))}"
+                        f" FROM (SELECT {per_q} FROM bulk_qnorm GROUP BY question_id)"
+                        ).fetchall()[0]
+    # Each row with its question's columns; when some disagree, each row with its own.
+    rows_of = ("bulk_rows_all" if any(flags) else
+               f"(SELECT r.*, {', '.join(f'q.{c}' for c in (*PER_QUESTION, 'q_rec', 'r_rec'))} "
+               "FROM bulk_rows r JOIN bulk_questions q ON q.question_id = r.question_id)")
+    join = (f"FROM {rows_of} b LEFT JOIN current_resolutions r ON r.question_id = b.question_id "
             f"LEFT JOIN ({rules.current_questions_sql()}) q ON q.id = b.question_id")
     # One scan says which rules any row breaks; only those look for their rows.
     fired = con.execute("SELECT " + ", ".join(f"bool_or({cond})" for _, cond, _, _ in checks)
@@ -126,15 +148,8 @@ def _row_problems(con: Any, staged: Staged) -> list[Problem]:
         ORDER BY 1 LIMIT 10""").fetchall()
     found += [(line, "made_at", lambda who=who, when=when, first=first: duplicate_message(
         who, when.strip(), staged.line(first))) for line, first, who, when in dup]
-    # Question-level columns must agree on every row of a question: one GROUP BY finds which
-    # columns disagree anywhere; the slower search for the lines runs only for those.
-    checks = ", ".join(f"bool_or(d{i})" for i in range(len(_QCOLS)))
-    # min <> max is count(DISTINCT) > 1 without a hash set per question and column.
-    per_q = ", ".join(f"min(coalesce({c}, chr(0))) <> max(coalesce({c}, chr(0))) AS d{i}"
-                      for i, c in enumerate(_QCOLS))
-    flags = con.execute(f"SELECT {checks} FROM (SELECT {per_q} FROM bulk_rows "
-                        "GROUP BY question_id)").fetchall()[0]
-    for col, disagree in zip(_QCOLS, flags, strict=True):
+    # The lines of question-level columns that disagree: the slower search, only for those.
+    for col, disagree in zip(PER_QUESTION, flags, strict=True):
         if not disagree:
             continue
         rows_ = con.execute(f"""
@@ -143,7 +158,7 @@ def _row_problems(con: Any, staged: Staged) -> list[Problem]:
             FROM (SELECT line, question_id, {col},
                          first_value({col}) OVER (PARTITION BY question_id ORDER BY line)
                              AS first_value
-                  FROM bulk_rows)
+                  FROM bulk_rows_all)
             GROUP BY question_id
             HAVING bool_or({col} IS DISTINCT FROM first_value)
             ORDER BY 1 LIMIT 5""").fetchall()
@@ -160,10 +175,9 @@ def _ledger_problems(con: Any, staged: Staged) -> tuple[list[Problem], list[Prob
     # A new question needs what a forecast file's question needs.
     needed = ("question", "criteria", "resolve_by", "opened")
     new_q = con.execute(f"""
-        SELECT min(line), question_id, {', '.join(f'bool_and({c} IS NOT NULL)' for c in needed)}
-        FROM bulk_rows WHERE question_id NOT IN (SELECT id FROM questions)
-        GROUP BY question_id
-        HAVING NOT ({' AND '.join(f'bool_and({c} IS NOT NULL)' for c in needed)})
+        SELECT line, question_id, {', '.join(f'{c} IS NOT NULL' for c in needed)}
+        FROM bulk_questions WHERE question_id NOT IN (SELECT id FROM questions)
+          AND NOT ({' AND '.join(f'{c} IS NOT NULL' for c in needed)})
         ORDER BY 1 LIMIT 10""").fetchall()
     problems += [staged.problem(line, next(c for c, ok in zip(needed, has, strict=True)
                                            if not ok),
@@ -171,7 +185,7 @@ def _ledger_problems(con: Any, staged: Staged) -> tuple[list[Problem], list[Prob
                                 "question, criteria, resolve_by and opened")
                  for line, qid, *has in new_q]
     missing_src = con.execute("""
-        SELECT min(line), source_id FROM bulk_rows
+        SELECT min(line), source_id FROM bulk_questions
         WHERE source_id IS NOT NULL AND source_id NOT IN (SELECT id FROM sources)
         GROUP BY source_id ORDER BY 1 LIMIT 10""").fetchall()
     problems += [staged.problem(line, "source_id",
@@ -195,11 +209,11 @@ def _ledger_problems(con: Any, staged: Staged) -> tuple[list[Problem], list[Prob
                     "changed (log a new one with a later made_at)")
         for line, name, old, new, num, who, when in changed]
     res = con.execute("""
-        SELECT min(b.line), b.question_id, any_value(r.outcome), any_value(b.outcome)
-        FROM bulk_rows b JOIN current_resolutions r ON r.question_id = b.question_id
+        SELECT b.line, b.question_id, r.outcome, b.outcome
+        FROM bulk_questions b JOIN current_resolutions r ON r.question_id = b.question_id
         WHERE b.outcome IS NOT NULL AND (r.outcome <> b.outcome
               OR r.resolved_on <> CAST(b.resolved_on AS DATE))
-        GROUP BY b.question_id ORDER BY 1 LIMIT 10""").fetchall()
+        ORDER BY 1 LIMIT 10""").fetchall()
     conflicts += [staged.problem(line, "outcome",
                                  f"the ledger holds {old!r} for {qid!r}, the file says {new!r}; "
                                  "use forecast-ledger resolve --correct")
@@ -225,10 +239,10 @@ def _edited_questions(con: Any, staged: Staged) -> list[NewEntry]:
 
     cols = ("question", "criteria", "resolve_by", "opened", "tags", "source_id")
     given = con.execute(f"""
-        SELECT question_id, {', '.join(f'any_value({c})' for c in cols)} FROM bulk_rows
+        SELECT question_id, {', '.join(cols)} FROM bulk_questions
         WHERE question_id IN (SELECT id FROM questions)
           AND ({' OR '.join(f'{c} IS NOT NULL' for c in cols)})
-        GROUP BY question_id ORDER BY min(line)""").fetchall()
+        ORDER BY line""").fetchall()
     if not given:
         return []
     state = load_state(con, [g[0] for g in given], [])
@@ -255,28 +269,20 @@ def _edited_questions(con: Any, staged: Staged) -> list[NewEntry]:
     return out
 
 
-_QCOLS = ("question", "criteria", "resolve_by", "opened", "tags", "source_id", "outcome",
-          "resolved_on", "evidence", "question_recorded_at", "resolution_recorded_at")
-
-# What is new, per kind: one row per entry to append, with the line it came from.
+# What is new, per kind: one row per entry to append, with the line it came from (a
+# question's first).
 _NEW = {
-    "question": """SELECT question_id AS subject, question_id, min(line) AS line,
-        any_value(question) AS question,
-        any_value(criteria) AS criteria, any_value(resolve_by) AS resolve_by,
-        any_value(opened) AS opened, any_value(tags) AS tags, any_value(source_id) AS source_id,
-        any_value(q_rec) AS rec
-        FROM bulk_rows WHERE question_id NOT IN (SELECT id FROM questions)
-        GROUP BY question_id""",
+    "question": """SELECT question_id AS subject, question_id, line, question, criteria,
+        resolve_by, opened, tags, source_id, q_rec AS rec
+        FROM bulk_questions WHERE question_id NOT IN (SELECT id FROM questions)""",
     "forecast": """SELECT b.question_id AS subject, b.*
         FROM bulk_rows b WHERE NOT EXISTS (SELECT 1 FROM forecasts f
             WHERE f.question_id = b.question_id AND f.forecaster = b.forecaster
               AND f.made_at = b.made_utc)""",
-    "resolution": """SELECT question_id AS subject, min(line) AS line, question_id,
-        any_value(outcome) AS outcome, any_value(resolved_on) AS resolved_on,
-        any_value(evidence) AS evidence, any_value(r_rec) AS rec
-        FROM bulk_rows WHERE outcome IS NOT NULL
-          AND question_id NOT IN (SELECT question_id FROM resolutions)
-        GROUP BY question_id""",
+    "resolution": """SELECT question_id AS subject, line, question_id, outcome, resolved_on,
+        evidence, r_rec AS rec
+        FROM bulk_questions WHERE outcome IS NOT NULL
+          AND question_id NOT IN (SELECT question_id FROM resolutions)""",
 }
 
 # The typed row of each new entry, column by column (every column of its table, in order).
@@ -347,6 +353,11 @@ def _write_kind(con: Any, kind: str, first_seq: int, now: Any) -> int:
     con.execute(f"INSERT INTO {table} ({', '.join(typed_columns(table))}) "
                 f"SELECT n.seq, n.recorded_at, {', '.join('n.' + c for c in columns)}"
                 f"{number_values(table, 'n')} FROM bulk_new n{number_joins(table, 'n')}")
+    # Temporary tables live in memory until the transaction ends: at 10M rows each holds
+    # gigabytes, so what is written goes at once (a forecast's row has no later use).
+    con.execute("DROP TABLE bulk_new")
+    if kind == "forecast":
+        con.execute("DROP TABLE bulk_rows")
     return n
 
 
@@ -412,7 +423,9 @@ def import_tables(ledger: Ledger, paths: list[Path], *, dry_run: bool = False,
     from ledger.ingest.importer import Change
 
     for kind, n in total_counts.items():
-        result.changes.extend(Change(names[kind], "", "") for _ in range(n))
+        # One shared Change per kind (they are read, never changed): 11M objects at 10M rows
+        # took seconds and most of a gigabyte.
+        result.changes.extend([Change(names[kind], "", "")] * n)
     return result
 
 
@@ -425,8 +438,11 @@ def _import(ledger: Ledger, paths: list[Path], dry_run: bool, progress: Progress
     with ledger.transaction(create=not dry_run or _scratch) as con, \
             tempfile.TemporaryDirectory(prefix=".import-", dir=ledger.path.parent) as folder:
         total_counts: dict[str, int] = {}
+        con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")  # this connection's instance only
         for path in paths:
             problems: list[Problem] = []
+            # Said before the copy: a file of gigabytes takes seconds to copy.
+            _announce(progress, "staging", path)
             try:
                 copy = copy_once(path, Path(folder))
             except OSError as exc:
@@ -437,7 +453,6 @@ def _import(ledger: Ledger, paths: list[Path], dry_run: bool, progress: Progress
                 raise ValidationFailed([Problem(str(path), None, "", "no such file" if
                                                 isinstance(exc, FileNotFoundError) else
                                                 f"cannot read it: {exc.strerror}")]) from None
-            _announce(progress, "staging", path)
             try:
                 staged = stage(con, path, copy, problems)
             except duckdb.Error as exc:  # a Parquet page that cannot be decoded, say
@@ -455,6 +470,7 @@ def _import(ledger: Ledger, paths: list[Path], dry_run: bool, progress: Progress
             if conflicts:
                 raise Conflict(conflicts)
             edited = _edited_questions(con, staged)
+            release_raw(con, staged)
             _announce(progress, "writing", path)
             if not dry_run:
                 append(con, edited)

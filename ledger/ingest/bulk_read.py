@@ -5,6 +5,12 @@ while it is imported is read as it was, and a name holding ``*`` or ``?`` is the
 never a pattern DuckDB would expand. CSV is read with a fixed dialect (no sniffing, so a bad
 row far into the file is an error, never a guess). Each cell is checked by the forecast-file
 field it stands for (:mod:`ledger.ingest.bulk_fields`), once per distinct text.
+
+A question's columns (its text, dates, tags, resolution...) repeat on each of its rows, so they
+are staged once per question: ``bulk_rows`` holds each forecast's own columns, ``bulk_questions``
+one row per question, and ``bulk_qnorm`` each distinct set of question columns the file gives a
+question (more than one only when its rows disagree, which is refused). ``bulk_rows_all`` is a
+view of every row with all its columns, for finding the lines of such a refusal.
 """
 
 from __future__ import annotations
@@ -29,6 +35,11 @@ RECORDED = {"recorded_at": "rec", "question_recorded_at": "q_rec",
             "resolution_recorded_at": "r_rec"}  # instants, and their staged UTC columns
 DERIVED = ("seq", "made_on", "utc_offset", "late")  # written by export, derived again on import
 KNOWN = (*COLUMNS, *DERIVED)
+# The columns that describe a question and its resolution: every row of a question agrees on
+# them, so they are staged once per question (``bulk_questions``).
+PER_QUESTION = ("question", "criteria", "resolve_by", "opened", "tags", "source_id", "outcome",
+                "resolved_on", "evidence", "question_recorded_at", "resolution_recorded_at")
+PER_ROW = tuple(c for c in COLUMNS if c not in PER_QUESTION)
 MAX_PROBLEMS = 50
 # A CSV cell the export protected from spreadsheet formulas starts with one quote: removed.
 CSV_GUARD = "'"
@@ -184,11 +195,16 @@ def _check_cells(con: Any, staged: Staged, present: list[str], problems: list[Pr
             found += [(rn, c, "missing (this field is required)") for (rn,) in con.execute(
                 f"SELECT rn FROM bulk_raw WHERE {c} IS NULL ORDER BY rn LIMIT {MAX_PROBLEMS}"
             ).fetchall()]
+    # Each question's distinct columns, as the file gives them: one grouped pass, then the
+    # question-level texts are read from this small table rather than from every row.
+    con.execute("CREATE OR REPLACE TEMP TABLE bulk_qraw AS SELECT question_id, "
+                f"{', '.join(PER_QUESTION)}, min(rn) AS line FROM bulk_raw GROUP BY ALL")
     for c in present:
         if c not in FIELDS:
             continue
+        table = "bulk_qraw" if c in (*PER_QUESTION, "question_id") else "bulk_raw"
         texts = [t for (t,) in con.execute(
-            f"SELECT DISTINCT {c} FROM bulk_raw WHERE {c} IS NOT NULL").fetchall()]
+            f"SELECT DISTINCT {c} FROM {table} WHERE {c} IS NOT NULL").fetchall()]
         good, bad = check_all(c, texts)
         maps[c] = good
         if bad:
@@ -206,25 +222,21 @@ def _check_cells(con: Any, staged: Staged, present: list[str], problems: list[Pr
 def _build_rows(con: Any, maps: dict[str, dict[str, Any]]) -> None:
     from ledger.format.dates import parse_moment
 
-    joins, exprs = [], {c: f"r.{c}" for c in COLUMNS}
     moments = {t: parse_moment(v) for t, v in maps["made_at"].items()}
     con.execute("CREATE OR REPLACE TEMP TABLE bulk_m_made_at AS SELECT unnest($1) AS v, "
                 "unnest($2) AS made_utc, unnest($3) AS made_on, "
                 "CAST(unnest($4) AS INTEGER) AS utc_offset_min",
                 [list(moments), [m.utc for m in moments.values()],
                  [m.day for m in moments.values()], [m.offset for m in moments.values()]])
-    joins.append("JOIN bulk_m_made_at mm ON mm.v = r.made_at")
     con.execute("CREATE OR REPLACE TEMP TABLE bulk_m_probability AS SELECT unnest($1) AS v, "
                 "CAST(unnest($2) AS DOUBLE) AS p", [list(maps["probability"]),
                                                     list(maps["probability"].values())])
-    joins.append("JOIN bulk_m_probability mp ON mp.v = r.probability")
-    for c, staged_as in RECORDED.items():
+    for c in RECORDED:
         rec = maps.get(c) or {}
         con.execute(f"CREATE OR REPLACE TEMP TABLE bulk_m_{c} AS SELECT "
                     "CAST(unnest($1) AS VARCHAR) AS v, CAST(unnest($2) AS TIMESTAMP) AS t",
                     [list(rec), list(rec.values())])
-        joins.append(f"LEFT JOIN bulk_m_{c} m_{c} ON m_{c}.v = r.{c}")
-        exprs[staged_as] = f"m_{c}.t"
+    normalised = []
     for c, good in maps.items():
         if c in ("made_at", "probability", *RECORDED):
             continue
@@ -232,10 +244,48 @@ def _build_rows(con: Any, maps: dict[str, dict[str, Any]]) -> None:
         if changed:  # only texts the field normalises (spaces, NFC) are joined to their value
             con.execute(f"CREATE OR REPLACE TEMP TABLE bulk_m_{c} AS SELECT unnest($1) AS v, "
                         "unnest($2) AS norm", [list(changed), list(changed.values())])
-            joins.append(f"LEFT JOIN bulk_m_{c} m_{c} ON m_{c}.v = r.{c}")
-            exprs[c] = f"coalesce(m_{c}.norm, r.{c})"
-    cols = ", ".join(f"{e} AS {c}" for c, e in exprs.items())
-    con.execute("DROP TABLE IF EXISTS bulk_rows")
-    con.execute(f"""CREATE TEMP TABLE bulk_rows AS
-        SELECT r.rn AS line, {cols}, mp.p, mm.made_utc, mm.made_on, mm.utc_offset_min
-        FROM bulk_raw r {' '.join(joins)}""")
+            normalised.append(c)
+
+    def values(cols: tuple[str, ...], source: str) -> str:
+        """The values ``cols`` of ``source`` (aliased r) mean, with the joins that find them."""
+        joins, exprs = [], {c: f"r.{c}" for c in cols}
+        if "made_at" in cols:
+            joins += ["JOIN bulk_m_made_at mm ON mm.v = r.made_at",
+                      "JOIN bulk_m_probability mp ON mp.v = r.probability"]
+        for c, staged_as in RECORDED.items():
+            if c in cols:
+                joins.append(f"LEFT JOIN bulk_m_{c} m_{c} ON m_{c}.v = r.{c}")
+                exprs[staged_as] = f"m_{c}.t"
+        for c in normalised:
+            if c in cols:
+                joins.append(f"LEFT JOIN bulk_m_{c} m_{c} ON m_{c}.v = r.{c}")
+                exprs[c] = f"coalesce(m_{c}.norm, r.{c})"
+        if "made_at" in cols:
+            exprs.update(p="mp.p", made_utc="mm.made_utc", made_on="mm.made_on",
+                         utc_offset_min="mm.utc_offset_min")
+        return (", ".join(f"{e} AS {c}" for c, e in exprs.items())
+                + f" FROM {source} r {' '.join(joins)}")
+
+    for name in ("bulk_rows", "bulk_qnorm", "bulk_questions"):
+        con.execute(f"DROP TABLE IF EXISTS {name}")
+    con.execute("DROP VIEW IF EXISTS bulk_rows_all")
+    con.execute("CREATE TEMP TABLE bulk_rows AS SELECT r.rn AS line, "
+                f"{values(PER_ROW, 'bulk_raw')}")
+    con.execute("CREATE TEMP TABLE bulk_qnorm AS SELECT r.line, "
+                f"{values(('question_id', *PER_QUESTION), 'bulk_qraw')}")
+    # Taken as the question's only when its rows agree (checked before anything is written).
+    per_q = [*PER_QUESTION, *(RECORDED[c] for c in PER_QUESTION if c in RECORDED)]
+    con.execute(f"""CREATE TEMP TABLE bulk_questions AS
+        SELECT question_id, min(line) AS line, {', '.join(f'any_value({c}) AS {c}' for c in per_q)}
+        FROM bulk_qnorm GROUP BY question_id""")
+    con.execute(f"CREATE TEMP VIEW bulk_rows_all AS SELECT r.rn AS line, "
+                f"{values(COLUMNS, 'bulk_raw')}")
+
+
+def release_raw(con: Any, staged: Staged) -> None:
+    """Drop the file's cells once every rule has passed: read from CSV they are a table of
+    every column of every row (gigabytes at 10M), and nothing after the checks reads them."""
+    con.execute("DROP VIEW IF EXISTS bulk_rows_all")
+    # DROP names the type (another aborts the transaction): CSV is staged as a table,
+    # Parquet as a view.
+    con.execute(f"DROP {'TABLE' if staged.is_csv else 'VIEW'} IF EXISTS bulk_raw")
