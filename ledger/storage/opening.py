@@ -65,12 +65,15 @@ def write_error(exc: duckdb.Error, path: Path) -> Exception:
 
 
 def check_opened(con: duckdb.DuckDBPyConnection, path: Path, *, create: bool,
-                  read_only: bool, write: bool = False) -> None:
-    """Refuse a file that is not a ledger of this schema; create or upgrade; pin (~6 ms)."""
+                  read_only: bool, write: bool = False, made: bool = False) -> None:
+    """Refuse a file that is not a ledger of this schema; create or upgrade; pin (~6 ms).
+
+    ``made``: the file did not exist before this connection, so DuckDB made it and it is
+    blank; listing every function to see that costs ~20 ms a first import would spend."""
     db = catalog.database(con)
     found = catalog.tables(con, db)
     if not found:
-        if not catalog.is_blank(con, db):
+        if not made and not catalog.is_blank(con, db):
             raise NotALedger(f"{path} is not a forecast-ledger ledger: it holds views or "
                              "macros but no ledger tables", "point --db at a ledger file")
         if not create:

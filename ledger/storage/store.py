@@ -213,12 +213,13 @@ class Ledger:
         read_only = not self._writable()
         if read_only and (write or create and not self.path.exists()):
             raise opening.read_only_error(self.path)
+        made = not self.path.exists()  # then DuckDB makes it: nothing can be in it yet
         con = self._open(read_only)
         read_only = opening.access_mode(con) == "read_only"
         try:
             try:
                 opening.check_opened(con, self.path, create=create, read_only=read_only,
-                                     write=write)
+                                     write=write, made=made)
                 if read_only and write:
                     raise opening.read_only_error(self.path)
                 yield con
