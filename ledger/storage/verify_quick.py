@@ -20,13 +20,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TypeVar
 
 import duckdb
 
-from ledger.storage import schema
+from ledger.storage import catalog, schema
 from ledger.storage.store import GENESIS, link_hash
+
+T = TypeVar("T")
 
 #: About this many entries are read (chain) or joined (typed tables) per query.
 SPAN = 1 << 20
@@ -35,11 +38,33 @@ _ENVELOPE = {"seq": "BIGINT", "kind": "VARCHAR", "subject": "VARCHAR",
              "recorded_at": "TIMESTAMP", "logged_at": "TIMESTAMP"}
 
 
-def log_holds(con: duckdb.DuckDBPyConnection, v3: bool = True) -> bool:
-    """True when the entry numbers, the chain, the envelope and the typed tables all hold,
-    as :func:`ledger.storage.verify.verify_log` checks them before the derived tables."""
+def log_holds(con: duckdb.DuckDBPyConnection, v3: bool = True,
+              then: Callable[[], T] | None = None) -> tuple[bool, T | None]:
+    """``(holds, then())``: whether the entry numbers, the chain, the envelope and the typed
+    tables all hold, as :func:`ledger.storage.verify.verify_log` checks them before the
+    derived tables; and what ``then`` returns, run on ``con`` meanwhile (its result means
+    something only when the log holds).
+
+    The chain is read and hashed on a cursor of its own, in a thread, while ``con`` checks
+    the typed tables and runs ``then``: reading bodies out through Arrow and hashing them
+    keep one core busy at most, the rest is DuckDB's.
+    """
+    cursor = con.cursor()
     try:
-        return chain_holds(con) and typed_hold(con, v3)
+        catalog.pin(cursor, catalog.database(con))
+        cursor.execute("SET enable_progress_bar = false")
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            chain = pool.submit(_quietly, chain_holds, cursor)
+            typed = _quietly(typed_hold, con, v3)
+            after = then() if then is not None and typed else None
+            return bool(chain.result() and typed), after
+    finally:
+        cursor.close()
+
+
+def _quietly(check: Callable[..., bool], *args: object) -> bool:
+    try:
+        return check(*args)
     except duckdb.Error:
         return False  # the detailed checks meet the same rows and say what they are
 
