@@ -22,32 +22,28 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TypeVar
 
 import duckdb
 
 from ledger.storage import catalog, schema
 from ledger.storage.store import GENESIS, link_hash
 
-T = TypeVar("T")
-
-#: About this many entries are read (chain) or joined (typed tables) per query.
+#: About this many entries are joined per query (typed tables) ...
 SPAN = 1 << 20
+#: ... or read out and hashed (chain; two spans of bodies are held at a time).
+CHAIN_SPAN = 1 << 19
 
 _ENVELOPE = {"seq": "BIGINT", "kind": "VARCHAR", "subject": "VARCHAR",
              "recorded_at": "TIMESTAMP", "logged_at": "TIMESTAMP"}
 
 
-def log_holds(con: duckdb.DuckDBPyConnection, v3: bool = True,
-              then: Callable[[], T] | None = None) -> tuple[bool, T | None]:
-    """``(holds, then())``: whether the entry numbers, the chain, the envelope and the typed
-    tables all hold, as :func:`ledger.storage.verify.verify_log` checks them before the
-    derived tables; and what ``then`` returns, run on ``con`` meanwhile (its result means
-    something only when the log holds).
+def log_holds(con: duckdb.DuckDBPyConnection, v3: bool = True) -> bool:
+    """Whether the entry numbers, the chain, the envelope and the typed tables all hold, as
+    :func:`ledger.storage.verify.verify_log` checks them before the derived tables.
 
     The chain is read and hashed on a cursor of its own, in a thread, while ``con`` checks
-    the typed tables and runs ``then``: reading bodies out through Arrow and hashing them
-    keep one core busy at most, the rest is DuckDB's.
+    the typed tables: reading bodies out through Arrow and hashing them keep one core busy
+    at most, the rest is DuckDB's.
     """
     cursor = con.cursor()
     try:
@@ -56,8 +52,7 @@ def log_holds(con: duckdb.DuckDBPyConnection, v3: bool = True,
         with ThreadPoolExecutor(max_workers=1) as pool:
             chain = pool.submit(_quietly, chain_holds, cursor)
             typed = _quietly(typed_hold, con, v3)
-            after = then() if then is not None and typed else None
-            return bool(chain.result() and typed), after
+            return chain.result() and typed
     finally:
         cursor.close()
 
@@ -120,11 +115,11 @@ def _sha256(text: bytes | memoryview) -> str:
 
 
 def _spans(blocks: list[tuple[int, int, str, str]]) -> Iterator[tuple[int, int]]:
-    """``(first block, last block)`` index ranges of about :data:`SPAN` entries each."""
+    """``(first block, last block)`` index ranges of about :data:`CHAIN_SPAN` entries each."""
     start, size = 0, 0
     for i, (first, last, _c, _h) in enumerate(blocks):
         size += last - first + 1
-        if size >= SPAN:
+        if size >= CHAIN_SPAN:
             yield start, i
             start, size = i + 1, 0
     if start < len(blocks):
