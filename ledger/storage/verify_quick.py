@@ -68,7 +68,10 @@ def chain_holds(con: duckdb.DuckDBPyConnection) -> bool:
     """Entries numbered 1..n, once each; blocks tiling them; every block's content and link
     as stored."""
     import numpy as np
-    import pyarrow as pa
+    try:
+        import pyarrow as pa  # installed with streamlit, not a dependency of its own
+    except ImportError:
+        return False  # the detailed checks read the bodies without it
 
     blocks = con.execute("SELECT first_seq, last_seq, content, hash FROM blocks "
                          "ORDER BY first_seq, last_seq").fetchall()
