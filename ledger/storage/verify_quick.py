@@ -37,6 +37,12 @@ _ENVELOPE = {"seq": "BIGINT", "kind": "VARCHAR", "subject": "VARCHAR",
              "recorded_at": "TIMESTAMP", "logged_at": "TIMESTAMP"}
 
 
+#: Entries from which the quick pass is worth its start: below, the detailed checks take well
+#: under a second, and reading through Arrow would import pyarrow (and pandas) into every
+#: small ``verify`` (tests/test_startup.py keeps the CLI path free of them).
+QUICK_FROM = 100_000
+
+
 def log_holds(con: duckdb.DuckDBPyConnection, v3: bool = True) -> bool:
     """Whether the entry numbers, the chain, the envelope and the typed tables all hold, as
     :func:`ledger.storage.verify.verify_log` checks them before the derived tables.
