@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pytest
 
 HINT = ("(the ledger file was changed outside forecast-ledger; restore it from a backup or an "
         "export)")
@@ -31,3 +32,12 @@ def rederive_pairs(con: duckdb.DuckDBPyConnection) -> None:
                 "(SELECT forecaster FROM forecasts)")
     con.execute("DELETE FROM pairs")
     refresh_pairs(con, since_seq=0)
+
+
+@pytest.fixture(autouse=True)
+def quick_verify_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``verify`` runs its quick pass first from 100,000 entries only; the tamper tests' ledgers
+    are small, so they set the threshold to 0 (in this process and the CLI's): each change
+    must then be caught by the quick pass, or verify would say ok, and named by the detailed
+    checks that run after it."""
+    monkeypatch.setenv("FORECAST_LEDGER_QUICK_VERIFY_FROM", "0")

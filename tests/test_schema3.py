@@ -14,7 +14,7 @@ from conftest import DATA, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from old_schema import make_v2
-from tampering import HINT, tamper
+from tampering import HINT, quick_verify_too, tamper  # noqa: F401 (an autouse fixture)
 
 from ledger.format.dates import parse_moment, utc_now
 from ledger.ingest.actions import add_forecast

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import DATA
-from tampering import HINT, tamper
+from tampering import HINT, quick_verify_too, tamper  # noqa: F401 (an autouse fixture)
 
 from ledger.ingest.actions import add_forecast
 from ledger.ingest.importer import import_paths

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import DATA
-from tampering import HINT, tamper
+from tampering import HINT, quick_verify_too, tamper  # noqa: F401 (an autouse fixture)
 
 from ledger.ingest.importer import import_paths
 from ledger.storage.store import Ledger
@@ -83,3 +83,31 @@ def test_a_body_that_is_not_json_is_one_line(run, tampered):
 def test_a_forged_v1_head_is_named(run, tampered):
     tamper(tampered, f"INSERT INTO meta VALUES ('v1_head', '{'a' * 64}')")
     assert_line(run, "meta v1_head: it is the head of no schema-1 chain of this log")
+
+
+# -- the quick pass: what verify runs first on a large ledger ------------------------------------
+
+def _log_holds(db: Path) -> bool:
+    import duckdb
+
+    from ledger.storage.verify_quick import log_holds
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return log_holds(con)
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("statements", [
+    (),
+    ("UPDATE entries SET body = replace(body, '0.7', '0.9') WHERE seq = 3",),
+    ("UPDATE forecasts SET probability = 0.9 WHERE seq = 3",),
+    ("INSERT INTO forecasts SELECT * FROM forecasts WHERE seq = 3",),
+    ("UPDATE blocks SET content = 'x' WHERE first_seq = 2",),
+    ("UPDATE entries SET seq = 3 WHERE seq = 4",),
+    ("DELETE FROM entries WHERE seq = 8", "DELETE FROM blocks WHERE first_seq = 8"),
+], ids=["intact", "body", "typed row", "copied row", "block", "renumbered", "last cut"])
+def test_the_quick_pass_holds_only_an_intact_ledger(tampered, statements):
+    tamper(tampered, *statements)
+    assert _log_holds(tampered) is (not statements)

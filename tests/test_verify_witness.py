@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import DATA
-from tampering import rederive_pairs
+from tampering import quick_verify_too, rederive_pairs  # noqa: F401 (an autouse fixture)
 
 from ledger.ingest.actions import add_forecast
 from ledger.ingest.importer import import_paths

@@ -34,7 +34,7 @@ from ledger.storage.store import (
     number_values,
     pairs_sql,
 )
-from ledger.storage.verify_quick import QUICK_FROM, log_holds
+from ledger.storage.verify_quick import log_holds, quick_from
 
 #: The witness file kept next to a ledger unless ``--witness`` names another.
 WITNESS_SUFFIX = ".witness"
@@ -101,7 +101,7 @@ def verify_log(con: duckdb.DuckDBPyConnection, schema_version: int = schema.SCHE
     them; ``schema_version`` 2 checks a schema-2 ledger before it is upgraded. Every check
     is SQL over the bodies (DuckDB's JSON reader, in threads); Python only hashes."""
     v3 = schema_version >= 3
-    big = con.execute("SELECT count(*) FROM entries").fetchall()[0][0] >= QUICK_FROM
+    big = con.execute("SELECT count(*) FROM entries").fetchall()[0][0] >= quick_from()
     if big and log_holds(con, v3):
         # The quick pass found nothing (nearly always): only the derived tables are left,
         # checked after it (not beside it: with millions of pairs, the two peaks of memory
