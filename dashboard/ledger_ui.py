@@ -145,6 +145,14 @@ def load(name: str, **kwargs: Any) -> Any:
         st.stop()
 
 
+def deferred(name: str, **kwargs: Any) -> Callable[[], Any]:
+    """``ledger.reports.views.<name>(con, **kwargs)`` for a download button to call when it is
+    clicked: Streamlit calls it on a thread of its own, where no Streamlit command (nor its
+    cache) runs, so it reads the ledger itself."""
+    path = current()["path"]
+    return lambda: views.run(path, name, **kwargs)
+
+
 def flash() -> None:
     """Show the message of the last successful write (kept across the rerun after it)."""
     message = st.session_state.pop(FLASH_KEY, None)
@@ -183,9 +191,11 @@ def write(action: Callable[..., Any], *args: Any, done: Callable[[Any], str],
 
 def csv_download(df: Any, file_name: str, label: str = "Download CSV", key: str | None = None
                  ) -> None:
+    """A button that downloads ``df`` (a DataFrame, or a function that makes one) as CSV."""
     # Written when clicked, not on every render: a table of millions of rows takes seconds
-    # to write as CSV, which no page should wait for before it shows.
-    st.download_button(label, lambda: df.to_csv(index=False).encode("utf-8"),
+    # to build and write as CSV, which no page should wait for before it shows.
+    st.download_button(label, lambda: (df() if callable(df) else df).to_csv(index=False
+                                                                          ).encode("utf-8"),
                        file_name=file_name, mime="text/csv", key=key or f"csv-{file_name}")
 
 

@@ -615,3 +615,14 @@ def test_calibration_empty_state(monkeypatch, small, tmp_path):
     at = goto(open_app(monkeypatch, small), "calibration")
     at.selectbox(key="cal_tag").select("policy").run()
     assert "No scored forecasts match these filters" in at.info[0].value
+
+
+@pytest.mark.parametrize("rows", [1, 7, 10_000])
+def test_resolved_view_with_rows_builds_the_first_rows_of_the_whole_table(demo, rows):
+    with demo.connect() as con:
+        whole = views.resolved_view(con)
+        some = views.resolved_view(con, rows=rows)
+    assert whole["n_rows"] == some["n_rows"] == len(whole["table"]) > 7
+    expected = whole["table"].head(rows).reset_index(drop=True)
+    assert some["table"].reset_index(drop=True).equals(expected)
+    assert some["overall"] == whole["overall"]

@@ -25,14 +25,15 @@ mode = f4.selectbox("Forecast scored", ["final", "first"], key="res_mode",
                     help="final: each forecaster's last forecast before the outcome was known; "
                          "first: their first one")
 
-view = ui.load("resolved_view", forecaster=forecaster, tag=tag, source=source, mode=mode)
+chosen = {"forecaster": forecaster, "tag": tag, "source": source, "mode": mode}
+view = ui.load("resolved_view", **chosen, rows=TABLE_ROWS)
 table = view["table"]
 if table.empty:
-    chosen = ui.filters_text(forecaster=forecaster, tag=tag, source=source)
+    said = ui.filters_text(forecaster=forecaster, tag=tag, source=source)
     if not ui.has_questions():
         st.info(ui.NO_QUESTIONS)
-    elif chosen:
-        st.info(f"No resolved questions {chosen}. Clear a filter to see more.")
+    elif said:
+        st.info(f"No resolved questions {said}. Clear a filter to see more.")
     else:
         st.info("No resolved questions yet. Resolve one on the **Log / resolve** page or the "
                 "**Open / due / overdue** page, or try `forecast-ledger demo` for a populated "
@@ -69,11 +70,10 @@ if not view["by_forecaster"].empty:
 st.markdown("**Resolved questions and scored forecasts**")
 # Sized to fit the page's 840 px at a 1300 px window (sidebar open) with no sideways scroll:
 # text wraps in the tall rows; when each forecast was made stays in the CSV. A table of
-# millions of rows takes the browser seconds to receive and nobody scrolls it: the page shows
-# the most recent rows, the filters narrow it, and the CSV holds every row.
-recent = table.head(TABLE_ROWS)
-shown = ui.with_question_links(recent).assign(
-    forecast=(recent["forecaster"] + " " + recent["probability"]).str.strip())
+# millions of rows takes seconds to build and send, and nobody scrolls it: the page shows the
+# most recent rows, the filters narrow it, and the CSV (built when clicked) holds every row.
+shown = ui.with_question_links(table).assign(
+    forecast=(table["forecaster"] + " " + table["probability"]).str.strip())
 st.dataframe(shown, hide_index=True, width="stretch", key="res_table",
              row_height=ui.WRAPPING_ROW_HEIGHT, height=ui.table_height(len(shown)),
              column_order=["resolved_on", "link", "outcome", "forecast", "brier", "log_score",
@@ -89,9 +89,10 @@ st.dataframe(shown, hide_index=True, width="stretch", key="res_table",
     "evidence": st.column_config.LinkColumn("evidence", display_text="link", width=60),
     "question": st.column_config.TextColumn("question", width=290),
 })
-if len(table) > TABLE_ROWS:
-    st.caption(f"Showing the {TABLE_ROWS:,} most recent of {len(table):,} rows: choose a "
+if view["n_rows"] > len(table):
+    st.caption(f"Showing the {len(table):,} most recent of {view['n_rows']:,} rows: choose a "
                "forecaster, tag or source above to narrow them, or download the CSV for all.")
 st.caption("Most recent resolution first. Ambiguous and annulled questions, and forecasts made "
            "after the outcome was known, are never scored.")
-ui.csv_download(table, "resolved-and-scored.csv")
+whole = ui.deferred("resolved_view", **chosen)
+ui.csv_download(lambda: whole()["table"], "resolved-and-scored.csv")

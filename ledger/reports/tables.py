@@ -31,11 +31,12 @@ def each(values: np.ndarray, show: Any) -> np.ndarray:
 
 def resolved_table(found: dict[str, np.ndarray], data: dict[str, np.ndarray],
                    brier: np.ndarray, log: np.ndarray, *, date_text: Callable[[Any], str],
-                   safe_url: Callable[[Any], str | None], percent: Callable[[float], str]
-                   ) -> pd.DataFrame:
+                   safe_url: Callable[[Any], str | None], percent: Callable[[float], str],
+                   limit: int | None = None) -> tuple[pd.DataFrame, int]:
     """:func:`ledger.reports.views.resolved_view`'s table: for each question of ``found`` (most
     recent resolution first), its scored forecasts in ``data`` order, or one row saying why
-    there is none."""
+    there is none; only its first ``limit`` rows when given (the rest are not built), and
+    the number of rows of the whole table."""
     qorder = sorted(range(found["id"].size), key=lambda i: (found["resolved_on"][i],
                                                             found["id"][i]), reverse=True)
     q = {k: v[qorder] if v.size else v for k, v in found.items()}
@@ -44,6 +45,9 @@ def resolved_table(found: dict[str, np.ndarray], data: dict[str, np.ndarray],
     bare = np.flatnonzero(np.bincount(pos[rows], minlength=q["id"].size) == 0)
     qpos = np.concatenate([pos[rows], bare])
     at = np.argsort(qpos, kind="stable")  # a question's forecasts keep data's order
+    total = int(at.size)
+    if limit is not None:
+        at = at[:limit]
     qpos = qpos[at]
     src = np.concatenate([rows, np.full(bare.size, -1)])[at]
     scored = src >= 0
@@ -62,8 +66,8 @@ def resolved_table(found: dict[str, np.ndarray], data: dict[str, np.ndarray],
         "id": q["id"][qpos],
         "question": q["question"][qpos],
         "outcome": q["outcome"][qpos],
-        "resolved_on": each(q["resolved_on"], date_text)[qpos],
-        "evidence": each(q["evidence"], safe_url)[qpos],
+        "resolved_on": each(q["resolved_on"][qpos], date_text),
+        "evidence": each(q["evidence"][qpos], safe_url),
         "forecaster": per_row(data["forecaster"][taken], ""),
         "probability": per_row(each(p, lambda v: percent(float(v))), unscored),
         "made_on": per_row(data["made_on"][taken].astype(str), ""),
@@ -72,4 +76,4 @@ def resolved_table(found: dict[str, np.ndarray], data: dict[str, np.ndarray],
     })
     table["brier"] = table["brier"].astype("float64")
     table["log_score"] = table["log_score"].astype("float64")
-    return table
+    return table, total

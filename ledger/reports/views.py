@@ -342,12 +342,13 @@ def _names(value: Any) -> Any:
 
 def resolved_view(con: Any, *, forecaster: Any = None, tag: str | None = None,
                   source: str | None = None, mode: str = "final",
-                  today: date | None = None) -> dict[str, Any]:
+                  today: date | None = None, rows: int | None = None) -> dict[str, Any]:
     """Resolved questions with each forecaster's scored forecast and its own scores.
 
     ``table`` has one row per scored forecast (``mode`` final or first: see
     :func:`ledger.scoring.selection.scored_forecasts`), most recent resolution first, plus one row
-    for each resolved question with no scored forecast (ambiguous, annulled, or nobody forecast).
+    for each resolved question with no scored forecast (ambiguous, annulled, or nobody forecast);
+    its first ``rows`` rows only when given, and ``n_rows`` the rows of the whole table.
     ``by_forecaster`` is :func:`ledger.scoring.report.score_report` grouped by forecaster, and
     ``overall`` its overall figures.
     """
@@ -384,10 +385,8 @@ def resolved_view(con: Any, *, forecaster: Any = None, tag: str | None = None,
         found = {k: tables.objects(v) for k, v in question_columns(
             con, keys, status=SCORED_STATUSES, tag=tag, source=source, today=today,
             forecaster=one if isinstance(one, str) else None).items()}
-    table = tables.resolved_table(found, data, brier, log, date_text=date_text,
-                                  safe_url=safe_url, percent=percent)
-    table["brier"] = table["brier"].astype("float64")
-    table["log_score"] = table["log_score"].astype("float64")
+    table, n_rows = tables.resolved_table(found, data, brier, log, date_text=date_text,
+                                          safe_url=safe_url, percent=percent, limit=rows)
     groups = rep["groups"]
     by_forecaster = pd.DataFrame({
         "forecaster": [g["group"] for g in groups],
@@ -398,8 +397,9 @@ def resolved_view(con: Any, *, forecaster: Any = None, tag: str | None = None,
         "relative": pd.Series([g.get("relative") for g in groups], dtype="float64"),
     })
     n_resolved = int(np.count_nonzero(found["status"] == "resolved"))
-    return {"table": table, "by_forecaster": by_forecaster, "overall": rep["overall"],
-            "n_resolved": n_resolved, "n_unscored": found["status"].size - n_resolved}
+    return {"table": table, "n_rows": n_rows, "by_forecaster": by_forecaster,
+            "overall": rep["overall"], "n_resolved": n_resolved,
+            "n_unscored": found["status"].size - n_resolved}
 
 
 # -- calibration ------------------------------------------------------------------------------
