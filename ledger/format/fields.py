@@ -153,14 +153,14 @@ TIMESTAMP = Parsed(datetime, timestamp)
 
 # What pydantic strips (str_strip_whitespace: Rust's str::trim, Unicode White_Space), which is
 # not str.strip(): that one strips U+001C..U+001F too, which one-line fields refuse.
-_WHITE_SPACE = ("\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+WHITE_SPACE = ("\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
                 "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
 
 
 @cache
 def _rust_pattern(pattern: str) -> re.Pattern[str]:
     # pydantic matches a field's pattern with Rust's regex, whose \s is Unicode White_Space
-    return re.compile(pattern.replace(r"\s", re.escape(_WHITE_SPACE)))
+    return re.compile(pattern.replace(r"\s", re.escape(WHITE_SPACE)))
 
 
 def check_cell(kind: Text | Parsed, text: str) -> tuple[Any, dict | None]:
@@ -171,7 +171,7 @@ def check_cell(kind: Text | Parsed, text: str) -> tuple[Any, dict | None]:
             return kind.parse(text), None
         except ValueError as exc:
             return None, {"type": "value_error", "ctx": {"error": exc}, "input": text}
-    value = text.strip(_WHITE_SPACE)
+    value = text.strip(WHITE_SPACE)
     if kind.min_length is not None and len(value) < kind.min_length:
         return None, {"type": "string_too_short", "ctx": {"min_length": kind.min_length},
                       "input": text}

@@ -65,7 +65,9 @@ def check(column: str, text: str) -> Any:
                        "ctx": {"expected": _expected(CHOICES[column])}})
     kind = FIELDS[column]
     if column == "tags":
-        tags = [t for t in text.split(TAG_SEPARATOR) if t.strip()]
+        # An empty tag between separators is dropped; blank means what the field strips
+        # (str.strip would drop U+001C..U+001F too, which a forecast file refuses).
+        tags = [t for t in text.split(TAG_SEPARATOR) if t.strip(fields.WHITE_SPACE)]
         if len(tags) > rules.TAGS_MAX:
             raise _refuse({"type": "too_long", "input": tags,
                            "ctx": {"actual_length": len(tags), "max_length": rules.TAGS_MAX}})
