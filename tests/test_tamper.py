@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import DATA
+from tampering import quick_verify_too  # noqa: F401 (an autouse fixture)
 
 from ledger.ingest.importer import import_paths
 from ledger.storage.store import GENESIS, Ledger, canonical, content_hash, link_hash

@@ -11,7 +11,6 @@ from scratch, or one cut at the end, checks by itself but not against a witness.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
@@ -34,7 +33,7 @@ from ledger.storage.store import (
     number_values,
     pairs_sql,
 )
-from ledger.storage.verify_quick import log_holds, quick_from
+from ledger.storage.verify_quick import ENVELOPE, json_structure, log_holds, quick_from
 
 #: The witness file kept next to a ledger unless ``--witness`` names another.
 WITNESS_SUFFIX = ".witness"
@@ -212,19 +211,14 @@ def _parsed(columns: dict[str, str]) -> str:
     """SQL reading ``columns`` (name -> DuckDB type) out of an entry's body in one parse
     (``json_transform``, as ``j``): reading each with ``->>`` parses the body once a column,
     about 3x the time at 1M entries."""
-    def shape(typ: str) -> object:
-        return [typ.removesuffix("[]")] if typ.endswith("[]") else typ
-
-    structure = json.dumps({c: shape(t) for c, t in columns.items()})
-    return f"system.main.json_transform(body, '{structure}') AS j"
+    return f"system.main.json_transform(body, '{json_structure(columns)}') AS j"
 
 
 def _check_envelope(con: duckdb.DuckDBPyConnection, v3: bool = True) -> list[BadEntry]:
     # An entry of a schema-2 ledger has no logged_at in its body, and NULL in the column: both
     # unknown, which IS DISTINCT FROM takes as equal. json_transform gives NULL for a value
     # that is not of its type, so such a body is found here too.
-    fields = {"seq": "BIGINT", "kind": "VARCHAR", "subject": "VARCHAR",
-              "recorded_at": "TIMESTAMP", **({"logged_at": "TIMESTAMP"} if v3 else {})}
+    fields = {c: t for c, t in ENVELOPE.items() if v3 or c != "logged_at"}
     logged = "\n              OR j.logged_at IS DISTINCT FROM logged_at" if v3 else ""
     rows = con.execute(
         # Materialized: else DuckDB inlines the parse into each comparison (3x the time).

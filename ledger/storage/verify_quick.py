@@ -33,8 +33,10 @@ SPAN = 1 << 20
 #: ... or read out and hashed (chain; two spans of bodies are held at a time).
 CHAIN_SPAN = 1 << 19
 
-_ENVELOPE = {"seq": "BIGINT", "kind": "VARCHAR", "subject": "VARCHAR",
-             "recorded_at": "TIMESTAMP", "logged_at": "TIMESTAMP"}
+#: An entry's envelope: the columns of ``entries`` its body repeats (``logged_at`` from
+#: schema 3), with their types; the detailed checks read the same (verify._check_envelope).
+ENVELOPE = {"seq": "BIGINT", "kind": "VARCHAR", "subject": "VARCHAR",
+            "recorded_at": "TIMESTAMP", "logged_at": "TIMESTAMP"}
 
 
 #: Entries from which the quick pass is worth its start: below, the detailed checks take well
@@ -73,8 +75,10 @@ def log_holds(con: duckdb.DuckDBPyConnection, v3: bool = True) -> bool:
 def _quietly(check: Callable[..., bool], *args: object) -> bool:
     try:
         return check(*args)
-    except duckdb.Error:
-        return False  # the detailed checks meet the same rows and say what they are
+    except Exception:
+        # Any surprise in the file (a DuckDB error, an Arrow buffer not as expected) is the
+        # detailed checks' to name: they meet the same rows and say what they are.
+        return False
 
 
 def chain_holds(con: duckdb.DuckDBPyConnection) -> bool:
@@ -82,7 +86,7 @@ def chain_holds(con: duckdb.DuckDBPyConnection) -> bool:
     as stored."""
     import numpy as np
     try:
-        import pyarrow as pa  # installed with streamlit, not a dependency of its own
+        import pyarrow as pa  # a dependency (pyproject.toml); imported only here, when needed
     except ImportError:
         return False  # the detailed checks read the bodies without it
 
@@ -205,7 +209,8 @@ def _block_texts(runs: list[Run], blocks: list[tuple[int, int, str, str]], lo_bl
         yield i, text[:-1]
 
 
-def _struct(fields: dict[str, str]) -> str:
+def json_structure(fields: dict[str, str]) -> str:
+    """``json_transform``'s structure for ``fields`` (name -> DuckDB type, ``T[]`` a list)."""
     def shape(typ: str) -> object:
         return [typ.removesuffix("[]")] if typ.endswith("[]") else typ
 
@@ -220,7 +225,7 @@ def typed_hold(con: duckdb.DuckDBPyConnection, v3: bool = True) -> bool:
     if set(counts) - set(kinds):
         return False  # an entry of no known kind: the detailed checks look at its envelope
     top = con.execute("SELECT coalesce(max(seq), 0) FROM entries").fetchall()[0][0]
-    envelope = {k: t for k, t in _ENVELOPE.items() if v3 or k != "logged_at"}
+    envelope = {k: t for k, t in ENVELOPE.items() if v3 or k != "logged_at"}
     for kind, table in kinds.items():
         stored = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
         if stored != counts.get(kind, 0):
@@ -244,7 +249,7 @@ def typed_hold(con: duckdb.DuckDBPyConnection, v3: bool = True) -> bool:
                 differs += " OR fn.forecaster_no IS DISTINCT FROM t.forecaster_no"
         sql = f"""SELECT count(*), count(*) FILTER (WHERE t.seq IS NULL
                      OR e.recorded_at IS DISTINCT FROM t.recorded_at{differs}
-                     OR system.main.json_transform(e.body, '{_struct(fields)}')
+                     OR system.main.json_transform(e.body, '{json_structure(fields)}')
                         IS DISTINCT FROM {{{expected}}})
             FROM (SELECT * FROM entries WHERE kind = $kind AND seq BETWEEN $lo AND $hi) e
             LEFT JOIN (SELECT * FROM {table} WHERE seq BETWEEN $lo AND $hi) t
