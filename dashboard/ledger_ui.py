@@ -194,9 +194,16 @@ def csv_download(df: Any, file_name: str, label: str = "Download CSV", key: str 
     """A button that downloads ``df`` (a DataFrame, or a function that makes one) as CSV."""
     # Written when clicked, not on every render: a table of millions of rows takes seconds
     # to build and write as CSV, which no page should wait for before it shows.
-    st.download_button(label, lambda: (df() if callable(df) else df).to_csv(index=False
-                                                                          ).encode("utf-8"),
-                       file_name=file_name, mime="text/csv", key=key or f"csv-{file_name}")
+    def data() -> bytes:
+        try:
+            frame = df() if callable(df) else df
+        except LedgerError as exc:  # on the download's thread no message can be shown: the
+            # file says it (the ledger was locked or moved since the page was drawn, say)
+            return ('error\n"' + say(exc).replace('"', '""') + '"\n').encode("utf-8")
+        return frame.to_csv(index=False).encode("utf-8")
+
+    st.download_button(label, data, file_name=file_name, mime="text/csv",
+                       key=key or f"csv-{file_name}")
 
 
 def split_tags(text: str) -> list[str]:

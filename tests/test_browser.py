@@ -257,3 +257,17 @@ def test_the_resolved_pages_csv_holds_every_row_of_its_table(tmp_path, page):
     assert len(got) == len(whole) > 0
     assert [r["id"] for r in got] == list(whole["id"])
     assert [r["probability"] for r in got] == list(whole["probability"])
+
+
+def test_the_resolved_pages_csv_says_why_when_the_ledger_is_gone(tmp_path, page):
+    # The CSV is built when clicked, after the page was drawn: a ledger moved away since is
+    # said in the file, not lost in a thread.
+    led = make_small(tmp_path / "small.duckdb")
+    with serve(led.path, tmp_path) as url:
+        open_page(page, url, "resolved")
+        led.path.rename(tmp_path / "moved.duckdb")
+        with page.expect_download() as info:
+            page.get_by_role("button", name="Download CSV").click()
+        text = Path(info.value.path()).read_text()
+    assert text.splitlines()[0] == "error"
+    assert f"no ledger at {led.path}" in text.splitlines()[1]
