@@ -34,10 +34,11 @@ def rederive_pairs(con: duckdb.DuckDBPyConnection) -> None:
     refresh_pairs(con, since_seq=0)
 
 
-@pytest.fixture(autouse=True)
-def quick_verify_too(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``verify`` runs its quick pass first from 100,000 entries only; the tamper tests' ledgers
-    are small, so they set the threshold to 0 (in this process and the CLI's): each change
-    must then be caught by the quick pass, or verify would say ok, and named by the detailed
-    checks that run after it."""
-    monkeypatch.setenv("FORECAST_LEDGER_QUICK_VERIFY_FROM", "0")
+@pytest.fixture(autouse=True, params=["0", "1000000000"], ids=["quick-pass", "detailed"])
+def quick_verify_too(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each tamper test twice, in this process and the CLI's: with ``verify``'s quick pass
+    first (the threshold at 0; it runs from 100,000 entries only, and these ledgers are small),
+    where each change must be caught by the quick pass or verify would say ok, and named by the
+    detailed checks that run after it; and with the detailed checks alone, as a small ledger
+    is verified."""
+    monkeypatch.setenv("FORECAST_LEDGER_QUICK_VERIFY_FROM", request.param)

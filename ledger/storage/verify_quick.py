@@ -65,14 +65,14 @@ def log_holds(con: duckdb.DuckDBPyConnection, v3: bool = True) -> bool:
         catalog.pin(cursor, catalog.database(con))
         cursor.execute("SET enable_progress_bar = false")
         with ThreadPoolExecutor(max_workers=1) as pool:
-            chain = pool.submit(_quietly, chain_holds, cursor)
-            typed = _quietly(typed_hold, con, v3)
+            chain = pool.submit(quietly, chain_holds, cursor)
+            typed = quietly(typed_hold, con, v3)
             return chain.result() and typed
     finally:
         cursor.close()
 
 
-def _quietly(check: Callable[..., bool], *args: object) -> bool:
+def quietly(check: Callable[..., bool], *args: object) -> bool:
     try:
         return check(*args)
     except Exception:
