@@ -202,8 +202,10 @@ def csv_download(df: Any, file_name: str, label: str = "Download CSV", key: str 
             return ('error\n"' + say(exc).replace('"', '""') + '"\n').encode("utf-8")
         return frame.to_csv(index=False).encode("utf-8")
 
+    # No rerun on the click: a page of millions of rows takes seconds to draw again, and the
+    # rerun would race the file being built (a ledger gone since would clear the button).
     st.download_button(label, data, file_name=file_name, mime="text/csv",
-                       key=key or f"csv-{file_name}")
+                       key=key or f"csv-{file_name}", on_click="ignore")
 
 
 def split_tags(text: str) -> list[str]:
