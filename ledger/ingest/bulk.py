@@ -33,6 +33,7 @@ from ledger.ingest.bulk_read import (
     Staged,
     copy_once,
     release_raw,
+    rows_all,
     stage,
 )
 from ledger.ingest.importer import ImportResult
@@ -124,7 +125,7 @@ def _row_problems(con: Any, staged: Staged) -> list[Problem]:
                         f" FROM (SELECT {per_q} FROM bulk_qnorm GROUP BY question_id)"
                         ).fetchall()[0]
     # Each row with its question's columns; when some disagree, each row with its own.
-    rows_of = ("bulk_rows_all" if any(flags) else
+    rows_of = (rows_all(con, staged) if any(flags) else
                f"(SELECT r.*, {', '.join(f'q.{c}' for c in (*PER_QUESTION, 'q_rec', 'r_rec'))} "
                "FROM bulk_rows r JOIN bulk_questions q ON q.question_id = r.question_id)")
     join = (f"FROM {rows_of} b LEFT JOIN current_resolutions r ON r.question_id = b.question_id "
@@ -331,10 +332,10 @@ def _write_kind(con: Any, kind: str, first_seq: int, now: Any) -> int:
         source, seq = "SELECT question_id AS subject, * FROM bulk_rows", \
                       "$first + line - (SELECT min(line) FROM bulk_rows)"
     con.execute("DROP TABLE IF EXISTS bulk_new")
-    con.execute(f"""CREATE TEMP TABLE bulk_new AS
+    # DuckDB answers CREATE TABLE AS with the number of rows it wrote.
+    n = con.execute(f"""CREATE TEMP TABLE bulk_new AS
         SELECT {seq} AS seq, coalesce(rec, $now) AS recorded_at, subject, {typed}
-        FROM ({source}) n""", {"first": first_seq, "now": now})
-    n = con.execute("SELECT count(*) FROM bulk_new").fetchall()[0][0]
+        FROM ({source}) n""", {"first": first_seq, "now": now}).fetchall()[0][0]
     if not n:
         return 0
     # The body's keys in sorted order, as canonical() writes them from Python.
@@ -438,6 +439,7 @@ def _import(ledger: Ledger, paths: list[Path], dry_run: bool, progress: Progress
     with ledger.transaction(create=not dry_run or _scratch) as con, \
             tempfile.TemporaryDirectory(prefix=".import-", dir=ledger.path.parent) as folder:
         total_counts: dict[str, int] = {}
+        staged_rows = 0
         con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")  # this connection's instance only
         for path in paths:
             problems: list[Problem] = []
@@ -454,12 +456,13 @@ def _import(ledger: Ledger, paths: list[Path], dry_run: bool, progress: Progress
                                                 isinstance(exc, FileNotFoundError) else
                                                 f"cannot read it: {exc.strerror}")]) from None
             try:
-                staged = stage(con, path, copy, problems)
+                staged = stage(con, path, copy, problems, staged_rows)
             except duckdb.Error as exc:  # a Parquet page that cannot be decoded, say
                 raise ValidationFailed([Problem(str(path), None, "", "cannot read it: "
                                                 f"{str(exc).splitlines()[0]}")]) from None
             if staged is None:
                 raise ValidationFailed(problems)
+            staged_rows += staged.rows
             _announce(progress, "checking", path)
             problems = _row_problems(con, staged)
             if problems:

@@ -110,17 +110,21 @@ def refresh_pairs(con: duckdb.DuckDBPyConnection, *, since_seq: int | None = Non
     else:
         chosen, params = ("SELECT DISTINCT question_no FROM forecasts WHERE seq > $since",
                           {"since": since_seq or 0})
-    con.execute("DROP TABLE IF EXISTS temp.pairs_new")
-    con.execute(f"""CREATE TEMP TABLE pairs_new AS
-        WITH chosen AS ({chosen}), a AS ({pairs_sql(con, "question_no IN (FROM chosen)")})
+    pairs = f"""WITH chosen AS ({chosen}), a AS ({pairs_sql(con, "question_no IN (FROM chosen)")})
         SELECT a.question_no, a.forecaster_no,
                coalesce(p.pair_no, CAST((SELECT coalesce(max(pair_no), -1) FROM pairs)
                    + row_number() OVER (PARTITION BY p.pair_no IS NULL ORDER BY a.entry)
                    AS INTEGER)) AS pair_no, {_pair_cols('a.')}
-        FROM a LEFT JOIN pairs p USING (question_no, forecaster_no)""", params)
-    if con.execute("SELECT EXISTS (FROM pairs)").fetchall()[0][0]:
-        con.execute(f"DELETE FROM pairs WHERE question_no IN ({chosen})", params)
-    con.execute(f"INSERT INTO pairs SELECT {', '.join(schema.PAIR_COLUMNS)} FROM pairs_new")
+        FROM a LEFT JOIN pairs p USING (question_no, forecaster_no)"""
+    columns = ", ".join(schema.PAIR_COLUMNS)
+    if not con.execute("SELECT EXISTS (FROM pairs)").fetchall()[0][0]:
+        # Nothing to replace (a first import): written straight, without a copy aside.
+        con.execute(f"INSERT INTO pairs SELECT {columns} FROM ({pairs})", params)
+        return
+    con.execute("DROP TABLE IF EXISTS temp.pairs_new")
+    con.execute(f"CREATE TEMP TABLE pairs_new AS {pairs}", params)
+    con.execute(f"DELETE FROM pairs WHERE question_no IN ({chosen})", params)
+    con.execute(f"INSERT INTO pairs SELECT {columns} FROM pairs_new")
     con.execute("DROP TABLE temp.pairs_new")
 
 

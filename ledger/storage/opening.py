@@ -87,7 +87,9 @@ def check_opened(con: duckdb.DuckDBPyConnection, path: Path, *, create: bool,
         con.execute("INSERT INTO meta VALUES ('schema_version', ?), ('views', ?)",
                     [str(schema.SCHEMA_VERSION), schema.VIEWS_REVISION])
         con.commit()
-        found = catalog.tables(con, db)
+        # Made just now by this connection, from this version's DDL: nothing to read back.
+        catalog.pin(con, db, views=True)
+        return
     if "meta" not in found:
         raise NotALedger(f"{path} is not a forecast-ledger ledger: it holds other tables "
                          f"({', '.join(sorted(found)[:3])}{', ...' if len(found) > 3 else ''}) "
