@@ -396,3 +396,39 @@ def test_a_time_without_offset_is_local_time_as_in_yaml(run, tmp_path):
     yaml_f = yaml_db.json("show", "q-p")["forecast_history"][0]
     assert {k: csv_f[k] for k in keys} == {k: yaml_f[k] for k in keys} == {
         "made_at": "2026-01-03T06:30:00Z", "made_on": "2026-01-02", "utc_offset": -480}
+
+
+def test_an_import_on_one_thread_or_several_writes_the_same_ledger(tmp_path, monkeypatch):
+    """Below bulk_read.ONE_THREAD_BELOW rows DuckDB runs the import on one thread; above it on
+    all: the entry numbers, typed rows, numbers and pairs must not depend on which."""
+    from ledger.ingest import bulk_read
+    from ledger.ingest.bulk import import_tables
+    from ledger.storage.store import Ledger
+
+    rows = [HEADER.rstrip("\n")]
+    for q in range(40):
+        for who in ("ann", "bob", "cy"):
+            for month in (2, 3):
+                rows.append(f"q-{q},Will {q} happen?,Yes if {q}.,2026-06-01,2026-01-01,x,{who},"
+                            f"{(q * 7 + month + len(who)) % 97 + 1}%,2026-0{month}-0{1 + q % 9},"
+                            f"{'yes' if q % 2 else 'no'},2026-05-01")
+    src = write(tmp_path / "rows.csv", "\n".join(rows) + "\n")
+
+    def ledger_of(name: str, below: int) -> list:
+        monkeypatch.setattr(bulk_read, "ONE_THREAD_BELOW", below)
+        db = tmp_path / f"{name}.duckdb"
+        import_tables(Ledger(db), [src])
+        with duckdb.connect(str(db)) as con:
+            return [con.execute(sql).fetchall() for sql in (
+                "SELECT seq, kind, subject FROM entries ORDER BY seq",
+                "SELECT seq, question_id, forecaster, probability, made_at, question_no, "
+                "forecaster_no FROM forecasts ORDER BY seq",
+                "SELECT * FROM question_numbers ORDER BY 2",
+                "SELECT * FROM forecaster_numbers ORDER BY 2",
+                "SELECT question_no, forecaster_no, pair_no, forecasts, first_seq, last_seq "
+                "FROM pairs ORDER BY pair_no")]
+
+    one = ledger_of("one", 10**9)  # every import is "small": one thread
+    several = ledger_of("several", 0)  # every import is "large": DuckDB's default threads
+    assert len(one[1]) == 240 and len(one[4]) == 120
+    assert several == one
